@@ -1,0 +1,3 @@
+import type { Migration } from "../shared/runMigrations";
+
+export const channelRoomMigrations: readonly Migration[] = [];

@@ -1,0 +1,32 @@
+// `npm start`: apply the D1 migrations to the local state, then run `wrangler dev` on
+// 127.0.0.1:$PORT (default 8787). State lives in .wrangler/state and survives restarts.
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const wrangler = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+const port = process.env.PORT || "8787";
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local"], { cwd: root, stdio: "inherit", env });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const base = `http://127.0.0.1:${port}`;
+console.log(`
+Colink is starting on ${base}
+  API docs:   ${base}/api/docs   (OpenAPI 3.1: ${base}/api/v1/openapi.json)
+  First run?  Create the owner account (the first account of a workspace becomes its owner):
+
+    curl -s ${base}/api/v1/auth/register -H 'content-type: application/json' \\
+      -d '{"email":"you@example.com","username":"you","password":"a long passphrase"}'
+
+  Then invite others: POST ${base}/api/v1/admin/invites (see README "Quick start").
+`);
+
+const child = spawn(process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: "inherit",
+  env,
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+child.on("exit", (code) => process.exit(code ?? 0));

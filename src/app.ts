@@ -1,0 +1,61 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./env";
+import { renderApiDocs } from "./lib/apiDocs";
+import { ColinkError, problemResponse } from "./lib/ColinkError";
+import { log } from "./lib/log";
+import { requestContext } from "./middleware/requestContext";
+import { requireJsonBody } from "./middleware/requireJsonBody";
+import { adminRoutes } from "./routes/admin";
+import { authRoutes } from "./routes/auth";
+import { channelsRoutes } from "./routes/channels";
+import { dmsRoutes } from "./routes/dms";
+import { messagesRoutes } from "./routes/messages";
+import { usersRoutes } from "./routes/users";
+import { wsRoutes } from "./routes/ws";
+
+const api = new OpenAPIHono<AppEnv>()
+  .route("/auth", authRoutes)
+  .route("/users", usersRoutes)
+  .route("/admin", adminRoutes)
+  .route("/channels", channelsRoutes)
+  .route("/channels", messagesRoutes)
+  .route("/dms", dmsRoutes)
+  .route("/ws", wsRoutes);
+
+api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+
+const OPENAPI_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "Colink API",
+    version: "1.0.0",
+    description: "Colink: channels, DMs, threads, reactions, presence and real-time events over one HTTP + WebSocket API.",
+  },
+  servers: [{ url: "/api/v1" }],
+};
+
+api.doc31("/openapi.json", OPENAPI_INFO);
+
+export const app = new OpenAPIHono<AppEnv>();
+app.use("*", requestContext);
+app.use("/api/v1/*", requireJsonBody);
+app.get("/healthz", (c) => c.json({ status: "ok" }));
+app.get("/api/docs", (c) => c.html(renderApiDocs(api.getOpenAPI31Document(OPENAPI_INFO))));
+app.route("/api/v1", api);
+
+app.notFound((c) => problemResponse(new ColinkError(404, "not_found", "No such resource."), c.get("requestId")));
+
+app.onError((err, c) => {
+  const requestId = c.get("requestId");
+  if (err instanceof ColinkError) return problemResponse(err, requestId);
+  if (err instanceof HTTPException && err.status < 500) {
+    // Hono raises these for malformed JSON and similar request-level problems.
+    const code = err.status === 400 ? "malformed_request" : "http_error";
+    return problemResponse(new ColinkError(err.status, code, err.message || "Bad request."), requestId);
+  }
+  log("error", "unhandled error", { request_id: requestId, path: c.req.path, error: err });
+  return problemResponse(new ColinkError(500, "internal_error", "Something went wrong on our side."), requestId);
+});
+
+export type AppType = typeof api;

@@ -1,0 +1,157 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// The directory (D1). Per-message state never lives here: messages, channel events and read
+// markers belong to the ChannelRoom Durable Objects (DESIGN.md "Directory vs actor").
+
+const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+
+export const ROLES = ["owner", "admin", "member", "guest"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    username: text("username").notNull(),
+    email: text("email"),
+    displayName: text("display_name").notNull().default(""),
+    role: text("role", { enum: ROLES }).notNull().default("member"),
+    title: text("title").notNull().default(""),
+    timezone: text("timezone").notNull().default("UTC"),
+    statusText: text("status_text").notNull().default(""),
+    statusEmoji: text("status_emoji").notNull().default(""),
+    passwordHash: text("password_hash"),
+    deactivated: integer("deactivated", { mode: "boolean" }).notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at"),
+  },
+  (t) => [uniqueIndex("users_username_unique").on(t.username), uniqueIndex("users_email_unique").on(t.email)],
+);
+
+/** External (OIDC) identities, keyed by (issuer, subject). */
+export const identities = sqliteTable(
+  "identities",
+  {
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index("identities_user").on(t.userId)],
+);
+
+/** A login session: one refresh-token family. Revoking it kills every token of the family. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: text("expires_at").notNull(),
+    revokedAt: text("revoked_at"),
+    revokeReason: text("revoke_reason"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [index("sessions_user").on(t.userId)],
+);
+
+/** Refresh tokens, stored as SHA-256 hashes; each is spent once (rotation). */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    createdAt: createdAt(),
+    spentAt: text("spent_at"),
+  },
+  (t) => [index("refresh_tokens_session").on(t.sessionId)],
+);
+
+export const invites = sqliteTable("invites", {
+  id: text("id").primaryKey(),
+  tokenHash: text("token_hash").notNull().unique(),
+  createdBy: text("created_by")
+    .notNull()
+    .references(() => users.id),
+  role: text("role", { enum: ROLES }).notNull().default("member"),
+  expiresAt: text("expires_at").notNull(),
+  usedBy: text("used_by"),
+  usedAt: text("used_at"),
+  createdAt: createdAt(),
+});
+
+/** The locally generated access-token signing key, when no JWT_PRIVATE_KEY secret is set. */
+export const signingKeys = sqliteTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  privateJwk: text("private_jwk").notNull(),
+  createdAt: createdAt(),
+});
+
+/** Fixed-window counters for login throttling (per account, per client address). */
+export const throttles = sqliteTable("throttles", {
+  key: text("key").primaryKey(),
+  count: integer("count").notNull(),
+  resetAt: integer("reset_at").notNull(),
+});
+
+export const CHANNEL_KINDS = ["public", "private", "dm", "group_dm"] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+export const channels = sqliteTable(
+  "channels",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: CHANNEL_KINDS }).notNull(),
+    /** Unique among channels; null for DMs. */
+    name: text("name"),
+    /** Sorted member ids of a DM or group DM: makes "get or create" race-free. */
+    dmKey: text("dm_key"),
+    topic: text("topic").notNull().default(""),
+    purpose: text("purpose").notNull().default(""),
+    archived: integer("archived", { mode: "boolean" }).notNull().default(false),
+    createdBy: text("created_by").notNull(),
+    memberCount: integer("member_count").notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("channels_name_unique").on(t.name), uniqueIndex("channels_dm_key_unique").on(t.dmKey)],
+);
+
+export const CHANNEL_ROLES = ["admin", "member"] as const;
+export type ChannelRole = (typeof CHANNEL_ROLES)[number];
+
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => channels.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    role: text("role", { enum: CHANNEL_ROLES }).notNull().default("member"),
+    joinedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.userId] }), index("memberships_user").on(t.userId)],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: createdAt(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id"),
+    details: text("details", { mode: "json" }),
+    requestId: text("request_id"),
+  },
+  (t) => [index("audit_log_target").on(t.targetType, t.targetId)],
+);

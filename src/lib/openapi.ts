@@ -1,0 +1,61 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ZodError } from "zod";
+import type { AppEnv } from "../env";
+import { ColinkError, type FieldError } from "./ColinkError";
+
+export function fieldErrors(error: ZodError): FieldError[] {
+  return error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
+}
+
+/**
+ * A resource router. Validation failures become problem+json: 422 for bodies, 400 for query
+ * strings and headers, 404 for path parameters (an id of the wrong shape names nothing).
+ */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const errors = fieldErrors(result.error);
+      if (result.target === "json") throw new ColinkError(422, "validation_failed", "Some fields are invalid.", { errors });
+      if (result.target === "param") throw new ColinkError(404, "not_found", "No such resource.");
+      throw new ColinkError(400, "invalid_request", `The ${result.target} is invalid.`, { errors });
+    },
+  });
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    request_id: z.string().optional(),
+  })
+  .openapi("Problem");
+
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+
+/** The error responses every authenticated route may give, for the OpenAPI document. */
+export const errorResponses = {
+  400: problem("Malformed JSON, wrong content type or bad query string"),
+  401: problem("Missing, expired, revoked or invalid token"),
+  403: problem("Authenticated but not allowed"),
+  404: problem("No such resource, or one the caller may not see"),
+  409: problem("Conflict"),
+  422: problem("Well-formed but invalid field values"),
+  429: problem("Rate limited; see Retry-After"),
+} as const;
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const bearerSecurity = [{ bearer: [] }];

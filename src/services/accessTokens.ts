@@ -1,0 +1,107 @@
+import { eq } from "drizzle-orm";
+import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import type { Database } from "../db/client";
+import { signingKeys } from "../db/schema";
+import { config } from "../lib/config";
+import { newSecret } from "../lib/ids";
+
+// Colink's own access tokens: ES256 JWTs, at most 15 minutes. The private key comes from the
+// JWT_PRIVATE_KEY secret (a JWK) in production; locally it is generated once and kept in D1.
+
+const ALG = "ES256";
+const LOCAL_KID = "local-1";
+
+type KeyPair = { kid: string; privateKey: CryptoKey; publicKey: CryptoKey };
+const keyCache = new WeakMap<object, Promise<KeyPair>>();
+
+const EcPrivateJwk = z.looseObject({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: z.string(),
+  y: z.string(),
+  d: z.string(),
+  kid: z.string().optional(),
+});
+const parseJwk = (text: string) => EcPrivateJwk.parse(JSON.parse(text)) as JWK & { kid?: string };
+
+async function fromJwk(jwk: JWK & { kid?: string }): Promise<KeyPair> {
+  const { d: _d, ...pub } = jwk;
+  return {
+    kid: jwk.kid ?? "secret-1",
+    privateKey: (await importJWK(jwk, ALG)) as CryptoKey,
+    publicKey: (await importJWK(pub, ALG)) as CryptoKey,
+  };
+}
+
+async function loadKeys(env: Env, db: Database): Promise<KeyPair> {
+  const secret = config(env).JWT_PRIVATE_KEY;
+  if (secret) return fromJwk(parseJwk(secret));
+  const row = await db.select().from(signingKeys).where(eq(signingKeys.kid, LOCAL_KID)).get();
+  if (row) return fromJwk(parseJwk(row.privateJwk));
+  const { privateKey } = await generateKeyPair(ALG, { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: LOCAL_KID };
+  // Two isolates may race here: the first insert wins and both use the stored key.
+  await db
+    .insert(signingKeys)
+    .values({ kid: LOCAL_KID, privateJwk: JSON.stringify(jwk) })
+    .onConflictDoNothing();
+  const stored = await db.select().from(signingKeys).where(eq(signingKeys.kid, LOCAL_KID)).get();
+  return fromJwk(stored ? parseJwk(stored.privateJwk) : jwk);
+}
+
+function keys(env: Env, db: Database): Promise<KeyPair> {
+  let p = keyCache.get(env);
+  if (!p) {
+    p = loadKeys(env, db);
+    p.catch(() => keyCache.delete(env));
+    keyCache.set(env, p);
+  }
+  return p;
+}
+
+export type AccessClaims = { sub: string; sid: string; jti: string; exp: number; iat: number };
+
+export async function signAccessToken(env: Env, db: Database, userId: string, sessionId: string) {
+  const { kid, privateKey } = await keys(env, db);
+  const cfg = config(env);
+  const token = await new SignJWT({ sid: sessionId })
+    .setProtectedHeader({ alg: ALG, kid, typ: "at+jwt" })
+    .setIssuer(cfg.JWT_ISSUER)
+    .setAudience(cfg.JWT_AUDIENCE)
+    .setSubject(userId)
+    .setJti(newSecret(12))
+    .setIssuedAt()
+    .setExpirationTime(`${cfg.ACCESS_TOKEN_TTL_SECONDS}s`)
+    .sign(privateKey);
+  return { token, expiresIn: cfg.ACCESS_TOKEN_TTL_SECONDS };
+}
+
+/** Verifies a Colink access token; returns null for anything that is not a valid one. */
+export async function verifyAccessToken(env: Env, db: Database, token: string): Promise<AccessClaims | null> {
+  const { publicKey } = await keys(env, db);
+  const cfg = config(env);
+  try {
+    const { payload } = await jwtVerify(token, publicKey, {
+      algorithms: [ALG],
+      issuer: cfg.JWT_ISSUER,
+      audience: cfg.JWT_AUDIENCE,
+      requiredClaims: ["sub", "exp", "iat", "jti"],
+      clockTolerance: 5,
+    });
+    if (typeof payload.sub !== "string" || typeof payload.sid !== "string") return null;
+    return payload as unknown as AccessClaims;
+  } catch {
+    return null;
+  }
+}
+
+/** Peeks at the unverified `iss` claim to route a token to the right verifier. */
+export function unverifiedIssuer(token: string): string | null {
+  try {
+    const { iss } = decodeJwt(token);
+    return typeof iss === "string" ? iss : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+// Starts a real `wrangler dev` (workerd, local D1/DO/R2/Queues on disk) for the e2e suite.
+
+const root = path.resolve(import.meta.dirname, "../..");
+const wranglerBin = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function runWrangler(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [wranglerBin, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(" ")} failed (${code}):\n${out}`))));
+  });
+}
+
+export type DevServer = {
+  url: string;
+  port: number;
+  stateDir: string;
+  vars: Record<string, string>;
+  /** Kills the whole process group with SIGKILL: no graceful shutdown, as in a crash. */
+  crash(): Promise<void>;
+  stop(): Promise<void>;
+  /** Starts a new server on the same state directory and port. */
+  restart(): Promise<DevServer>;
+  logs(): string;
+};
+
+export async function startWranglerDev(
+  options: { vars?: Record<string, string>; stateDir?: string; port?: number } = {},
+): Promise<DevServer> {
+  const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), "colink-e2e-"));
+  const port = options.port ?? (await freePort());
+  const vars = options.vars ?? {};
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+  if (!options.stateDir) await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], env);
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      wranglerBin,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      stateDir,
+      "--inspector-port",
+      "0",
+      "--show-interactive-dev-session=false",
+      ...varArgs,
+    ],
+    { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let logs = "";
+  child.stdout?.on("data", (d) => (logs += d));
+  child.stderr?.on("data", (d) => (logs += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${logs}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not come up:\n${logs}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+  };
+  const server: DevServer = {
+    url,
+    port,
+    stateDir,
+    vars,
+    logs: () => logs,
+    crash: () => kill("SIGKILL"),
+    stop: async () => {
+      await kill("SIGTERM");
+      await kill("SIGKILL");
+      if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
+    },
+    restart: () => startWranglerDev({ vars, stateDir, port }),
+  };
+  return server;
+}

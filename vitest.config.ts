@@ -1,0 +1,33 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// In-runtime tests: the Worker, its Durable Objects, D1, R2 and Queues run in workerd through
+// Miniflare, exactly as under `wrangler dev`.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // Generous limits so suites that sign in often are not throttled; the throttling
+            // tests lower them through their own accounts and addresses.
+            LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
+            SEND_RATE_PER_MINUTE: "100000",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      exclude: ["test/e2e/**", "node_modules/**"],
+      setupFiles: ["./test/applyMigrations.ts"],
+      silent: "passed-only",
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  };
+});
