@@ -13,11 +13,11 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /**
-   * Called by a ChannelRoom for each online member, in channel `seq` order, with the event frame
-   * already serialised (`{"type","channel_id","seq","at","data"}`). Returns false when the user has
-   * no open socket, so the room can stop pushing to them.
+   * Called by a ChannelRoom for each online member, in channel `seq` order, with the event's
+   * channel event `seq` and its frame already serialised (`{"type","channel_id","seq","at","data"}`).
+   * Returns false when the user has no open socket, so the room can stop pushing to them.
    */
-  async deliverChannelEvent(_userId: string, _channelId: string, _frame: string): Promise<boolean> {
+  async deliverChannelEvent(_userId: string, _channelId: string, _seq: number, _frame: string): Promise<boolean> {
     return false;
   }
 
