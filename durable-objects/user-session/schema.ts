@@ -1,3 +1,18 @@
 import type { Migration } from "../shared/runMigrations";
 
-export const userSessionMigrations: readonly Migration[] = [];
+export const userSessionMigrations: readonly Migration[] = [
+  {
+    name: "user event log and tickets",
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE user_events (
+        user_seq INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        frame TEXT NOT NULL
+      );
+      CREATE INDEX user_events_at ON user_events (at);
+      CREATE TABLE tickets (secret_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+    `,
+  },
+];

@@ -1,3 +1,57 @@
-import { createRouter } from "../lib/openapi";
+import { createRoute, z } from "@hono/zod-openapi";
+import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../durable-objects/user-session/UserSession";
+import { ColinkError } from "../lib/ColinkError";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
+import { userSession } from "../lib/stubs";
+import { requireUser } from "../middleware/requireUser";
+import { TicketSchema } from "../protocol/ws";
+import { authenticateSocket } from "../services/authenticateSocket";
 
-export const wsRoutes = createRouter();
+const connect = createRoute({
+  method: "get",
+  path: "/",
+  summary: "Open the real-time socket",
+  description:
+    "Upgrades to a WebSocket carrying every event of every channel and DM the user belongs to. Authenticate with " +
+    "`Authorization: Bearer` or, from a browser, `?ticket=` from POST /ws/ticket. Frames are JSON text: send " +
+    '`{"type":"resume","user_seq":N,"channels":{"<channel id>":<last seen seq>}}` first after a reconnect, and ' +
+    '`{"type":"ping"}` (answered `{"type":"pong"}`) to keep the connection alive. See README "Real time".',
+  request: { query: z.object({ ticket: z.string().max(512).optional() }) },
+  responses: {
+    101: { description: "Switching protocols" },
+    400: errorResponses[400],
+    401: errorResponses[401],
+    403: errorResponses[403],
+    426: { description: "Not a WebSocket upgrade request" },
+  },
+  security: bearerSecurity,
+});
+
+const issueTicket = createRoute({
+  method: "post",
+  path: "/ticket",
+  summary: "Get a single-use socket ticket (valid 30 s) for a browser handshake",
+  middleware: [requireUser] as const,
+  responses: { 200: jsonContent(TicketSchema, "A ticket bound to the caller"), 401: errorResponses[401], 429: errorResponses[429] },
+  security: bearerSecurity,
+});
+
+export const wsRoutes = createRouter()
+  .openapi(connect, async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+      throw new ColinkError(426, "upgrade_required", "This endpoint speaks WebSocket only.");
+    const { user, sessionId } = await authenticateSocket(c.env, c.var.db, {
+      authorization: c.req.header("authorization"),
+      ticket: c.req.valid("query").ticket,
+      origin: c.req.header("origin"),
+      requestUrl: c.req.url,
+    });
+    c.set("user", user);
+    const headers = new Headers({ upgrade: "websocket", [USER_ID_HEADER]: user.id });
+    if (sessionId) headers.set(SESSION_ID_HEADER, sessionId);
+    return userSession(c.env, user.id).fetch(new Request("https://user-session/ws", { headers }));
+  })
+  .openapi(issueTicket, async (c) => {
+    const { ticket, expiresAt } = await userSession(c.env, c.var.user.id).issueTicket(c.var.user.id);
+    return c.json({ ticket, expires_at: new Date(expiresAt).toISOString() }, 200);
+  });

@@ -1,0 +1,54 @@
+import { z } from "zod";
+
+// The WebSocket protocol (API.md "Real time"). Every client frame is parsed into this tagged union;
+// anything else is answered with an `error` frame and the socket stays open.
+
+/** Largest client frame accepted; a bigger one closes the socket with 1009. */
+export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+/** Most channels one resume may name. */
+export const MAX_RESUME_CHANNELS = 5000;
+
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const channelId = z.string().min(1).max(64);
+
+export const ResumeFrame = z.strictObject({
+  type: z.literal("resume"),
+  user_seq: seq,
+  channels: z
+    .record(channelId, seq)
+    .default({})
+    .refine((c) => Object.keys(c).length <= MAX_RESUME_CHANNELS, `at most ${MAX_RESUME_CHANNELS} channels`),
+});
+
+export const PingFrame = z.object({ type: z.literal("ping") });
+
+export const ClientFrame = z.discriminatedUnion("type", [ResumeFrame, PingFrame]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+export type ErrorCode = "invalid_json" | "invalid_frame" | "unknown_frame" | "binary_not_supported" | "not_a_member" | "rate_limited";
+
+export const errorFrame = (code: ErrorCode, detail: string) => JSON.stringify({ type: "error", code, detail });
+export const readyFrame = (userSeq: number) => JSON.stringify({ type: "ready", user_seq: userSeq });
+export const gapFrame = (channelId: string, after: number, until: number) =>
+  JSON.stringify({ type: "channel.gap", channel_id: channelId, after, until });
+export const resyncFrame = (channelId?: string) => JSON.stringify(channelId ? { type: "resync_required", channel_id: channelId } : { type: "resync_required" });
+
+/** Parses a text frame; returns the frame or the error frame to answer with. */
+export function parseClientFrame(text: string): { ok: true; frame: ClientFrame } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: errorFrame("invalid_json", "Frames are JSON text.") };
+  }
+  const type = typeof json === "object" && json !== null && "type" in json ? (json as { type: unknown }).type : undefined;
+  if (typeof type !== "string" || !ClientFrame.options.some((o) => o.shape.type.value === type)) {
+    return { ok: false, error: errorFrame("unknown_frame", `Unknown frame type ${JSON.stringify(type ?? null).slice(0, 40)}.`) };
+  }
+  const parsed = ClientFrame.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, error: errorFrame("invalid_frame", `${issue?.path.join(".") || type}: ${issue?.message ?? "invalid"}`) };
+  }
+  return { ok: true, frame: parsed.data };
+}
