@@ -1,0 +1,181 @@
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { SESSION_ID_HEADER, USER_ID_HEADER, type UserSession } from "../../durable-objects/user-session/UserSession";
+import { newId } from "../../src/lib/ids";
+import { CloseCode } from "../../src/protocol/closeCodes";
+import { TestSocket } from "../socketClient";
+
+// The UserSession on its own, reached the way the Worker reaches it after authenticating.
+
+function session(userId = newId("u")) {
+  return { userId, stub: env.USER_SESSION.getByName(userId) };
+}
+
+async function connect(stub: DurableObjectStub<UserSession>, userId: string, sessionId?: string): Promise<TestSocket> {
+  const headers: Record<string, string> = { upgrade: "websocket", [USER_ID_HEADER]: userId };
+  if (sessionId) headers[SESSION_ID_HEADER] = sessionId;
+  return TestSocket.fromResponse(await stub.fetch(new Request("https://user-session/ws", { headers })));
+}
+
+describe("UserSession sockets", () => {
+  it("says ready with the current user_seq on connect", async () => {
+    const { userId, stub } = session();
+    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    const ws = await connect(stub, userId);
+    expect(await ws.next()).toEqual({ type: "ready", user_seq: 1 });
+  });
+
+  it("refuses a request that is not an upgrade", async () => {
+    const { stub } = session();
+    const res = await stub.fetch(new Request("https://user-session/ws"));
+    expect(res.status).toBe(426);
+  });
+
+  it("answers bad frames with an error frame and keeps the socket open", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send("not json");
+    expect(await ws.next()).toMatchObject({ type: "error", code: "invalid_json" });
+    ws.send({ type: "launch_missiles" });
+    expect(await ws.next()).toMatchObject({ type: "error", code: "unknown_frame" });
+    ws.send({ type: "resume", user_seq: -1, channels: {} });
+    expect(await ws.next()).toMatchObject({ type: "error", code: "invalid_frame" });
+    ws.send([1, 2, 3]);
+    expect(await ws.next()).toMatchObject({ type: "error", code: "unknown_frame" });
+    ws.send(new Uint8Array([1, 2, 3]));
+    expect(await ws.next()).toMatchObject({ type: "error", code: "binary_not_supported" });
+    ws.send({ type: "ping" });
+    expect(await ws.next()).toEqual({ type: "pong" });
+    expect(ws.closed).toBeNull();
+  });
+
+  it("answers the exact ping frame from the auto-response", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send('{"type":"ping"}');
+    expect(await ws.next()).toEqual({ type: "pong" });
+  });
+
+  it("closes a socket that sends a frame over 64 KiB with 1009", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send({ type: "ping", pad: "x".repeat(70_000) });
+    expect((await ws.closedWith()).code).toBe(CloseCode.MessageTooBig);
+  });
+
+  it("pushes user events live to every socket of the user", async () => {
+    const { userId, stub } = session();
+    const a = await connect(stub, userId);
+    const b = await connect(stub, userId);
+    for (const ws of [a, b]) {
+      await ws.next();
+      ws.send({ type: "ping" });
+      await ws.next();
+    }
+    await stub.appendUserEvent(userId, "read.updated", { channel_id: "c", seq: 3 });
+    for (const ws of [a, b])
+      expect(await ws.next()).toMatchObject({ type: "read.updated", user_seq: 1, data: { channel_id: "c", seq: 3 } });
+  });
+
+  it("delivers held events after the grace period to a client that never sends a frame", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    expect((await ws.next(4000)).type).toBe("user.updated");
+  });
+
+  it("resume replays the user events after the cursor exactly once, then ready", async () => {
+    const { userId, stub } = session();
+    for (let i = 1; i <= 5; i++) await stub.appendUserEvent(userId, "user.updated", { n: i });
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send({ type: "resume", user_seq: 2, channels: {} });
+    const { before, match } = await ws.until((f) => f.type === "ready");
+    expect(before.map((f) => f.user_seq)).toEqual([3, 4, 5]);
+    expect(match).toEqual({ type: "ready", user_seq: 5 });
+    expect(await ws.drain()).toEqual([]);
+  });
+
+  it("merges events that arrive while a resume is replayed: each once, in order", async () => {
+    const { userId, stub } = session();
+    for (let i = 1; i <= 3; i++) await stub.appendUserEvent(userId, "user.updated", { n: i });
+    const ws = await connect(stub, userId);
+    await ws.next();
+    // Events race the resume frame: some land before it is handled, some during, some after.
+    const appends = Promise.all([4, 5, 6, 7, 8].map((n) => stub.appendUserEvent(userId, "user.updated", { n })));
+    ws.send({ type: "resume", user_seq: 1, channels: {} });
+    await appends;
+    await ws.until((f) => f.type === "ready");
+    await ws.drain();
+    const seqs = ws.frames.filter((f) => f.type === "user.updated").map((f) => f.user_seq);
+    expect(seqs).toEqual([2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("asks for a resync when the user cursor is from the future", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send({ type: "resume", user_seq: 99, channels: {} });
+    expect(await ws.next()).toEqual({ type: "resync_required" });
+    expect(await ws.next()).toEqual({ type: "ready", user_seq: 0 });
+  });
+
+  it("keeps sockets across hibernation and keeps delivering", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send({ type: "ping" });
+    await ws.next();
+    await evictDurableObject(stub, { webSockets: "hibernate" });
+    await stub.appendUserEvent(userId, "user.updated", { after: "hibernation" });
+    expect(await ws.next()).toMatchObject({ type: "user.updated", user_seq: 1, data: { after: "hibernation" } });
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    const { before } = await ws.until((f) => f.type === "ready");
+    expect(before.map((f) => f.user_seq)).toEqual([1]);
+  });
+
+  it("closes every socket of a deactivated user with 4003", async () => {
+    const { userId, stub } = session();
+    const a = await connect(stub, userId);
+    const b = await connect(stub, userId);
+    await stub.closeAllSockets(userId, CloseCode.Deactivated, "deactivated");
+    expect((await a.closedWith()).code).toBe(CloseCode.Deactivated);
+    expect((await b.closedWith()).code).toBe(CloseCode.Deactivated);
+  });
+
+  it("closes only the sockets of one login session", async () => {
+    const { userId, stub } = session();
+    const a = await connect(stub, userId, "s_one");
+    const b = await connect(stub, userId, "s_two");
+    await b.next();
+    await stub.closeSessionSockets(userId, "s_one", CloseCode.Unauthorized, "signed out");
+    expect((await a.closedWith()).code).toBe(CloseCode.Unauthorized);
+    b.send({ type: "ping" });
+    expect((await b.until((f) => f.type === "pong")).match).toEqual({ type: "pong" });
+  });
+});
+
+describe("UserSession tickets", () => {
+  it("are single use", async () => {
+    const { userId, stub } = session();
+    const { ticket } = await stub.issueTicket(userId);
+    const secret = ticket.slice(userId.length + 1);
+    expect(ticket.startsWith(`${userId}.`)).toBe(true);
+    expect(await stub.redeemTicket(secret)).toBe(true);
+    expect(await stub.redeemTicket(secret)).toBe(false);
+    expect(await stub.redeemTicket("made-up-secret-value")).toBe(false);
+  });
+
+  it("expire after 30 seconds", async () => {
+    const { userId, stub } = session();
+    const { ticket } = await stub.issueTicket(userId);
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE tickets SET expires_at = ?", Date.now() - 1);
+    });
+    expect(await stub.redeemTicket(ticket.slice(userId.length + 1))).toBe(false);
+  });
+});
