@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES, type Role } from "../db/schema";
 
 const bool = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -9,29 +10,79 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
-/** Settings from wrangler.toml [vars] and secrets, validated once per isolate. */
-const ConfigSchema = z.object({
-  JWT_ISSUER: z.string().min(1).default("colink"),
-  JWT_AUDIENCE: z.string().min(1).default("colink"),
-  JWT_PRIVATE_KEY: z.string().optional(),
-  ACCESS_TOKEN_TTL_SECONDS: int(30).max(900).default(900),
-  REFRESH_TOKEN_TTL_DAYS: int(1).default(30),
-  OPEN_SIGNUP: bool.default(false),
-  ALLOWED_ORIGINS: list.default([]),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1).default(10),
-  LOGIN_MAX_ATTEMPTS_PER_IP: int(1).default(50),
-  LOGIN_WINDOW_SECONDS: int(1).default(900),
-  SEND_RATE_PER_MINUTE: int(1).default(600),
-  OIDC_ISSUER: z.string().default(""),
-  OIDC_AUDIENCE: z.string().default(""),
-  OIDC_ROLES_CLAIM: z.string().default("realm_access.roles"),
-  OIDC_ROLE_MAP: z.string().default(""),
-  OIDC_DEFAULT_ROLE: z.enum(["owner", "admin", "member", "guest"]).default("member"),
-  OIDC_ALLOWED_ALGS: list.default(["RS256", "ES256", "EdDSA"]),
-  OIDC_CLOCK_SKEW_SECONDS: int(0).max(300).default(30),
-  REPLAY_INLINE_LIMIT: int(1).default(500),
-  EVENT_RETENTION_DAYS: int(7).default(30),
+/**
+ * JWS algorithms an external (OIDC) issuer may sign with: asymmetric only, so that a public key
+ * from the JWKS can never be turned into an HMAC secret, and never `none`.
+ */
+export const ASYMMETRIC_JWS_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+
+/** `idpRole:colinkRole,...`; the IdP role may itself contain `:` (the last one separates). */
+const roleMap = z.string().transform((value, ctx) => {
+  const map = new Map<string, Role>();
+  for (const entry of value.split(",").map((s) => s.trim())) {
+    if (!entry) continue;
+    const at = entry.lastIndexOf(":");
+    const idpRole = entry.slice(0, at).trim();
+    const role = entry.slice(at + 1).trim();
+    if (at <= 0 || !idpRole || !(ROLES as readonly string[]).includes(role)) {
+      ctx.addIssue({ code: "custom", message: `"${entry}" is not idpRole:${ROLES.join("|")}` });
+      continue;
+    }
+    if (map.has(idpRole) && map.get(idpRole) !== role) {
+      ctx.addIssue({ code: "custom", message: `"${idpRole}" is mapped to two roles` });
+      continue;
+    }
+    map.set(idpRole, role as Role);
+  }
+  return map as ReadonlyMap<string, Role>;
 });
+
+/** Settings from wrangler.toml [vars] and secrets, validated once per isolate. */
+const ConfigSchema = z
+  .object({
+    JWT_ISSUER: z.string().min(1).default("colink"),
+    JWT_AUDIENCE: z.string().min(1).default("colink"),
+    JWT_PRIVATE_KEY: z.string().optional(),
+    ACCESS_TOKEN_TTL_SECONDS: int(30).max(900).default(900),
+    REFRESH_TOKEN_TTL_DAYS: int(1).default(30),
+    OPEN_SIGNUP: bool.default(false),
+    ALLOWED_ORIGINS: list.default([]),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1).default(10),
+    LOGIN_MAX_ATTEMPTS_PER_IP: int(1).default(50),
+    LOGIN_WINDOW_SECONDS: int(1).default(900),
+    SEND_RATE_PER_MINUTE: int(1).default(600),
+    /** The external issuer, exactly as its tokens' `iss` spell it; empty turns external identity off. */
+    OIDC_ISSUER: z.string().trim().default(""),
+    OIDC_AUDIENCE: z.string().trim().default(""),
+    OIDC_ROLES_CLAIM: z.string().trim().min(1).default("realm_access.roles"),
+    OIDC_ROLE_MAP: roleMap.default(new Map()),
+    OIDC_DEFAULT_ROLE: z.enum(ROLES).default("member"),
+    OIDC_ALLOWED_ALGS: list
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .refine((alg) => ASYMMETRIC_JWS_ALGS.includes(alg), {
+                error: (i) => `${String(i.input)} is not an asymmetric JWS algorithm`,
+              }),
+          )
+          .min(1, "at least one algorithm is required"),
+      )
+      .default(["RS256", "ES256", "EdDSA"]),
+    OIDC_CLOCK_SKEW_SECONDS: int(0).max(300).default(30),
+    REPLAY_INLINE_LIMIT: int(1).default(500),
+    EVENT_RETENTION_DAYS: int(7).default(30),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.OIDC_ISSUER) return;
+    const url = URL.parse(c.OIDC_ISSUER);
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
+      ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "must be an http(s) URL without query or fragment" });
+    }
+    if (c.OIDC_ISSUER === c.JWT_ISSUER) ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "must differ from JWT_ISSUER" });
+    if (!c.OIDC_AUDIENCE) ctx.addIssue({ code: "custom", path: ["OIDC_AUDIENCE"], message: "is required when OIDC_ISSUER is set" });
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
