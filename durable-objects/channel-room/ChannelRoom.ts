@@ -1,11 +1,759 @@
 import { DurableObject } from "cloudflare:workers";
+import type { ChannelRole } from "../../src/db/schema";
+import { ColinkError, conflict, forbidden, invalid, notFound } from "../../src/lib/ColinkError";
+import { config } from "../../src/lib/config";
+import { newId } from "../../src/lib/ids";
+import { log } from "../../src/lib/log";
+import { userSession } from "../../src/lib/stubs";
+import type { ChannelEventData, ChannelEventQuery, ChannelEventType } from "../../src/protocol/channelEvents";
+import type { Channel, ChannelMember, ChannelReadState, MemberList, MemberListQuery, UpdateChannelBody } from "../../src/protocol/channels";
+import {
+  type Mentions,
+  MentionsSchema,
+  type Message,
+  type MessageHistoryQuery,
+  type MessagePage,
+  type SendMessageBody,
+} from "../../src/protocol/messages";
+import { isAdminRole } from "../../src/services/authUser";
 import { runMigrations } from "../shared/runMigrations";
+import { MAX_MENTION_NAMES, parseMentions } from "./parseMentions";
+import type { Actor, NewMember, ReplayResult, RoomInit, RoomResult } from "./rpcTypes";
+import { SendRateLimiter } from "./SendRateLimiter";
 import { channelRoomMigrations } from "./schema";
 
-/** One per channel and per DM: message history, the channel's event log, fan-out. */
+type MetaRow = {
+  channel_id: string;
+  kind: Channel["kind"];
+  name: string | null;
+  topic: string;
+  purpose: string;
+  archived: number;
+  created_by: string;
+  created_at: string;
+  member_count: number;
+  last_message_seq: number;
+  last_event_seq: number;
+  pruned_through: number;
+};
+
+type MemberRow = { user_id: string; username: string; role: ChannelRole; online: number; joined_at: string };
+
+type MessageRow = {
+  seq: number;
+  id: string;
+  author_id: string;
+  text: string;
+  client_msg_id: string | null;
+  thread_root_id: string | null;
+  reply_count: number;
+  mentions: string;
+  edited_at: string | null;
+  deleted: number;
+  created_at: string;
+};
+
+/** An event appended to the log, ready to fan out. */
+type Appended = { channelId: string; seq: number; frame: string };
+
+const DAY_MS = 86_400_000;
+/** Every this many events, expired ones are pruned (a bounded batch, so a send never stalls). */
+const PRUNE_EVERY = 100;
+const PRUNE_BATCH = 1000;
+const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
+
+const channelNotFound = () => notFound("channel");
+const messageNotFound = () => notFound("message");
+const archivedError = () => conflict("channel_archived", "The channel is archived: it can be read but not changed.");
+
+/** Runs an RPC body, turning a ColinkError into an error value (RPC would keep only its message). */
+function answer<T>(body: () => T): RoomResult<T> {
+  try {
+    return { ok: true, value: body() };
+  } catch (err) {
+    if (!(err instanceof ColinkError)) throw err;
+    const { errors, retryAfterSeconds } = err.extra;
+    return { ok: false, error: { status: err.status, code: err.code, detail: err.detail, errors, retryAfterSeconds } };
+  }
+}
+
+/**
+ * One per channel and per DM: the authority on who is in it, its message history, its event log
+ * (one gap-free `seq` for every event) and the fan-out of each event to online members.
+ *
+ * Every change runs synchronously in one SQLite transaction that also appends its event; the
+ * fan-out is dispatched right after, with no `await` in between, so events leave in `seq` order and
+ * the answer (held by the output gate) never precedes the durable write.
+ */
 export class ChannelRoom extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  /** Members with an open socket, each with the generation of its latest `setOnline(true)`. */
+  private readonly online = new Map<string, number>();
+  private generation = 0;
+  /** One stub per user: calls on the same stub arrive in the order they were made. */
+  private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
+  private readonly sendLimiter: SendRateLimiter;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => runMigrations(ctx.storage.sql, channelRoomMigrations));
+    this.sql = ctx.storage.sql;
+    this.sendLimiter = new SendRateLimiter(config(env).SEND_RATE_PER_MINUTE);
+    ctx.blockConcurrencyWhile(async () => {
+      runMigrations(this.sql, channelRoomMigrations);
+      for (const { user_id } of this.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1")) {
+        this.online.set(user_id, ++this.generation);
+      }
+    });
   }
+
+  // ── Lifecycle ──────────────────────────────────────────────────────────────────────────────
+
+  /** Creates the channel with its first members (no events: they learn of it as `channel.added`). */
+  create(init: RoomInit): RoomResult<Channel> {
+    return answer(() => {
+      if (this.readMeta()) throw conflict("channel_exists", "This channel already exists.");
+      const { channel, members } = init;
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec(
+          `INSERT INTO meta (id, channel_id, kind, name, topic, purpose, created_by, created_at, member_count)
+           VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0)`,
+          channel.id,
+          channel.kind,
+          channel.name,
+          channel.topic,
+          channel.purpose,
+          channel.created_by,
+          channel.created_at,
+        );
+        for (const m of members) this.insertMember(m, 0, channel.created_at);
+      });
+      return this.channelJson(this.requireMeta());
+    });
+  }
+
+  /** Forgets everything: for a room whose creation lost a race in the directory and was never announced. */
+  async discard(): Promise<void> {
+    this.online.clear();
+    await this.ctx.storage.deleteAll();
+    runMigrations(this.sql, channelRoomMigrations);
+  }
+
+  // ── The channel ────────────────────────────────────────────────────────────────────────────
+
+  getChannel(actor: Actor): RoomResult<Channel> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.see(meta, actor);
+      return this.channelJson(meta);
+    });
+  }
+
+  /**
+   * Topic and purpose: any member. Name: the creator, a channel admin or a workspace admin. The
+   * caller has checked the name is free in the directory and mirrors the change there.
+   */
+  updateChannel(actor: Actor, patch: UpdateChannelBody): RoomResult<{ channel: Channel; previousName: string | null }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      const member = this.requireMember(meta, actor);
+      if (patch.name !== undefined && patch.name !== meta.name) {
+        if (this.isDm(meta)) throw invalid("name", "DMs have no name.");
+        if (!this.isManager(meta, actor, member))
+          throw forbidden("Only the channel's creator, its admins or a workspace admin may rename it.", "not_channel_admin");
+      }
+      if (meta.archived) throw archivedError();
+      const next = { name: patch.name ?? meta.name, topic: patch.topic ?? meta.topic, purpose: patch.purpose ?? meta.purpose };
+      const previousName = meta.name;
+      if (next.name === meta.name && next.topic === meta.topic && next.purpose === meta.purpose)
+        return { channel: this.channelJson(meta), previousName };
+      const channel = this.changeChannel(meta, next);
+      return { channel, previousName };
+    });
+  }
+
+  /** Undoes a rename the directory refused (the name was taken meanwhile), if nothing renamed it since. */
+  restoreName(from: string, to: string | null): RoomResult<Channel> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      if (meta.name !== from) return this.channelJson(meta);
+      return this.changeChannel(meta, { name: to, topic: meta.topic, purpose: meta.purpose });
+    });
+  }
+
+  /** Archive or unarchive: the creator, a channel admin or a workspace admin. */
+  setArchived(actor: Actor, archived: boolean): RoomResult<Channel> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      const member = this.see(meta, actor);
+      if (this.isDm(meta)) throw conflict("dm_not_archivable", "DMs cannot be archived.");
+      if (!this.isManager(meta, actor, member))
+        throw forbidden("Only the channel's creator, its admins or a workspace admin may archive or unarchive it.", "not_channel_admin");
+      if (Boolean(meta.archived) === archived)
+        throw archived
+          ? conflict("already_archived", "The channel is already archived.")
+          : conflict("not_archived", "The channel is not archived.");
+      const at = new Date();
+      const event = this.transact(() => {
+        this.sql.exec("UPDATE meta SET archived = ? WHERE id = 1", archived ? 1 : 0);
+        meta.archived = archived ? 1 : 0;
+        return this.appendEvent(meta, archived ? "channel.archived" : "channel.unarchived", this.channelJson(meta), at);
+      });
+      this.fanOut(event);
+      return this.channelJson(meta);
+    });
+  }
+
+  // ── Membership ─────────────────────────────────────────────────────────────────────────────
+
+  /** Joins a public channel; joining one you are in is a no-op. Guests and private channels: 404. */
+  join(actor: Actor, username: string): RoomResult<{ channel: Channel; joined: boolean }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      if (this.see(meta, actor)) return { channel: this.channelJson(meta), joined: false };
+      if (meta.archived) throw archivedError();
+      this.addMembersNow(meta, [{ user_id: actor.id, username, role: "member" }]);
+      return { channel: this.channelJson(meta), joined: true };
+    });
+  }
+
+  /** A member adds others (guests may not); adding someone already in is a no-op. DMs are fixed. */
+  addMembers(actor: Actor, users: { user_id: string; username: string }[]): RoomResult<{ channel: Channel; added: string[] }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      if (actor.role === "guest") throw forbidden("Guests cannot add people to channels.", "guest_not_allowed");
+      if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be added to a DM; open a new one.");
+      if (meta.archived) throw archivedError();
+      const fresh = users.filter((u, i) => users.findIndex((v) => v.user_id === u.user_id) === i && !this.member(u.user_id));
+      this.addMembersNow(
+        meta,
+        fresh.map((u) => ({ ...u, role: "member" })),
+      );
+      return { channel: this.channelJson(meta), added: fresh.map((u) => u.user_id) };
+    });
+  }
+
+  /** Puts a participant back into a DM they left (reopening it). Only the DM service calls this. */
+  restoreDmMember(user: { user_id: string; username: string }): RoomResult<{ channel: Channel; added: boolean }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      if (!this.isDm(meta)) throw channelNotFound();
+      if (this.member(user.user_id)) return { channel: this.channelJson(meta), added: false };
+      this.addMembersNow(meta, [{ ...user, role: "member" }]);
+      return { channel: this.channelJson(meta), added: true };
+    });
+  }
+
+  /**
+   * Removes a member: themselves (leaving; a 1:1 DM cannot be left), or someone else (a channel
+   * admin or workspace admin). They are off the online list before `member.left` fans out, so they
+   * receive nothing more from this channel.
+   */
+  removeMember(actor: Actor, userId: string): RoomResult<{ channel: Channel; removed: boolean }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      const member = this.see(meta, actor);
+      if (userId === actor.id) {
+        if (meta.kind === "dm") throw conflict("cannot_leave_dm", "A DM between two people cannot be left.");
+        if (!member) return { channel: this.channelJson(meta), removed: false };
+      } else {
+        if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be removed from a DM.");
+        if (!this.isManager(meta, actor, member))
+          throw forbidden("Only channel admins or workspace admins may remove members.", "not_channel_admin");
+        if (!this.member(userId)) throw notFound("member");
+      }
+      const at = new Date();
+      const event = this.transact(() => {
+        this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
+        this.sql.exec("DELETE FROM read_markers WHERE user_id = ?", userId);
+        this.sql.exec("UPDATE meta SET member_count = member_count - 1 WHERE id = 1");
+        meta.member_count -= 1;
+        return this.appendEvent(meta, "member.left", { user_id: userId }, at);
+      });
+      this.online.delete(userId);
+      this.fanOut(event);
+      return { channel: this.channelJson(meta), removed: true };
+    });
+  }
+
+  listMembers(actor: Actor, query: MemberListQuery): RoomResult<MemberList> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.see(meta, actor);
+      const rows = this.sql
+        .exec<MemberRow>("SELECT * FROM members WHERE user_id > ? ORDER BY user_id LIMIT ?", query.cursor ?? "", query.limit + 1)
+        .toArray();
+      const page = rows.slice(0, query.limit);
+      return { items: page.map(memberJson), next_cursor: rows.length > query.limit ? (page.at(-1)?.user_id ?? null) : null };
+    });
+  }
+
+  // ── Messages ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a message: members only, not in an archived channel, within the author's send rate. A
+   * retry with a `client_msg_id` already used by this author returns that message (`created:
+   * false`); check and insert happen in one synchronous turn, so concurrent retries cannot race.
+   */
+  appendMessage(actor: Actor, input: SendMessageBody): RoomResult<{ message: Message; created: boolean }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      if (input.client_msg_id !== undefined) {
+        const existing = this.sql
+          .exec<MessageRow>("SELECT * FROM messages WHERE author_id = ? AND client_msg_id = ?", actor.id, input.client_msg_id)
+          .toArray()[0];
+        if (existing) return { message: this.messageJson(meta, existing), created: false };
+      }
+      if (meta.archived) throw archivedError();
+      const now = Date.now();
+      const retryAfter = this.sendLimiter.take(actor.id, now);
+      if (retryAfter !== null)
+        throw new ColinkError(429, "rate_limited", "Sending too fast; try again shortly.", { retryAfterSeconds: retryAfter });
+      if (input.thread_root_id !== undefined) {
+        const root = this.messageById(input.thread_root_id);
+        if (!root || root.deleted || root.thread_root_id !== null)
+          throw invalid("thread_root_id", "Replies go to an existing top-level message of this channel.", "invalid_thread_root");
+      }
+      const at = new Date(now);
+      const { mentions, notify } = this.resolveMentions(input.text, actor.id);
+      const row: MessageRow = {
+        seq: meta.last_message_seq + 1,
+        id: newId("m", now),
+        author_id: actor.id,
+        text: input.text,
+        client_msg_id: input.client_msg_id ?? null,
+        thread_root_id: input.thread_root_id ?? null,
+        reply_count: 0,
+        mentions: JSON.stringify(mentions),
+        edited_at: null,
+        deleted: 0,
+        created_at: at.toISOString(),
+      };
+      const message = this.messageFrom(meta, row, mentions);
+      const event = this.transact(() => {
+        this.sql.exec(
+          `INSERT INTO messages (seq, id, author_id, text, client_msg_id, thread_root_id, mentions, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          row.seq,
+          row.id,
+          row.author_id,
+          row.text,
+          row.client_msg_id,
+          row.thread_root_id,
+          row.mentions,
+          row.created_at,
+        );
+        for (const userId of notify) this.sql.exec("INSERT INTO message_mentions (user_id, seq) VALUES (?, ?)", userId, row.seq);
+        this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", row.seq);
+        meta.last_message_seq = row.seq;
+        return this.appendEvent(meta, "message.created", message, at);
+      });
+      this.fanOut(event);
+      return { message, created: true };
+    });
+  }
+
+  /**
+   * Newest first. `before` pages backwards (down to `after`, if given); `after` alone pages
+   * forwards: the oldest `limit` messages after it, still newest first.
+   */
+  listMessages(actor: Actor, query: MessageHistoryQuery): RoomResult<MessagePage> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.see(meta, actor);
+      const take = query.limit + 1;
+      const forwards = query.before === undefined && query.after !== undefined;
+      const rows = forwards
+        ? this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?", query.after, take).toArray()
+        : this.sql
+            .exec<MessageRow>(
+              "SELECT * FROM messages WHERE seq < ? AND seq > ? ORDER BY seq DESC LIMIT ?",
+              query.before ?? Number.MAX_SAFE_INTEGER,
+              query.after ?? 0,
+              take,
+            )
+            .toArray();
+      const page = rows.slice(0, query.limit);
+      if (forwards) page.reverse();
+      return { items: page.map((r) => this.messageJson(meta, r)), has_more: rows.length > query.limit };
+    });
+  }
+
+  /** The author edits their message's text; mentions are parsed again. */
+  editMessage(actor: Actor, messageId: string, text: string): RoomResult<Message> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      const row = this.messageById(messageId);
+      if (!row) throw messageNotFound();
+      if (row.author_id !== actor.id) throw forbidden("Only the author may edit a message.", "not_author");
+      if (row.deleted) throw conflict("message_deleted", "The message was deleted.");
+      if (meta.archived) throw archivedError();
+      if (row.text === text) return this.messageJson(meta, row);
+      const at = new Date();
+      const { mentions, notify } = this.resolveMentions(text, actor.id);
+      const edited: MessageRow = { ...row, text, mentions: JSON.stringify(mentions), edited_at: at.toISOString() };
+      const message = this.messageFrom(meta, edited, mentions);
+      const event = this.transact(() => {
+        this.sql.exec(
+          "UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ?",
+          text,
+          edited.mentions,
+          edited.edited_at,
+          row.seq,
+        );
+        this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", row.seq);
+        for (const userId of notify) this.sql.exec("INSERT INTO message_mentions (user_id, seq) VALUES (?, ?)", userId, row.seq);
+        return this.appendEvent(meta, "message.updated", message, at);
+      });
+      this.fanOut(event);
+      return message;
+    });
+  }
+
+  /**
+   * The author, a channel admin or a workspace admin deletes a message: it stays in history as a
+   * tombstone (empty text, `deleted: true`) so `seq` stays gap-free. Deleting a tombstone is a no-op.
+   */
+  deleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      const member = this.see(meta, actor);
+      const row = this.messageById(messageId);
+      if (!row) throw messageNotFound();
+      if (row.author_id !== actor.id && !this.isManager(meta, actor, member))
+        throw forbidden("Only the author, a channel admin or a workspace admin may delete a message.", "cannot_delete_message");
+      if (meta.archived) throw archivedError();
+      if (row.deleted) return this.messageJson(meta, row);
+      const tombstone: MessageRow = { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1 };
+      const message = this.messageFrom(meta, tombstone, NO_MENTIONS);
+      const event = this.transact(() => {
+        this.sql.exec("UPDATE messages SET text = '', mentions = ?, deleted = 1 WHERE seq = ?", tombstone.mentions, row.seq);
+        this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", row.seq);
+        return this.appendEvent(meta, "message.deleted", message, new Date());
+      });
+      this.fanOut(event);
+      return message;
+    });
+  }
+
+  // ── Read state ─────────────────────────────────────────────────────────────────────────────
+
+  /** Moves the member's read marker forward to `seq` (capped at the newest message); never back. */
+  markRead(actor: Actor, seq: number): RoomResult<{ state: ChannelReadState; moved: boolean }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      const target = Math.min(seq, meta.last_message_seq);
+      const moved = target > this.lastRead(actor.id);
+      if (moved) this.sql.exec("UPDATE read_markers SET last_read_seq = ? WHERE user_id = ?", target, actor.id);
+      return { state: this.readStateOf(meta, actor.id), moved };
+    });
+  }
+
+  /** A member's position and counts, for "my channels". */
+  readState(userId: string): RoomResult<ChannelReadState> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      if (!this.member(userId)) throw channelNotFound();
+      return this.readStateOf(meta, userId);
+    });
+  }
+
+  // ── Events, presence, resume ───────────────────────────────────────────────────────────────
+
+  /** The event log, oldest first, as the stored frames. A cursor below what was pruned: 410. */
+  listEvents(actor: Actor, query: ChannelEventQuery): RoomResult<{ frames: string[]; has_more: boolean }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.see(meta, actor);
+      if (query.after < meta.pruned_through)
+        throw new ColinkError(410, "resync_required", `Events up to seq ${meta.pruned_through} are no longer kept; reload the channel.`);
+      const frames = this.sql
+        .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq LIMIT ?", query.after, query.limit + 1)
+        .toArray()
+        .map((r) => r.frame);
+      return { frames: frames.slice(0, query.limit), has_more: frames.length > query.limit };
+    });
+  }
+
+  /**
+   * A member's UserSession reports their first socket opening (true) or last closing (false).
+   * Returns false when they are not a member: the session should stop asking.
+   */
+  setOnline(userId: string, online: boolean): boolean {
+    const meta = this.readMeta();
+    const member = meta ? this.member(userId) : null;
+    if (!member) {
+      this.online.delete(userId);
+      return false;
+    }
+    if (online) this.online.set(userId, ++this.generation);
+    else this.online.delete(userId);
+    if (Boolean(member.online) !== online) this.sql.exec("UPDATE members SET online = ? WHERE user_id = ?", online ? 1 : 0, userId);
+    return true;
+  }
+
+  /**
+   * What a member missed after `afterSeq`: the frames (at most `inlineLimit`), a gap to fetch over
+   * HTTP, or a resync when the cursor is older than what is kept (or newer than anything sent).
+   */
+  replay(userId: string, afterSeq: number, inlineLimit: number): ReplayResult {
+    const meta = this.readMeta();
+    if (!meta || !this.member(userId)) return { kind: "not_member" };
+    const head = meta.last_event_seq;
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < meta.pruned_through || afterSeq > head) return { kind: "resync" };
+    if (head - afterSeq > inlineLimit) return { kind: "gap", after: afterSeq, until: head };
+    const frames = this.sql
+      .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq", afterSeq)
+      .toArray()
+      .map((r) => r.frame);
+    return { kind: "events", frames, head };
+  }
+
+  /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */
+  pruneExpiredEvents(now = Date.now()): number {
+    const meta = this.readMeta();
+    if (!meta) return 0;
+    const cutoff = now - config(this.env).EVENT_RETENTION_DAYS * DAY_MS;
+    const through = this.sql
+      .exec<{ s: number | null }>(
+        "SELECT MAX(seq) AS s FROM (SELECT seq FROM events WHERE at < ? ORDER BY seq LIMIT ?)",
+        cutoff,
+        PRUNE_BATCH,
+      )
+      .one().s;
+    if (through === null) return 0;
+    return this.transact(() => {
+      const deleted = this.sql.exec("DELETE FROM events WHERE seq <= ?", through).rowsWritten;
+      this.sql.exec("UPDATE meta SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", through);
+      return deleted;
+    });
+  }
+
+  // ── Internals ──────────────────────────────────────────────────────────────────────────────
+
+  private transact<T>(body: () => T): T {
+    return this.ctx.storage.transactionSync(body);
+  }
+
+  private readMeta(): MetaRow | null {
+    return this.sql.exec<MetaRow>("SELECT * FROM meta WHERE id = 1").toArray()[0] ?? null;
+  }
+
+  /** An uncreated room is indistinguishable from a channel the caller may not see. */
+  private requireMeta(): MetaRow {
+    const meta = this.readMeta();
+    if (!meta) throw channelNotFound();
+    return meta;
+  }
+
+  private member(userId: string): MemberRow | null {
+    return this.sql.exec<MemberRow>("SELECT * FROM members WHERE user_id = ?", userId).toArray()[0] ?? null;
+  }
+
+  /**
+   * Who may look: members; and any non-guest in a public channel. Everyone else gets the same 404
+   * as for a channel that does not exist. Returns the caller's membership, if any.
+   */
+  private see(meta: MetaRow, actor: Actor): MemberRow | null {
+    const member = this.member(actor.id);
+    if (member) return member;
+    if (meta.kind === "public" && actor.role !== "guest") return null;
+    throw channelNotFound();
+  }
+
+  /** Posting, reacting, editing, marking read: members only. */
+  private requireMember(meta: MetaRow, actor: Actor): MemberRow {
+    const member = this.see(meta, actor);
+    if (!member) throw forbidden("Join the channel first.", "not_a_member");
+    return member;
+  }
+
+  private isDm(meta: MetaRow): boolean {
+    return meta.kind === "dm" || meta.kind === "group_dm";
+  }
+
+  /** Workspace admins anywhere they can see; in channels (not DMs) also channel admins and the creator. */
+  private isManager(meta: MetaRow, actor: Actor, member: MemberRow | null): boolean {
+    if (isAdminRole(actor.role)) return true;
+    if (this.isDm(meta)) return false;
+    return member?.role === "admin" || meta.created_by === actor.id;
+  }
+
+  private lastRead(userId: string): number {
+    return this.sql.exec<{ s: number }>("SELECT last_read_seq AS s FROM read_markers WHERE user_id = ?", userId).toArray()[0]?.s ?? 0;
+  }
+
+  private messageById(id: string): MessageRow | null {
+    return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  /** A new member starts with everything before their arrival read. Call inside a transaction. */
+  private insertMember(m: NewMember, lastReadSeq: number, joinedAt: string): void {
+    this.sql.exec(
+      "INSERT INTO members (user_id, username, role, joined_at) VALUES (?, ?, ?, ?)",
+      m.user_id,
+      m.username.toLowerCase(),
+      m.role,
+      joinedAt,
+    );
+    this.sql.exec(
+      "INSERT INTO read_markers (user_id, last_read_seq) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET last_read_seq = excluded.last_read_seq",
+      m.user_id,
+      lastReadSeq,
+    );
+    this.sql.exec("UPDATE meta SET member_count = member_count + 1 WHERE id = 1");
+  }
+
+  /** Adds members (offline until their UserSession says otherwise) and announces each. */
+  private addMembersNow(meta: MetaRow, members: NewMember[]): void {
+    if (members.length === 0) return;
+    const at = new Date();
+    const joinedAt = at.toISOString();
+    const events = this.transact(() =>
+      members.map((m) => {
+        this.insertMember(m, meta.last_message_seq, joinedAt);
+        meta.member_count += 1;
+        return this.appendEvent(meta, "member.joined", { user_id: m.user_id, role: m.role, joined_at: joinedAt }, at);
+      }),
+    );
+    for (const event of events) this.fanOut(event);
+  }
+
+  private changeChannel(meta: MetaRow, next: { name: string | null; topic: string; purpose: string }): Channel {
+    const event = this.transact(() => {
+      this.sql.exec("UPDATE meta SET name = ?, topic = ?, purpose = ? WHERE id = 1", next.name, next.topic, next.purpose);
+      Object.assign(meta, next);
+      return this.appendEvent(meta, "channel.updated", this.channelJson(meta), new Date());
+    });
+    this.fanOut(event);
+    return this.channelJson(meta);
+  }
+
+  /**
+   * Gives the event the channel's next seq and stores its frame, the exact text every socket and
+   * every replay will get. Call inside a transaction; fan out after it commits.
+   */
+  private appendEvent<T extends ChannelEventType>(meta: MetaRow, type: T, data: ChannelEventData<T>, at: Date): Appended {
+    const seq = meta.last_event_seq + 1;
+    const frame = JSON.stringify({ type, channel_id: meta.channel_id, seq, at: at.toISOString(), data });
+    this.sql.exec("INSERT INTO events (seq, type, at, frame) VALUES (?, ?, ?, ?)", seq, type, at.getTime(), frame);
+    this.sql.exec("UPDATE meta SET last_event_seq = ? WHERE id = 1", seq);
+    meta.last_event_seq = seq;
+    return { channelId: meta.channel_id, seq, frame };
+  }
+
+  /**
+   * Pushes an event to every online member's UserSession, synchronously in seq order. A session
+   * with no socket left answers false and the member goes offline, unless they came back online
+   * since this push left (a newer generation).
+   */
+  private fanOut(event: Appended): void {
+    const { channelId } = event;
+    for (const [userId, generation] of this.online) {
+      this.session(userId)
+        .deliverChannelEvent(userId, channelId, event.seq, event.frame)
+        .then(
+          (delivered) => {
+            if (!delivered && this.online.get(userId) === generation) this.setOnline(userId, false);
+          },
+          (error: unknown) =>
+            log("warn", "channel event delivery failed", { channel_id: channelId, user_id: userId, seq: event.seq, error }),
+        );
+    }
+    if (event.seq % PRUNE_EVERY === 0) this.pruneExpiredEvents();
+  }
+
+  private session(userId: string): ReturnType<typeof userSession> {
+    let stub = this.sessions.get(userId);
+    if (!stub) {
+      stub = userSession(this.env, userId);
+      this.sessions.set(userId, stub);
+    }
+    return stub;
+  }
+
+  /**
+   * `@username` resolves among members only; `@here` notifies those online right now. Returns the
+   * message's mentions and who to count a personal mention for (`@channel` is counted by flag).
+   */
+  private resolveMentions(text: string, authorId: string): { mentions: Mentions; notify: string[] } {
+    const tokens = parseMentions(text);
+    const names = tokens.usernames.slice(0, MAX_MENTION_NAMES);
+    const userIds =
+      names.length === 0
+        ? []
+        : this.sql
+            .exec<{ user_id: string }>(`SELECT user_id FROM members WHERE username IN (${names.map(() => "?").join(",")})`, ...names)
+            .toArray()
+            .map((r) => r.user_id);
+    const notify = new Set(userIds);
+    if (tokens.here) for (const userId of this.online.keys()) notify.add(userId);
+    notify.delete(authorId);
+    return { mentions: { user_ids: userIds, channel: tokens.channel, here: tokens.here }, notify: [...notify] };
+  }
+
+  private readStateOf(meta: MetaRow, userId: string): ChannelReadState {
+    const lastRead = this.lastRead(userId);
+    const counts = this.sql
+      .exec<{ unread: number; mentioned: number }>(
+        `SELECT COUNT(*) AS unread,
+                COALESCE(SUM(json_extract(m.mentions, '$.channel') = 1
+                  OR EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = ? AND mm.seq = m.seq)), 0) AS mentioned
+         FROM messages m WHERE m.seq > ? AND m.deleted = 0 AND m.author_id != ?`,
+        userId,
+        lastRead,
+        userId,
+      )
+      .one();
+    return {
+      channel: this.channelJson(meta),
+      last_seq: meta.last_message_seq,
+      last_read_seq: lastRead,
+      unread_count: counts.unread,
+      mention_count: counts.mentioned,
+    };
+  }
+
+  private channelJson(meta: MetaRow): Channel {
+    return {
+      id: meta.channel_id,
+      kind: meta.kind,
+      name: meta.name,
+      topic: meta.topic,
+      purpose: meta.purpose,
+      archived: Boolean(meta.archived),
+      created_by: meta.created_by,
+      created_at: meta.created_at,
+      member_count: meta.member_count,
+    };
+  }
+
+  private messageJson(meta: MetaRow, row: MessageRow): Message {
+    return this.messageFrom(meta, row, MentionsSchema.parse(JSON.parse(row.mentions)));
+  }
+
+  private messageFrom(meta: MetaRow, row: MessageRow, mentions: Mentions): Message {
+    return {
+      id: row.id,
+      channel_id: meta.channel_id,
+      seq: row.seq,
+      author_id: row.author_id,
+      text: row.text,
+      client_msg_id: row.client_msg_id,
+      thread_root_id: row.thread_root_id,
+      reply_count: row.reply_count,
+      mentions,
+      reactions: [],
+      edited_at: row.edited_at,
+      deleted: Boolean(row.deleted),
+      created_at: row.created_at,
+    };
+  }
+}
+
+function memberJson(row: MemberRow): ChannelMember {
+  return { user_id: row.user_id, role: row.role, joined_at: row.joined_at };
 }

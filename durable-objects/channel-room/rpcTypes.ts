@@ -1,0 +1,35 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ChannelRole, Role } from "../../src/db/schema";
+import type { FieldError } from "../../src/lib/ColinkError";
+import type { Channel } from "../../src/protocol/channels";
+
+// Values crossing the Worker ↔ ChannelRoom RPC boundary. Errors travel as values: RPC keeps only
+// an exception's message, and callers need the status and stable code.
+
+/** Who is asking: the caller's id and workspace role, fresh from the request's authentication. */
+export type Actor = { id: string; role: Role };
+
+/** A user being put into a channel; the username feeds @mention resolution. */
+export type NewMember = { user_id: string; username: string; role: ChannelRole };
+
+export type RoomInit = {
+  channel: Omit<Channel, "archived" | "member_count">;
+  members: NewMember[];
+};
+
+export type RoomError = {
+  status: ContentfulStatusCode;
+  code: string;
+  detail: string;
+  errors?: FieldError[];
+  retryAfterSeconds?: number;
+};
+
+export type RoomResult<T> = { ok: true; value: T } | { ok: false; error: RoomError };
+
+/** What a resuming socket gets for one channel (API.md "Resume guarantee"). */
+export type ReplayResult =
+  | { kind: "events"; frames: string[]; head: number }
+  | { kind: "gap"; after: number; until: number }
+  | { kind: "resync" }
+  | { kind: "not_member" };

@@ -1,0 +1,100 @@
+import { z } from "@hono/zod-openapi";
+import { channelIdParam } from "./channels";
+
+// Messages on the wire (API.md "Messages"). The ChannelRoom builds exactly these shapes; the
+// routes validate requests with the body and query schemas below.
+
+/** Longest message, in Unicode code points ("characters" as a person counts them, emoji included). */
+export const MAX_MESSAGE_CHARS = 40_000;
+export const MAX_CLIENT_MSG_ID_LENGTH = 64;
+export const MAX_HISTORY_PAGE = 200;
+export const DEFAULT_HISTORY_PAGE = 50;
+
+export const MESSAGE_ID_PATTERN = /^m_[0-9a-z]{26}$/;
+
+const seqValue = z.number().int().min(1);
+/** A message or event sequence number in a query string: a non-negative safe integer. */
+export const seqQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const MentionsSchema = z
+  .object({
+    user_ids: z.array(z.string()).openapi({ description: "Members mentioned by `@username`." }),
+    channel: z.boolean().openapi({ description: "`@channel`: everyone in the channel." }),
+    here: z.boolean().openapi({ description: "`@here`: everyone online in the channel when it was sent." }),
+  })
+  .openapi("Mentions");
+export type Mentions = z.infer<typeof MentionsSchema>;
+
+export const ReactionSchema = z.object({ emoji: z.string(), count: z.number().int(), user_ids: z.array(z.string()) }).openapi("Reaction");
+
+export const MessageSchema = z
+  .object({
+    id: z.string(),
+    channel_id: z.string(),
+    seq: seqValue.openapi({ description: "Position in the channel: strictly increasing and gap-free among its messages." }),
+    author_id: z.string(),
+    text: z.string(),
+    client_msg_id: z.string().nullable(),
+    thread_root_id: z.string().nullable(),
+    reply_count: z.number().int(),
+    mentions: MentionsSchema,
+    reactions: z.array(ReactionSchema),
+    edited_at: z.string().nullable(),
+    deleted: z.boolean(),
+    created_at: z.string(),
+  })
+  .openapi("Message");
+export type Message = z.infer<typeof MessageSchema>;
+
+const codePoints = (text: string) => {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+};
+
+/** Message text: 1 to 40,000 characters, stored exactly as written. */
+export const MessageTextSchema = z
+  .string()
+  .min(1)
+  .refine((text) => text.length <= MAX_MESSAGE_CHARS || codePoints(text) <= MAX_MESSAGE_CHARS, {
+    message: `Too long: at most ${MAX_MESSAGE_CHARS} characters.`,
+  })
+  .openapi({ description: `1 to ${MAX_MESSAGE_CHARS} characters (Unicode code points), stored as written.` });
+
+export const SendMessageBodySchema = z
+  .object({
+    text: MessageTextSchema,
+    client_msg_id: z
+      .string()
+      .min(1)
+      .max(MAX_CLIENT_MSG_ID_LENGTH)
+      .optional()
+      .openapi({ description: "Idempotency key, unique per author: a retry with the same key returns the first message (200)." }),
+    thread_root_id: z
+      .string()
+      .regex(MESSAGE_ID_PATTERN, "Not a message id.")
+      .optional()
+      .openapi({ description: "A top-level message of this channel to reply to." }),
+  })
+  .openapi("SendMessage");
+export type SendMessageBody = z.infer<typeof SendMessageBodySchema>;
+
+export const EditMessageBodySchema = z.object({ text: MessageTextSchema }).openapi("EditMessage");
+
+export const MessageHistoryQuerySchema = z.object({
+  before: seqQuery.optional().openapi({ description: "Only messages with a smaller `seq` (page backwards)." }),
+  after: seqQuery.optional().openapi({ description: "Only messages with a larger `seq`; alone, it pages forwards from there." }),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).default(DEFAULT_HISTORY_PAGE),
+});
+export type MessageHistoryQuery = z.infer<typeof MessageHistoryQuerySchema>;
+
+export const MessagePageSchema = z.object({ items: z.array(MessageSchema), has_more: z.boolean() }).openapi("MessagePage");
+export type MessagePage = z.infer<typeof MessagePageSchema>;
+
+export const MessageParamsSchema = z.object({
+  channel_id: channelIdParam,
+  message_id: z
+    .string()
+    .regex(MESSAGE_ID_PATTERN)
+    .openapi({ param: { name: "message_id", in: "path" } }),
+});
