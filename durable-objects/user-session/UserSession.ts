@@ -1,12 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { createDb } from "../../src/db/client";
-import { memberships } from "../../src/db/schema";
+import { memberships, users } from "../../src/db/schema";
 import { config } from "../../src/lib/config";
 import { newId, newSecret, sha256Hex } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";
-import { channelRoom } from "../../src/lib/stubs";
+import { channelRoom, userSession } from "../../src/lib/stubs";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import {
   type ClientFrame,
@@ -19,6 +19,15 @@ import {
 } from "../../src/protocol/frames";
 import { runMigrations } from "../shared/runMigrations";
 import { closeQuietly, OPEN, sendQuietly } from "../shared/sockets";
+import {
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS,
+  nextPresenceChange,
+  PRESENCE_COALESCE_MS,
+  type PresenceInputs,
+  type PresenceView,
+  presenceStatus,
+} from "./presence";
 import { userSessionMigrations } from "./schema";
 
 /** User event types: what concerns one user alone, in their own `user_seq` order. */
@@ -39,7 +48,7 @@ const PRUNE_EVERY = 100;
 const DAY_MS = 86_400_000;
 
 /** Per-socket state that survives hibernation: ids only. */
-const Attachment = z.object({ id: z.string(), sid: z.string().nullable(), pendingSince: z.number().nullable() });
+const Attachment = z.object({ id: z.string(), sid: z.string().nullable(), pendingSince: z.number().nullable(), seenAt: z.number() });
 type Attachment = z.infer<typeof Attachment>;
 
 /** A frame on its way to a socket, with what dedup and ordering need to know about it. */
@@ -62,6 +71,7 @@ export class UserSession extends DurableObject<Env> {
   /** Online/offline registrations with the user's ChannelRooms run one after another. */
   private transitions: Promise<void> = Promise.resolve();
   private appendsSincePrune = 0;
+  private announceTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -77,16 +87,20 @@ export class UserSession extends DurableObject<Env> {
   /** The WebSocket upgrade; the Worker has authenticated the user and passes their id. */
   override async fetch(request: Request): Promise<Response> {
     const userId = request.headers.get(USER_ID_HEADER);
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId) return new Response("expected a websocket upgrade", { status: 426 });
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId)
+      return new Response("expected a websocket upgrade", { status: 426 });
     this.rememberUser(userId);
     const { 0: client, 1: server } = new WebSocketPair();
     const sid = request.headers.get(SESSION_ID_HEADER);
-    const attachment: Attachment = { id: newId("sock"), sid, pendingSince: Date.now() };
+    const now = Date.now();
+    const attachment: Attachment = { id: newId("sock"), sid, pendingSince: now, seenAt: now };
     this.ctx.acceptWebSocket(server, sid ? [attachment.id, `sid:${sid}`] : [attachment.id]);
     server.serializeAttachment(attachment);
     server.send(readyFrame(this.userSeq()));
     if (this.openSockets().length === 1) this.schedule(true);
     setTimeout(() => this.endGrace(attachment.id), PENDING_GRACE_MS + 50);
+    this.markActive(now);
+    this.presenceMayHaveChanged();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -117,18 +131,21 @@ export class UserSession extends DurableObject<Env> {
   /** Closes every socket of the user (deactivation), or those of one login session (logout). */
   async closeAllSockets(userId: string, code: number, reason: string): Promise<void> {
     this.rememberUser(userId);
-    for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, code, reason);
+    for (const ws of this.ctx.getWebSockets()) {
+      closeQuietly(ws, code, reason);
+      this.dropSubscriptions(this.attachment(ws).id);
+    }
     this.forgetAll();
     this.schedule(false);
+    this.presenceMayHaveChanged();
   }
 
   async closeSessionSockets(userId: string, sessionId: string, code: number, reason: string): Promise<void> {
     this.rememberUser(userId);
     for (const ws of this.ctx.getWebSockets(`sid:${sessionId}`)) {
-      this.forget(this.attachment(ws).id);
       closeQuietly(ws, code, reason);
+      this.socketGone(ws);
     }
-    if (this.openSockets().length === 0) this.schedule(false);
   }
 
   /** A single-use ticket for browser handshakes: `<user id>.<secret>`, valid 30 s. */
@@ -144,14 +161,21 @@ export class UserSession extends DurableObject<Env> {
   /** Spends a ticket secret; true only the first time, and only within its lifetime. */
   async redeemTicket(secret: string): Promise<boolean> {
     const hash = await sha256Hex(secret);
-    const row = this.ctx.storage.sql.exec<{ expires_at: number }>("DELETE FROM tickets WHERE secret_hash = ? RETURNING expires_at", hash).toArray()[0];
+    const row = this.ctx.storage.sql
+      .exec<{ expires_at: number }>("DELETE FROM tickets WHERE secret_hash = ? RETURNING expires_at", hash)
+      .toArray()[0];
     return row !== undefined && row.expires_at >= Date.now();
   }
 
   // ── Hibernation handlers ───────────────────────────────────────────────────────────────────
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const size = typeof message === "string" ? (message.length > MAX_CLIENT_FRAME_BYTES / 3 ? new TextEncoder().encode(message).byteLength : message.length) : message.byteLength;
+    const size =
+      typeof message === "string"
+        ? message.length > MAX_CLIENT_FRAME_BYTES / 3
+          ? new TextEncoder().encode(message).byteLength
+          : message.length
+        : message.byteLength;
     if (size > MAX_CLIENT_FRAME_BYTES) {
       closeQuietly(ws, CloseCode.MessageTooBig, `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
       this.forget(this.attachment(ws).id);
@@ -161,6 +185,7 @@ export class UserSession extends DurableObject<Env> {
       sendQuietly(ws, errorFrame("binary_not_supported", "Frames are JSON text."));
       return;
     }
+    this.sawSocket(ws);
     const parsed = parseClientFrame(message);
     if (!parsed.ok) {
       sendQuietly(ws, parsed.error);
@@ -188,8 +213,24 @@ export class UserSession extends DurableObject<Env> {
         sendQuietly(ws, JSON.stringify({ type: "pong" }));
         return;
       case "resume":
+        this.markActive(Date.now());
         await this.resume(ws, frame.user_seq, frame.channels);
         return;
+      case "active":
+        this.goLive(ws);
+        this.markActive(Date.now());
+        return;
+      case "presence.subscribe":
+        this.goLive(ws);
+        await this.subscribePresence(ws, frame.user_ids);
+        return;
+      case "typing": {
+        this.goLive(ws);
+        this.markActive(Date.now());
+        const result = await channelRoom(this.env, frame.channel_id).relayTyping(this.requireUserId(), frame.thread_root_id ?? null);
+        if (result === "not_member") sendQuietly(ws, errorFrame("not_a_member", "You can only type in channels you belong to."));
+        return;
+      }
     }
   }
 
@@ -212,7 +253,10 @@ export class UserSession extends DurableObject<Env> {
         const oldest = this.ctx.storage.sql.exec<{ s: number | null }>("SELECT MIN(user_seq) AS s FROM user_events").one().s;
         if (oldest === null || afterUserSeq < oldest - 1) out.push(resyncFrame());
         else
-          for (const row of this.ctx.storage.sql.exec<{ frame: string }>("SELECT frame FROM user_events WHERE user_seq > ? ORDER BY user_seq", afterUserSeq))
+          for (const row of this.ctx.storage.sql.exec<{ frame: string }>(
+            "SELECT frame FROM user_events WHERE user_seq > ? ORDER BY user_seq",
+            afterUserSeq,
+          ))
             out.push(row.frame);
       }
       const heads = new Map<string, number>();
@@ -316,7 +360,10 @@ export class UserSession extends DurableObject<Env> {
       if (!userId) return;
       // The state may have flipped back while we waited in line.
       if (online !== this.openSockets().length > 0) return;
-      const rows = await createDb(this.env.DB).select({ channelId: memberships.channelId }).from(memberships).where(eq(memberships.userId, userId));
+      const rows = await createDb(this.env.DB)
+        .select({ channelId: memberships.channelId })
+        .from(memberships)
+        .where(eq(memberships.userId, userId));
       await this.setOnlineIn(
         rows.map((r) => r.channelId),
         online,
@@ -336,8 +383,216 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private socketGone(ws: WebSocket): void {
-    this.forget(this.attachment(ws).id);
+    const socketId = this.attachment(ws).id;
+    this.forget(socketId);
+    this.dropSubscriptions(socketId);
     if (this.openSockets().filter((s) => s !== ws).length === 0) this.schedule(false);
+    this.presenceMayHaveChanged(ws);
+  }
+
+  // ── Presence ───────────────────────────────────────────────────────────────────────────────
+
+  /** This user's presence, as others see it. */
+  async getPresence(userId: string): Promise<PresenceView> {
+    this.rememberUser(userId);
+    return this.presenceView(Date.now());
+  }
+
+  /** Sets presence by hand: `away`, `dnd` (optionally until a time), or back to automatic. */
+  async setPresence(userId: string, status: "active" | "away" | "dnd", dndUntil: number | null): Promise<PresenceView> {
+    this.rememberUser(userId);
+    const now = Date.now();
+    this.setMeta("presence_manual", status === "active" ? "" : status);
+    this.setMeta("presence_dnd_until", status === "dnd" && dndUntil !== null ? String(dndUntil) : "");
+    if (status === "active") this.markActive(now, true);
+    this.presenceMayHaveChanged();
+    return this.presenceView(now);
+  }
+
+  /** Another user's session watches this user's presence; answers the current presence. */
+  async addPresenceSubscriber(userId: string, subscriberId: string): Promise<PresenceView> {
+    this.rememberUser(userId);
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO presence_subscribers (user_id) VALUES (?)", subscriberId);
+    return this.presenceView(Date.now());
+  }
+
+  async removePresenceSubscriber(userId: string, subscriberId: string): Promise<void> {
+    this.rememberUser(userId);
+    this.ctx.storage.sql.exec("DELETE FROM presence_subscribers WHERE user_id = ?", subscriberId);
+  }
+
+  /** A watched user's presence changed: tell the sockets watching them. False if none does. */
+  async deliverPresence(userId: string, view: PresenceView): Promise<boolean> {
+    this.rememberUser(userId);
+    const frame = JSON.stringify({ type: "presence", data: view });
+    let watching = false;
+    for (const row of this.ctx.storage.sql.exec<{ socket_id: string }>(
+      "SELECT socket_id FROM socket_subscriptions WHERE target_id = ?",
+      view.user_id,
+    )) {
+      const ws = this.ctx.getWebSockets(row.socket_id)[0];
+      if (ws?.readyState === OPEN) {
+        watching = true;
+        sendQuietly(ws, frame);
+      }
+    }
+    return watching;
+  }
+
+  /** Ephemeral frames (typing): sent to live sockets now, never stored, never replayed. */
+  async deliverEphemeral(userId: string, frame: string): Promise<boolean> {
+    this.rememberUser(userId);
+    const sockets = this.openSockets();
+    for (const ws of sockets) if (this.attachment(ws).pendingSince === null) sendQuietly(ws, frame);
+    return sockets.length > 0;
+  }
+
+  /** Heartbeats (a silent socket is a vanished device) and presence that changes with time. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const ws of this.openSockets()) {
+      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      if (now - Math.max(this.attachment(ws).seenAt, pinged) > HEARTBEAT_TIMEOUT_MS) {
+        closeQuietly(ws, CloseCode.HeartbeatTimeout, "no heartbeat");
+        this.socketGone(ws);
+      }
+    }
+    const until = Number(this.meta("presence_dnd_until") || "0");
+    if (this.meta("presence_manual") === "dnd" && until > 0 && until <= now) this.setMeta("presence_manual", "");
+    this.presenceMayHaveChanged();
+  }
+
+  private async subscribePresence(ws: WebSocket, userIds: string[]): Promise<void> {
+    const me = this.requireUserId();
+    const socketId = this.attachment(ws).id;
+    const wanted = [...new Set(userIds)];
+    const known = new Set<string>();
+    const db = createDb(this.env.DB);
+    // D1 binds at most 100 parameters per statement.
+    for (let i = 0; i < wanted.length; i += 100) {
+      const rows = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(inArray(users.id, wanted.slice(i, i + 100)));
+      for (const r of rows) known.add(r.id);
+    }
+    const previous = this.ctx.storage.sql
+      .exec<{ target_id: string }>("SELECT target_id FROM socket_subscriptions WHERE socket_id = ?", socketId)
+      .toArray();
+    this.ctx.storage.sql.exec("DELETE FROM socket_subscriptions WHERE socket_id = ?", socketId);
+    for (const id of known)
+      this.ctx.storage.sql.exec("INSERT INTO socket_subscriptions (socket_id, target_id) VALUES (?, ?)", socketId, id);
+    this.releaseTargets(previous.map((r) => r.target_id));
+    const views = await Promise.all(
+      [...known].map((id) =>
+        id === me
+          ? this.presenceView(Date.now())
+          : userSession(this.env, id)
+              .addPresenceSubscriber(id, me)
+              .catch(() => null),
+      ),
+    );
+    for (const view of views) if (view) sendQuietly(ws, JSON.stringify({ type: "presence", data: view }));
+  }
+
+  private dropSubscriptions(socketId: string): void {
+    const targets = this.ctx.storage.sql
+      .exec<{ target_id: string }>("DELETE FROM socket_subscriptions WHERE socket_id = ? RETURNING target_id", socketId)
+      .toArray();
+    this.releaseTargets(targets.map((r) => r.target_id));
+  }
+
+  /** Stops watching users no socket of ours watches any more (best effort; stale ones self-heal). */
+  private releaseTargets(targetIds: string[]): void {
+    const me = this.userId;
+    if (!me) return;
+    for (const id of targetIds) {
+      if (id === me) continue;
+      const still = this.ctx.storage.sql.exec("SELECT 1 FROM socket_subscriptions WHERE target_id = ? LIMIT 1", id).toArray().length > 0;
+      if (!still)
+        userSession(this.env, id)
+          .removePresenceSubscriber(id, me)
+          .catch(() => {});
+    }
+  }
+
+  private presenceInputs(excluding?: WebSocket): PresenceInputs {
+    const manual = this.meta("presence_manual");
+    return {
+      manual: manual === "away" || manual === "dnd" ? manual : null,
+      dndUntil: Number(this.meta("presence_dnd_until") || "0") || null,
+      lastActiveAt: Number(this.meta("presence_active_at") || "0") || null,
+      connected: this.openSockets().some((ws) => ws !== excluding),
+    };
+  }
+
+  private presenceView(now: number, excluding?: WebSocket): PresenceView {
+    const inputs = this.presenceInputs(excluding);
+    return {
+      user_id: this.requireUserId(),
+      status: presenceStatus(inputs, now),
+      last_active_at: inputs.lastActiveAt === null ? null : new Date(inputs.lastActiveAt).toISOString(),
+    };
+  }
+
+  /** Records activity; written at most every 10 s, or at once when it changes the status. */
+  private markActive(now: number, force = false): void {
+    const last = Number(this.meta("presence_active_at") || "0");
+    if (!force && now - last < 10_000) return;
+    this.setMeta("presence_active_at", String(now));
+    if (now - last >= 10_000) this.presenceMayHaveChanged();
+  }
+
+  private sawSocket(ws: WebSocket): void {
+    const att = this.attachment(ws);
+    const now = Date.now();
+    if (now - att.seenAt > 5_000) this.setAttachment(ws, { ...att, seenAt: now });
+  }
+
+  /**
+   * Announces the status to subscribers if it changed since the last announcement, at most once
+   * per second (later changes in the window are folded into one), then re-arms the alarm.
+   */
+  private presenceMayHaveChanged(excluding?: WebSocket): void {
+    const now = Date.now();
+    const view = this.presenceView(now, excluding);
+    if (view.status !== this.meta("presence_announced")) {
+      const wait = Number(this.meta("presence_announced_at") || "0") + PRESENCE_COALESCE_MS - now;
+      if (wait > 0) {
+        this.announceTimer ??= setTimeout(() => {
+          this.announceTimer = null;
+          this.presenceMayHaveChanged();
+        }, wait);
+      } else {
+        this.setMeta("presence_announced", view.status);
+        this.setMeta("presence_announced_at", String(now));
+        this.broadcastPresence(view);
+      }
+    }
+    this.armAlarm(this.presenceInputs(excluding), now).catch((error: unknown) => log("warn", "setAlarm failed", { error }));
+  }
+
+  private broadcastPresence(view: PresenceView): void {
+    const me = this.requireUserId();
+    for (const { user_id: subscriber } of this.ctx.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM presence_subscribers")) {
+      const delivered =
+        subscriber === me ? this.deliverPresence(me, view) : userSession(this.env, subscriber).deliverPresence(subscriber, view);
+      delivered
+        .then((watching) => {
+          if (!watching) this.ctx.storage.sql.exec("DELETE FROM presence_subscribers WHERE user_id = ?", subscriber);
+        })
+        .catch((error: unknown) => log("warn", "presence delivery failed", { user_id: me, subscriber, error }));
+    }
+  }
+
+  private async armAlarm(inputs: PresenceInputs, now: number): Promise<void> {
+    const due = [inputs.connected ? now + HEARTBEAT_INTERVAL_MS : null, nextPresenceChange(inputs, now)].filter(
+      (t): t is number => t !== null,
+    );
+    if (due.length === 0) return;
+    const at = Math.min(...due);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at || current < now) await this.ctx.storage.setAlarm(at);
   }
 
   // ── State ──────────────────────────────────────────────────────────────────────────────────
@@ -348,7 +603,7 @@ export class UserSession extends DurableObject<Env> {
 
   private attachment(ws: WebSocket): Attachment {
     const parsed = Attachment.safeParse(ws.deserializeAttachment());
-    return parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null };
+    return parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null, seenAt: 0 };
   }
 
   private setAttachment(ws: WebSocket, att: Attachment): void {
@@ -396,6 +651,10 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private setMeta(key: string, value: string): void {
-    this.ctx.storage.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
   }
 }

@@ -15,4 +15,14 @@ export const userSessionMigrations: readonly Migration[] = [
       CREATE TABLE tickets (secret_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     `,
   },
+  {
+    name: "presence",
+    sql: `
+      -- Who watches this user's presence (other users' UserSessions).
+      CREATE TABLE presence_subscribers (user_id TEXT PRIMARY KEY);
+      -- What each of this user's sockets watches.
+      CREATE TABLE socket_subscriptions (socket_id TEXT NOT NULL, target_id TEXT NOT NULL, PRIMARY KEY (socket_id, target_id));
+      CREATE INDEX socket_subscriptions_target ON socket_subscriptions (target_id);
+    `,
+  },
 ];

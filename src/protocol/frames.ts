@@ -5,6 +5,8 @@ import { z } from "zod";
 
 /** Largest client frame accepted; a bigger one closes the socket with 1009. */
 export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+/** Most users one socket may watch the presence of. */
+export const MAX_PRESENCE_SUBSCRIPTIONS = 500;
 /** Most channels one resume may name. */
 export const MAX_RESUME_CHANNELS = 5000;
 
@@ -22,7 +24,23 @@ export const ResumeFrame = z.strictObject({
 
 export const PingFrame = z.object({ type: z.literal("ping") });
 
-export const ClientFrame = z.discriminatedUnion("type", [ResumeFrame, PingFrame]);
+/** Watch these users' presence (replaces the socket's previous set). */
+export const PresenceSubscribeFrame = z.strictObject({
+  type: z.literal("presence.subscribe"),
+  user_ids: z.array(z.string().min(1).max(64)).max(MAX_PRESENCE_SUBSCRIPTIONS),
+});
+
+/** The user is typing in a channel (or a thread of it). */
+export const TypingFrame = z.strictObject({
+  type: z.literal("typing"),
+  channel_id: channelId,
+  thread_root_id: z.string().min(1).max(64).nullish(),
+});
+
+/** The user did something on this device (keyboard, pointer): keeps presence `active`. */
+export const ActiveFrame = z.strictObject({ type: z.literal("active") });
+
+export const ClientFrame = z.discriminatedUnion("type", [ResumeFrame, PingFrame, PresenceSubscribeFrame, TypingFrame, ActiveFrame]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 export type ErrorCode = "invalid_json" | "invalid_frame" | "unknown_frame" | "binary_not_supported" | "not_a_member" | "rate_limited";
@@ -31,7 +49,8 @@ export const errorFrame = (code: ErrorCode, detail: string) => JSON.stringify({ 
 export const readyFrame = (userSeq: number) => JSON.stringify({ type: "ready", user_seq: userSeq });
 export const gapFrame = (channelId: string, after: number, until: number) =>
   JSON.stringify({ type: "channel.gap", channel_id: channelId, after, until });
-export const resyncFrame = (channelId?: string) => JSON.stringify(channelId ? { type: "resync_required", channel_id: channelId } : { type: "resync_required" });
+export const resyncFrame = (channelId?: string) =>
+  JSON.stringify(channelId ? { type: "resync_required", channel_id: channelId } : { type: "resync_required" });
 
 /** Parses a text frame; returns the frame or the error frame to answer with. */
 export function parseClientFrame(text: string): { ok: true; frame: ClientFrame } | { ok: false; error: string } {

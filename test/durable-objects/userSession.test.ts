@@ -1,4 +1,4 @@
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SESSION_ID_HEADER, USER_ID_HEADER, type UserSession } from "../../durable-objects/user-session/UserSession";
 import { newId } from "../../src/lib/ids";
@@ -177,5 +177,88 @@ describe("UserSession tickets", () => {
       state.storage.sql.exec("UPDATE tickets SET expires_at = ?", Date.now() - 1);
     });
     expect(await stub.redeemTicket(ticket.slice(userId.length + 1))).toBe(false);
+  });
+});
+
+describe("UserSession presence", () => {
+  async function live(stub: DurableObjectStub<UserSession>, userId: string) {
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send({ type: "ping" });
+    await ws.next();
+    return ws;
+  }
+
+  it("is active while a device is connected and offline after the last one goes", async () => {
+    const { userId, stub } = session();
+    expect((await stub.getPresence(userId)).status).toBe("offline");
+    const ws = await live(stub, userId);
+    expect((await stub.getPresence(userId)).status).toBe("active");
+    ws.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await stub.getPresence(userId)).status).toBe("offline");
+  });
+
+  it("goes offline within 60 s when a device vanishes without a close frame, across hibernation", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    // An app frame, not the auto-answered ping, so the last sign of life is the attachment's.
+    ws.send({ type: "active" });
+    await evictDurableObject(stub, { webSockets: "hibernate" });
+    // The device stops sending anything; 41 s later the heartbeat alarm finds it silent.
+    await runInDurableObject(stub, (_instance, state) => {
+      for (const socket of state.getWebSockets()) {
+        const att = socket.deserializeAttachment() as { seenAt: number };
+        socket.serializeAttachment({ ...att, seenAt: Date.now() - 41_000 });
+      }
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await ws.closedWith()).code).toBe(CloseCode.HeartbeatTimeout);
+    expect((await stub.getPresence(userId)).status).toBe("offline");
+  });
+
+  it("keeps a device that pings", async () => {
+    const { userId, stub } = session();
+    const ws = await live(stub, userId);
+    await runDurableObjectAlarm(stub);
+    expect(ws.closed).toBeNull();
+    expect((await stub.getPresence(userId)).status).toBe("active");
+  });
+
+  it("honours dnd until it expires", async () => {
+    const { userId, stub } = session();
+    await live(stub, userId);
+    const until = Date.now() + 60_000;
+    expect((await stub.setPresence(userId, "dnd", until)).status).toBe("dnd");
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'presence_dnd_until'", String(Date.now() - 1));
+    });
+    await runDurableObjectAlarm(stub);
+    expect((await stub.getPresence(userId)).status).toBe("active");
+  });
+
+  it("pushes coalesced presence changes to subscribed sockets of other users", async () => {
+    const watcher = session();
+    const watched = session();
+    // Both must exist as users for a subscription to be accepted.
+    for (const u of [watcher, watched])
+      await env.DB.prepare("INSERT INTO users (id, username, email) VALUES (?, ?, ?)")
+        .bind(u.userId, u.userId.slice(2, 20), `${u.userId}@x.test`)
+        .run();
+    const ws = await live(watcher.stub, watcher.userId);
+    ws.send({ type: "presence.subscribe", user_ids: [watched.userId, "u_00000000000000000000000000"] });
+    expect(await ws.next()).toEqual({ type: "presence", data: { user_id: watched.userId, status: "offline", last_active_at: null } });
+    const device = await live(watched.stub, watched.userId);
+    expect((await ws.until((f) => f.type === "presence")).match.data).toMatchObject({ user_id: watched.userId, status: "active" });
+    // Three changes within a second reach the watcher as at most two updates, ending in the last state.
+    await watched.stub.setPresence(watched.userId, "away", null);
+    await watched.stub.setPresence(watched.userId, "dnd", null);
+    await watched.stub.setPresence(watched.userId, "away", null);
+    const updates = (await ws.drain(1500)).filter((f) => f.type === "presence");
+    expect(updates.length).toBeGreaterThan(0);
+    expect(updates.length).toBeLessThanOrEqual(2);
+    expect(updates.at(-1)?.data.status).toBe("away");
+    device.close();
   });
 });
