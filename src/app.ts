@@ -11,11 +11,13 @@ import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
 import { messagesRoutes } from "./routes/messages";
+import { presenceRoutes } from "./routes/presence";
 import { usersRoutes } from "./routes/users";
 import { wsRoutes } from "./routes/ws";
 
 const api = new OpenAPIHono<AppEnv>()
   .route("/auth", authRoutes)
+  .route("/users", presenceRoutes)
   .route("/users", usersRoutes)
   .route("/admin", adminRoutes)
   .route("/channels", channelsRoutes)
