@@ -38,6 +38,8 @@ export const identities = sqliteTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id),
+    /** `iat` of the newest token whose claims were applied: an older token never undoes a newer one. */
+    claimsIssuedAt: integer("claims_issued_at"),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.issuer, t.subject] }), index("identities_user").on(t.userId)],

@@ -9,6 +9,7 @@ const optionalString = z.string().optional().catch(undefined);
 /** The claims Colink reads from an external access token; anything else is ignored. */
 export const ExternalClaims = z.looseObject({
   sub: z.string().min(1).max(255),
+  iat: z.number().optional().catch(undefined),
   preferred_username: optionalString,
   email: optionalString,
   email_verified: z.boolean().optional().catch(undefined),
@@ -20,7 +21,7 @@ export type ExternalClaims = z.infer<typeof ExternalClaims>;
 
 export const USERNAME_MIN = 2;
 export const USERNAME_MAX = 32;
-export const DISPLAY_NAME_MAX = 80;
+export const DISPLAY_NAME_MAX = 64;
 
 /** Names that mean something else in a message (`@here`, `@channel`, ...), never given to a person. */
 export const RESERVED_USERNAMES: ReadonlySet<string> = new Set(["here", "channel", "everyone", "all"]);
@@ -89,6 +90,16 @@ export function withSuffix(base: string, suffix: string): string {
 
 const Email = z.email().max(254);
 
+/** One line of at most DISPLAY_NAME_MAX characters, as a person could have typed it in Colink. */
+function lineOfText(raw: string): string {
+  return raw
+    .replace(/[\p{Cc}\s]+/gu, " ")
+    .trim()
+    .slice(0, DISPLAY_NAME_MAX)
+    .replace(/[\uD800-\uDBFF]$/, "")
+    .trim();
+}
+
 /** What Colink keeps of an external identity. `undefined` = the token says nothing about it. */
 export type ExternalProfile = {
   username: string;
@@ -105,11 +116,8 @@ export function profileFromClaims(
     claims.email !== undefined && claims.email_verified !== false && Email.safeParse(claims.email.trim()).success
       ? claims.email.trim().toLowerCase()
       : undefined;
-  const fullName = [claims.given_name, claims.family_name]
-    .map((s) => s?.trim())
-    .filter(Boolean)
-    .join(" ");
-  const displayName = (claims.name?.trim() || fullName || undefined)?.slice(0, DISPLAY_NAME_MAX);
+  const fullName = [claims.given_name, claims.family_name].filter(Boolean).join(" ");
+  const displayName = lineOfText(claims.name ?? "") || lineOfText(fullName) || undefined;
   const username =
     [claims.preferred_username, email, claims.name].map((v) => (v ? sanitizeUsername(v) : null)).find((v) => v !== null) ?? "user";
   const role = mapRole(rolesFromClaim(claimAtPath(claims, options.rolesClaim)), options.roleMap, options.defaultRole);

@@ -40,7 +40,12 @@ export async function authenticateExternalToken(env: Env, db: Database, token: s
     roleMap: cfg.OIDC_ROLE_MAP,
     defaultRole: cfg.OIDC_DEFAULT_ROLE,
   });
-  const user = await resolveExternalUser(env, db, cfg.OIDC_ISSUER, result.claims.sub, profile);
+  const user = await resolveExternalUser(env, db, {
+    issuer: cfg.OIDC_ISSUER,
+    subject: result.claims.sub,
+    issuedAt: result.claims.iat,
+    profile,
+  });
   if (!user) log("warn", "oidc token rejected", { reason: "account_deactivated_or_unavailable" });
   return user;
 }

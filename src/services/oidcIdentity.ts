@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { identities, type Role, users } from "../db/schema";
 import { newId } from "../lib/ids";
@@ -13,7 +13,10 @@ import { onUserCreated } from "./onUserCreated";
 // only sign in through the IdP. Accounts are never linked by e-mail: that would hand a local
 // account to whoever controls a matching address at the IdP.
 
-type IdentityRow = AuthUser & { email: string | null; deactivated: boolean };
+type IdentityRow = AuthUser & { email: string | null; deactivated: boolean; claimsIssuedAt: number | null };
+
+/** The verified token an identity was seen with: who, what its claims say, and when it was issued. */
+export type ExternalSighting = { issuer: string; subject: string; issuedAt: number | undefined; profile: ExternalProfile };
 
 const CREATE_ATTEMPTS = 4;
 
@@ -26,6 +29,7 @@ async function findByIdentity(db: Database, issuer: string, subject: string): Pr
       displayName: users.displayName,
       email: users.email,
       deactivated: users.deactivated,
+      claimsIssuedAt: identities.claimsIssuedAt,
     })
     .from(identities)
     .innerJoin(users, eq(users.id, identities.userId))
@@ -58,12 +62,8 @@ function toAuthUser(row: IdentityRow): AuthUser {
  * and it returns the winner's account. A username or e-mail taken between the check and the
  * insert also rolls back; the next attempt checks again.
  */
-async function createExternalUser(
-  db: Database,
-  issuer: string,
-  subject: string,
-  profile: ExternalProfile,
-): Promise<{ row: IdentityRow; created: boolean } | null> {
+async function createExternalUser(db: Database, sighting: ExternalSighting): Promise<{ row: IdentityRow; created: boolean } | null> {
+  const { issuer, subject, profile } = sighting;
   let lastError: unknown;
   for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
     const username = await freeUsername(db, profile.username);
@@ -75,11 +75,12 @@ async function createExternalUser(
       displayName: profile.displayName ?? username,
       email,
       deactivated: false,
+      claimsIssuedAt: sighting.issuedAt ?? null,
     };
     try {
       await db.batch([
         db.insert(users).values({ id: row.id, username, email, displayName: row.displayName, role: row.role, passwordHash: null }),
-        db.insert(identities).values({ issuer, subject, userId: row.id }),
+        db.insert(identities).values({ issuer, subject, userId: row.id, claimsIssuedAt: row.claimsIssuedAt }),
       ]);
       if (profile.email && !email)
         log("info", "oidc user created without e-mail: the address belongs to another account", { user_id: row.id });
@@ -94,9 +95,14 @@ async function createExternalUser(
   return null;
 }
 
-/** Applies the IdP's current name, e-mail and role to an existing account, writing only on change. */
-async function syncProfile(db: Database, row: IdentityRow, profile: ExternalProfile): Promise<IdentityRow> {
-  const changes: Partial<{ displayName: string; email: string; role: Role }> = {};
+/** True unless the row is an owner with no other active owner: the IdP cannot leave the workspace ownerless either. */
+const keepsAnActiveOwner = (userId: string) =>
+  sql`(${users.role} <> 'owner' OR EXISTS (SELECT 1 FROM users AS other WHERE other.role = 'owner' AND other.deactivated = 0 AND other.id <> ${userId}))`;
+
+type ProfileChanges = Partial<{ displayName: string; email: string; role: Role }>;
+
+async function profileChanges(db: Database, row: IdentityRow, profile: ExternalProfile): Promise<ProfileChanges> {
+  const changes: ProfileChanges = {};
   if (profile.displayName !== undefined && profile.displayName !== row.displayName) changes.displayName = profile.displayName;
   if (profile.role !== row.role) changes.role = profile.role;
   if (profile.email !== undefined && profile.email !== row.email) {
@@ -106,43 +112,72 @@ async function syncProfile(db: Database, row: IdentityRow, profile: ExternalProf
       changes.email = profile.email;
     }
   }
+  return changes;
+}
+
+/**
+ * Applies the IdP's current name, e-mail and role to an existing account, writing only on change.
+ * Claims are applied in token order: a token issued before the last applied one (a device still
+ * holding yesterday's role) changes nothing, so the newest word of the IdP stands.
+ */
+async function syncProfile(db: Database, row: IdentityRow, sighting: ExternalSighting): Promise<IdentityRow> {
+  const { issuedAt } = sighting;
+  if (issuedAt !== undefined && row.claimsIssuedAt !== null && issuedAt < row.claimsIssuedAt) return row;
+  const changes = await profileChanges(db, row, sighting.profile);
   if (Object.keys(changes).length === 0) return row;
-  try {
-    await db
-      .update(users)
-      .set({ ...changes, updatedAt: new Date().toISOString() })
-      .where(eq(users.id, row.id));
-  } catch (err) {
-    // Only the e-mail can collide (another account took it since the check): apply the rest.
-    if (changes.email === undefined) throw err;
-    const { email: _email, ...rest } = changes;
-    if (Object.keys(rest).length === 0) return row;
-    await db
-      .update(users)
-      .set({ ...rest, updatedAt: new Date().toISOString() })
-      .where(eq(users.id, row.id));
-    return { ...row, ...rest };
+  if (issuedAt !== undefined) {
+    const claimed = await db
+      .update(identities)
+      .set({ claimsIssuedAt: issuedAt })
+      .where(
+        and(
+          eq(identities.issuer, sighting.issuer),
+          eq(identities.subject, sighting.subject),
+          or(isNull(identities.claimsIssuedAt), lte(identities.claimsIssuedAt, issuedAt)),
+        ),
+      )
+      .returning({ userId: identities.userId })
+      .get();
+    // A newer token was applied meanwhile: its claims stand.
+    if (!claimed) return (await findByIdentity(db, sighting.issuer, sighting.subject)) ?? row;
   }
-  if (changes.role) log("info", "oidc role change applied", { user_id: row.id, from: row.role, to: changes.role });
-  return { ...row, ...changes };
+  const pending: ProfileChanges = { ...changes };
+  for (let attempt = 0; attempt < 3 && Object.keys(pending).length > 0; attempt++) {
+    const demotesOwner = pending.role !== undefined && row.role === "owner";
+    try {
+      const updated = await db
+        .update(users)
+        .set({ ...pending, updatedAt: new Date().toISOString() })
+        .where(and(eq(users.id, row.id), demotesOwner ? keepsAnActiveOwner(row.id) : undefined))
+        .returning({ id: users.id })
+        .get();
+      if (updated) {
+        if (pending.role) log("info", "oidc role change applied", { user_id: row.id, from: row.role, to: pending.role });
+        return { ...row, ...pending };
+      }
+      if (!demotesOwner) return row;
+      log("warn", "oidc role change not applied: the account is the last active owner", { user_id: row.id, to: pending.role });
+      delete pending.role;
+    } catch (err) {
+      // The e-mail is the one change that can collide: another account took it since the check.
+      if (pending.email === undefined || !(await emailTaken(db, pending.email, row.id))) throw err;
+      log("info", "oidc e-mail change not applied: the address belongs to another account", { user_id: row.id });
+      delete pending.email;
+    }
+  }
+  return row;
 }
 
 /**
  * The live Colink user for a verified external identity: found by `(issuer, subject)` and synced,
  * or created. Null when the account is deactivated (or could not be created).
  */
-export async function resolveExternalUser(
-  env: Env,
-  db: Database,
-  issuer: string,
-  subject: string,
-  profile: ExternalProfile,
-): Promise<AuthUser | null> {
-  const existing = await findByIdentity(db, issuer, subject);
-  if (existing) return existing.deactivated ? null : toAuthUser(await syncProfile(db, existing, profile));
-  const result = await createExternalUser(db, issuer, subject, profile);
+export async function resolveExternalUser(env: Env, db: Database, sighting: ExternalSighting): Promise<AuthUser | null> {
+  const existing = await findByIdentity(db, sighting.issuer, sighting.subject);
+  if (existing) return existing.deactivated ? null : toAuthUser(await syncProfile(db, existing, sighting));
+  const result = await createExternalUser(db, sighting);
   if (!result) return null;
-  if (!result.created) return result.row.deactivated ? null : toAuthUser(await syncProfile(db, result.row, profile));
+  if (!result.created) return result.row.deactivated ? null : toAuthUser(await syncProfile(db, result.row, sighting));
   log("info", "oidc user created", { user_id: result.row.id, role: result.row.role });
   try {
     await onUserCreated(env, db, { id: result.row.id, role: result.row.role });

@@ -1,25 +1,65 @@
 import type { TestProject } from "vitest/node";
-import { startWranglerDev } from "./wranglerDev";
+import { type IdpInfo, type IdpServer, startOidcProvider } from "./oidcProvider";
+import { type DevServer, startWranglerDev } from "./wranglerDev";
 
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
     owner: { login: string; password: string };
+    /** REPLAY_INLINE_LIMIT of the suite's server: small, so a resume past it (channel.gap) is quick to provoke. */
+    replayInlineLimit: number;
+    /** The suite's OpenID provider, the issuer Colink trusts (OIDC_ISSUER). */
+    idp: IdpInfo;
   }
 }
 
+/** The audience Colink expects in external access tokens (OIDC_AUDIENCE): the resource indicator clients ask for. */
+export const COLINK_AUDIENCE = "urn:colink:api";
+
+/** Above the 50 events a resume test replays inline, low enough that exceeding it stays fast. */
+const REPLAY_INLINE_LIMIT = 60;
+
+/** Realm roles → Colink roles, as an operator would configure them for Keycloak. */
+export const OIDC_ROLE_MAP = "colink-owner:owner,colink-admin:admin,colink-member:member,colink-guest:guest";
+
 export default async function setup(project: TestProject) {
-  const server = await startWranglerDev();
-  const owner = { login: "owner", password: `owner-${crypto.randomUUID()}` };
-  const res = await fetch(`${server.url}/api/v1/auth/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "owner@example.test", username: owner.login, password: owner.password, display_name: "Owner" }),
-  });
-  if (res.status !== 201) throw new Error(`could not register the owner: ${res.status} ${await res.text()}`);
-  project.provide("baseUrl", server.url);
-  project.provide("owner", owner);
-  return async () => {
+  // The provider first: Colink is started already pointing at its issuer, as in production.
+  const idp: IdpServer = await startOidcProvider({ audience: COLINK_AUDIENCE });
+  let server: DevServer;
+  try {
+    server = await startWranglerDev({
+      vars: {
+        REPLAY_INLINE_LIMIT: String(REPLAY_INLINE_LIMIT),
+        OIDC_ISSUER: idp.issuer,
+        OIDC_AUDIENCE: COLINK_AUDIENCE,
+        OIDC_ROLES_CLAIM: "realm_access.roles",
+        OIDC_ROLE_MAP,
+      },
+    });
+  } catch (err) {
+    await idp.stop();
+    throw err;
+  }
+  const stop = async () => {
     await server.stop();
+    await idp.stop();
   };
+  try {
+    const owner = { login: "owner", password: `owner-${crypto.randomUUID()}` };
+    const res = await fetch(`${server.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "owner@example.test", username: owner.login, password: owner.password, display_name: "Owner" }),
+    });
+    if (res.status !== 201) throw new Error(`could not register the owner: ${res.status} ${await res.text()}`);
+    project.provide("baseUrl", server.url);
+    project.provide("owner", owner);
+    project.provide("replayInlineLimit", REPLAY_INLINE_LIMIT);
+    const { stop: _stop, ...info } = idp;
+    project.provide("idp", info);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return stop;
 }

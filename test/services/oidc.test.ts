@@ -175,102 +175,104 @@ describe("verifyExternalToken", async () => {
 
 describe("resolveExternalUser", () => {
   const issuer = "https://idp.example/realms/colink";
-  const profile = (p: Partial<ReturnType<typeof profileFromClaims>> = {}) => ({
+  type Profile = ReturnType<typeof profileFromClaims>;
+  const profile = (p: Partial<Profile> = {}): Profile => ({
     username: "carol",
-    email: "carol@example.com" as string | undefined,
-    displayName: "Carol" as string | undefined,
-    role: "member" as const,
+    email: "carol@example.com",
+    displayName: "Carol",
+    role: "member",
     ...p,
   });
-
-  it("creates the account on first sight, without a password, and finds it again by (iss, sub)", async () => {
-    const first = await resolveExternalUser(env, db(), issuer, "sub-carol", profile());
-    expect(first).toMatchObject({ username: "carol", displayName: "Carol", role: "member" });
-    const row = await db()
+  let clock = 1_800_000_000;
+  /** A sighting of `subject` with a token issued now (each call a second later) or at `issuedAt`. */
+  const seen = (subject: string, p: Partial<Profile> = {}, issuedAt: number | undefined = ++clock, iss = issuer) =>
+    resolveExternalUser(env, db(), { issuer: iss, subject, issuedAt, profile: profile(p) });
+  const userRow = async (id: string | undefined) =>
+    db()
       .select()
       .from(users)
-      .where(eq(users.id, first?.id ?? ""))
+      .where(eq(users.id, id ?? ""))
       .get();
-    expect(row).toMatchObject({ email: "carol@example.com", passwordHash: null, deactivated: false });
-    const again = await resolveExternalUser(env, db(), issuer, "sub-carol", profile());
+
+  it("creates the account on first sight, without a password, and finds it again by (iss, sub)", async () => {
+    const first = await seen("sub-carol");
+    expect(first).toMatchObject({ username: "carol", displayName: "Carol", role: "member" });
+    expect(await userRow(first?.id)).toMatchObject({ email: "carol@example.com", passwordHash: null, deactivated: false });
+    const again = await seen("sub-carol");
     expect(again?.id).toBe(first?.id);
     // The same subject at another issuer is another person.
-    const other = await resolveExternalUser(env, db(), "https://elsewhere.example", "sub-carol", profile());
+    const other = await seen("sub-carol", {}, undefined, "https://elsewhere.example");
     expect(other?.id).not.toBe(first?.id);
     expect(other?.username).toBe("carol-2");
   });
 
   it("applies later changes of name, e-mail and role; absent claims change nothing", async () => {
-    const first = await resolveExternalUser(env, db(), issuer, "sub-dan", profile({ username: "dan", email: "dan@example.com" }));
-    const changed = await resolveExternalUser(
-      env,
-      db(),
-      issuer,
-      "sub-dan",
-      profile({ username: "ignored", email: "dan@new.example", displayName: "Daniel", role: "admin" }),
-    );
+    const first = await seen("sub-dan", { username: "dan", email: "dan@example.com" });
+    const changed = await seen("sub-dan", { username: "ignored", email: "dan@new.example", displayName: "Daniel", role: "admin" });
     expect(changed).toEqual({ id: first?.id, username: "dan", displayName: "Daniel", role: "admin" });
-    const silent = await resolveExternalUser(
-      env,
-      db(),
-      issuer,
-      "sub-dan",
-      profile({ email: undefined, displayName: undefined, role: "admin" }),
-    );
+    const silent = await seen("sub-dan", { email: undefined, displayName: undefined, role: "admin" });
     expect(silent).toEqual(changed);
-    const row = await db()
-      .select()
-      .from(users)
-      .where(eq(users.id, first?.id ?? ""))
-      .get();
-    expect(row).toMatchObject({ email: "dan@new.example", displayName: "Daniel", role: "admin" });
+    expect(await userRow(first?.id)).toMatchObject({ email: "dan@new.example", displayName: "Daniel", role: "admin" });
+  });
+
+  it("never lets an older token undo what a newer one applied", async () => {
+    const t0 = ++clock;
+    await seen("sub-ivy", { username: "ivy", email: undefined, role: "admin" }, t0);
+    const demoted = await seen("sub-ivy", { username: "ivy", email: undefined, role: "member" }, t0 + 60);
+    expect(demoted?.role).toBe("member");
+    // A device still holding the token from before the demotion.
+    const stale = await seen("sub-ivy", { username: "ivy", email: undefined, role: "admin" }, t0 + 30);
+    expect(stale?.role).toBe("member");
+    expect((await userRow(stale?.id))?.role).toBe("member");
+    const promoted = await seen("sub-ivy", { username: "ivy", email: undefined, role: "admin" }, t0 + 90);
+    expect(promoted?.role).toBe("admin");
+  });
+
+  it("does not let the IdP demote the last active owner", async () => {
+    const owner = await seen("sub-olga", { username: "olga", email: undefined, role: "owner" });
+    expect(owner?.role).toBe("owner");
+    const kept = await seen("sub-olga", { username: "olga", email: undefined, role: "member", displayName: "Olga O" });
+    expect(kept).toMatchObject({ role: "owner", displayName: "Olga O" });
+    await seen("sub-otto", { username: "otto", email: undefined, role: "owner" });
+    expect((await seen("sub-olga", { username: "olga", email: undefined, role: "member" }))?.role).toBe("member");
   });
 
   it("never takes another account's e-mail, and dedupes reserved or taken usernames", async () => {
     await db()
       .insert(users)
       .values({ id: "u_local0000000000000000000000", username: "erin", email: "erin@example.com", passwordHash: "x" });
-    const erin = await resolveExternalUser(env, db(), issuer, "sub-erin", profile({ username: "erin", email: "erin@example.com" }));
+    const erin = await seen("sub-erin", { username: "erin", email: "erin@example.com" });
     expect(erin?.username).toBe("erin-2");
     expect(erin?.id).not.toBe("u_local0000000000000000000000");
-    const row = await db()
-      .select()
-      .from(users)
-      .where(eq(users.id, erin?.id ?? ""))
-      .get();
-    expect(row?.email).toBeNull();
-    const here = await resolveExternalUser(env, db(), issuer, "sub-here", profile({ username: "here", email: undefined }));
+    expect((await userRow(erin?.id))?.email).toBeNull();
+    const here = await seen("sub-here", { username: "here", email: undefined });
     expect(here?.username).toBe("here-2");
+    // Nor on a later token.
+    const moved = await seen("sub-here", { username: "here", email: "erin@example.com" });
+    expect(moved?.id).toBe(here?.id);
+    expect((await userRow(here?.id))?.email).toBeNull();
   });
 
-  it("returns null for a deactivated account", async () => {
-    const user = await resolveExternalUser(env, db(), issuer, "sub-frank", profile({ username: "frank", email: undefined }));
+  it("returns null for a deactivated account, and changes nothing", async () => {
+    const user = await seen("sub-frank", { username: "frank", email: undefined });
     await db()
       .update(users)
       .set({ deactivated: true })
       .where(eq(users.id, user?.id ?? ""));
-    expect(await resolveExternalUser(env, db(), issuer, "sub-frank", profile({ username: "frank", role: "admin" }))).toBeNull();
-    const row = await db()
-      .select()
-      .from(users)
-      .where(eq(users.id, user?.id ?? ""))
-      .get();
-    expect(row?.role).toBe("member");
+    expect(await seen("sub-frank", { username: "frank", role: "admin" })).toBeNull();
+    expect((await userRow(user?.id))?.role).toBe("member");
   });
 
   it("creates one account when first requests race", async () => {
+    const issuedAt = ++clock;
     const results = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        resolveExternalUser(env, db(), issuer, "sub-gina", profile({ username: "gina", email: "gina@example.com" })),
-      ),
+      Array.from({ length: 6 }, () => seen("sub-gina", { username: "gina", email: "gina@example.com" }, issuedAt)),
     );
     const ids = new Set(results.map((r) => r?.id));
     expect(ids.size).toBe(1);
     expect([...ids][0]).toMatch(/^u_/);
-    const rows = await db().select().from(identities).where(eq(identities.subject, "sub-gina")).all();
-    expect(rows).toHaveLength(1);
-    const named = await db().select().from(users).where(eq(users.email, "gina@example.com")).all();
-    expect(named).toHaveLength(1);
+    expect(await db().select().from(identities).where(eq(identities.subject, "sub-gina")).all()).toHaveLength(1);
+    expect(await db().select().from(users).where(eq(users.email, "gina@example.com")).all()).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,1 @@
+ALTER TABLE `identities` ADD `claims_issued_at` integer;
