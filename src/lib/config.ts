@@ -61,11 +61,9 @@ const ConfigSchema = z
       .pipe(
         z
           .array(
-            z
-              .string()
-              .refine((alg) => ASYMMETRIC_JWS_ALGS.includes(alg), {
-                error: (i) => `${String(i.input)} is not an asymmetric JWS algorithm`,
-              }),
+            z.string().refine((alg) => ASYMMETRIC_JWS_ALGS.includes(alg), {
+              error: (i) => `${String(i.input)} is not an asymmetric JWS algorithm`,
+            }),
           )
           .min(1, "at least one algorithm is required"),
       )
