@@ -11,12 +11,14 @@ import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
 import { messagesRoutes } from "./routes/messages";
+import { myChannelsRoutes } from "./routes/myChannels";
 import { presenceRoutes } from "./routes/presence";
 import { usersRoutes } from "./routes/users";
 import { wsRoutes } from "./routes/ws";
 
 const api = new OpenAPIHono<AppEnv>()
   .route("/auth", authRoutes)
+  .route("/users/me/channels", myChannelsRoutes)
   .route("/users", presenceRoutes)
   .route("/users", usersRoutes)
   .route("/admin", adminRoutes)

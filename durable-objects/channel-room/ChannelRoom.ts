@@ -60,6 +60,7 @@ const DAY_MS = 86_400_000;
 /** Every this many events, expired ones are pruned (a bounded batch, so a send never stalls). */
 const PRUNE_EVERY = 100;
 const PRUNE_BATCH = 1000;
+const TYPING_INTERVAL_MS = 1000;
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 
 const channelNotFound = () => notFound("channel");
@@ -93,6 +94,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** One stub per user: calls on the same stub arrive in the order they were made. */
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
   private readonly sendLimiter: SendRateLimiter;
+  private readonly lastTyping = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -493,6 +495,26 @@ export class ChannelRoom extends DurableObject<Env> {
     else this.online.delete(userId);
     if (Boolean(member.online) !== online) this.sql.exec("UPDATE members SET online = ? WHERE user_id = ?", online ? 1 : 0, userId);
     return true;
+  }
+
+  /**
+   * Relays "user is typing" to the other online members: ephemeral, never stored or replayed, at
+   * most once a second per user so a chatty client cannot amplify through the fan-out.
+   */
+  relayTyping(userId: string, threadRootId: string | null): "ok" | "not_member" {
+    const meta = this.readMeta();
+    if (!meta || !this.member(userId)) return "not_member";
+    const now = Date.now();
+    if (meta.archived || now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS) return "ok";
+    this.lastTyping.set(userId, now);
+    const frame = JSON.stringify({ type: "typing", channel_id: meta.channel_id, user_id: userId, thread_root_id: threadRootId });
+    for (const other of this.online.keys()) {
+      if (other === userId) continue;
+      this.session(other)
+        .deliverEphemeral(other, frame)
+        .catch((error: unknown) => log("warn", "typing relay failed", { channel_id: meta.channel_id, user_id: other, error }));
+    }
+    return "ok";
   }
 
   /**

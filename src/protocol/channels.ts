@@ -12,7 +12,7 @@ export const MAX_USERS_PER_REQUEST = 100;
 export const MAX_GROUP_DM_SIZE = 9;
 export const MAX_CHANNEL_PAGE = 200;
 export const MAX_MEMBER_PAGE = 1000;
-export const MAX_EVENT_PAGE = 1000;
+export const MAX_EVENT_PAGE = 500;
 
 /** A channel or DM id in a path: anything else names nothing (404). */
 export const channelIdParam = z
@@ -45,12 +45,12 @@ const topic = z.string().max(MAX_TOPIC_LENGTH);
 const purpose = z.string().max(MAX_PURPOSE_LENGTH);
 
 export const CreateChannelBodySchema = z
-  .object({ name: ChannelNameSchema, is_private: z.boolean().default(false), topic: topic.default(""), purpose: purpose.default("") })
+  .strictObject({ name: ChannelNameSchema, is_private: z.boolean().default(false), topic: topic.default(""), purpose: purpose.default("") })
   .openapi("CreateChannel");
 export type CreateChannelBody = z.infer<typeof CreateChannelBodySchema>;
 
 export const UpdateChannelBodySchema = z
-  .object({ name: ChannelNameSchema.optional(), topic: topic.optional(), purpose: purpose.optional() })
+  .strictObject({ name: ChannelNameSchema.optional(), topic: topic.optional(), purpose: purpose.optional() })
   .openapi("UpdateChannel");
 export type UpdateChannelBody = z.infer<typeof UpdateChannelBodySchema>;
 
@@ -85,7 +85,7 @@ export type MemberList = z.infer<typeof MemberListSchema>;
 
 const userIds = (max: number) => z.array(z.string().min(1).max(64)).min(1).max(max);
 
-export const AddMembersBodySchema = z.object({ user_ids: userIds(MAX_USERS_PER_REQUEST) }).openapi("AddMembers");
+export const AddMembersBodySchema = z.strictObject({ user_ids: userIds(MAX_USERS_PER_REQUEST) }).openapi("AddMembers");
 
 export const MemberParamsSchema = z.object({
   channel_id: channelIdParam,
@@ -97,7 +97,7 @@ export const MemberParamsSchema = z.object({
 });
 
 export const OpenDmBodySchema = z
-  .object({
+  .strictObject({
     user_ids: userIds(MAX_GROUP_DM_SIZE).openapi({
       description: "The other people (the caller may be listed too): one for a DM, 2 to 8 for a group DM.",
     }),
@@ -105,7 +105,7 @@ export const OpenDmBodySchema = z
   .openapi("OpenDm");
 
 export const MarkReadBodySchema = z
-  .object({
+  .strictObject({
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ description: "A message seq: everything up to it is read." }),
   })
   .openapi("MarkRead");

@@ -62,7 +62,7 @@ export const MessageTextSchema = z
   .openapi({ description: `1 to ${MAX_MESSAGE_CHARS} characters (Unicode code points), stored as written.` });
 
 export const SendMessageBodySchema = z
-  .object({
+  .strictObject({
     text: MessageTextSchema,
     client_msg_id: z
       .string()
@@ -79,7 +79,7 @@ export const SendMessageBodySchema = z
   .openapi("SendMessage");
 export type SendMessageBody = z.infer<typeof SendMessageBodySchema>;
 
-export const EditMessageBodySchema = z.object({ text: MessageTextSchema }).openapi("EditMessage");
+export const EditMessageBodySchema = z.strictObject({ text: MessageTextSchema }).openapi("EditMessage");
 
 export const MessageHistoryQuerySchema = z.object({
   before: seqQuery.optional().openapi({ description: "Only messages with a smaller `seq` (page backwards)." }),
