@@ -4,7 +4,15 @@ import type { AppEnv } from "../env";
 import { ColinkError, type FieldError } from "./ColinkError";
 
 export function fieldErrors(error: ZodError): FieldError[] {
-  return error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
+  const path = (p: PropertyKey[]) => p.map(String).join(".") || "(root)";
+  // An unknown field is reported at its own path ("role"), not as one issue on the enclosing object.
+  return error.issues
+    .flatMap((i) =>
+      i.code === "unrecognized_keys"
+        ? i.keys.map((k) => ({ path: path([...i.path, k]), message: "Unknown field." }))
+        : [{ path: path(i.path), message: i.message }],
+    )
+    .slice(0, 50);
 }
 
 /**

@@ -1,3 +1,67 @@
-import { createRouter } from "../lib/openapi";
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { requireAdmin } from "../middleware/requireAdmin";
+import { requireUser } from "../middleware/requireUser";
+import { ChangeRoleBody, CreateInviteBody, InviteSchema } from "../protocol/admin";
+import { UserIdParam, UserSchema } from "../protocol/users";
+import type { Actor } from "../services/audit";
+import { createInvite } from "../services/invites";
+import { changeRole, deactivateUser, reactivateUser } from "../services/userAdmin";
 
-export const adminRoutes = createRouter();
+const common = { tags: ["Admin"], middleware: [requireUser, requireAdmin], security: bearerSecurity };
+
+const actor = (c: Context<AppEnv>): Actor => ({ user: c.var.user, requestId: c.var.requestId });
+
+export const adminRoutes = createRouter()
+  .openapi(
+    createRoute({
+      ...common,
+      method: "patch",
+      path: "/users/{user_id}",
+      summary: "Change a user's role",
+      description: "Admins may move users between member and guest; only owners may grant or remove owner and admin.",
+      request: { params: UserIdParam, body: jsonBody(ChangeRoleBody) },
+      responses: { 200: jsonContent(UserSchema, "The user"), ...errorResponses },
+    }),
+    async (c) => c.json(await changeRole(c.env, c.var.db, actor(c), c.req.valid("param").user_id, c.req.valid("json").role), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: "/users/{user_id}/deactivate",
+      summary: "Deactivate a user",
+      description: "Their sessions end and their sockets close at once; they can no longer sign in.",
+      request: { params: UserIdParam },
+      responses: { 200: jsonContent(UserSchema, "The user"), ...errorResponses },
+    }),
+    async (c) => c.json(await deactivateUser(c.env, c.var.db, actor(c), c.req.valid("param").user_id), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: "/users/{user_id}/reactivate",
+      summary: "Reactivate a user",
+      request: { params: UserIdParam },
+      responses: { 200: jsonContent(UserSchema, "The user"), ...errorResponses },
+    }),
+    async (c) => c.json(await reactivateUser(c.var.db, actor(c), c.req.valid("param").user_id), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: "/invites",
+      summary: "Create a single-use invite",
+      request: { body: { ...jsonBody(CreateInviteBody), required: false } },
+      responses: { 201: jsonContent(InviteSchema, "The invite; its token is shown only now"), ...errorResponses },
+    }),
+    async (c) => {
+      // An absent body is validated as {} by the router, but reaches us unparsed: default it here too.
+      const body = CreateInviteBody.parse(c.req.valid("json"));
+      return c.json(await createInvite(c.var.db, actor(c), { role: body.role, expiresInHours: body.expires_in_hours }), 201);
+    },
+  );

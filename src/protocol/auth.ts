@@ -1,0 +1,61 @@
+import { z } from "@hono/zod-openapi";
+import { lineOfText, UserSchema } from "./users";
+
+// Built-in accounts (API.md "Auth").
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 256;
+
+/** Names that would read as the group mentions `@all`, `@channel`, `@everyone`, `@here`. */
+const RESERVED_USERNAMES = new Set(["all", "channel", "everyone", "here"]);
+
+export const UsernameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9._-]{2,32}$/, "2–32 characters: lowercase letters, digits, '.', '_' or '-'.")
+  .refine((name) => !RESERVED_USERNAMES.has(name), "This username is reserved.")
+  .openapi({ description: "Stored lowercase.", example: "ada.lovelace" });
+
+export const EmailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email()).openapi({ example: "ada@example.com" });
+
+const NewPasswordSchema = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH)
+  .max(PASSWORD_MAX_LENGTH)
+  .openapi({ description: `${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters; not a common password, not the username or email.` });
+
+export const RegisterBody = z
+  .object({
+    email: EmailSchema,
+    username: UsernameSchema,
+    password: NewPasswordSchema,
+    display_name: lineOfText(64).optional(),
+    invite_token: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .openapi({ description: "Required unless this is the first account or sign-up is open." }),
+  })
+  .openapi("RegisterRequest");
+export type RegisterInput = z.infer<typeof RegisterBody>;
+
+export const LoginBody = z
+  .object({
+    login: z.string().trim().toLowerCase().min(1).max(254).openapi({ description: "Email address or username." }),
+    password: z.string().min(1).max(1024),
+  })
+  .openapi("LoginRequest");
+
+export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(256) }).openapi("RefreshRequest");
+
+export const AuthResponseSchema = z
+  .object({
+    user: UserSchema,
+    access_token: z.string().openapi({ description: "ES256 JWT; send as `Authorization: Bearer …`." }),
+    refresh_token: z.string().openapi({ description: "Opaque, single use: POST it to /auth/refresh for a new pair." }),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().openapi({ description: "Seconds until the access token expires." }),
+  })
+  .openapi("AuthResponse");

@@ -1,0 +1,36 @@
+import { eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { invites, type Role } from "../db/schema";
+import { forbidden } from "../lib/ColinkError";
+import { newId, newSecret, sha256Hex } from "../lib/ids";
+import { type Actor, auditEntry } from "./audit";
+import { assertMayManageRole } from "./userAdmin";
+
+// Invites are single-use bearer secrets; only their SHA-256 is stored, so a leaked database does
+// not hand out sign-ups.
+
+export async function createInvite(
+  db: Database,
+  actor: Actor,
+  options: { role: Role; expiresInHours: number },
+): Promise<{ invite_token: string; expires_at: string }> {
+  assertMayManageRole(actor.user.role, options.role);
+  const id = newId("inv");
+  const token = newSecret();
+  const expiresAt = new Date(Date.now() + options.expiresInHours * 3_600_000).toISOString();
+  await db.batch([
+    db.insert(invites).values({ id, tokenHash: await sha256Hex(token), createdBy: actor.user.id, role: options.role, expiresAt }),
+    auditEntry(db, actor, "invite.created", { type: "invite", id }, { role: options.role, expires_at: expiresAt }),
+  ]);
+  return { invite_token: token, expires_at: expiresAt };
+}
+
+/** The hash of a usable invite token, or 403 saying why it is not usable. */
+export async function usableInviteHash(db: Database, token: string): Promise<string> {
+  const tokenHash = await sha256Hex(token);
+  const invite = await db.select().from(invites).where(eq(invites.tokenHash, tokenHash)).get();
+  if (!invite) throw forbidden("The invite is not valid.", "invite_invalid");
+  if (invite.usedBy !== null) throw forbidden("The invite has already been used.", "invite_used");
+  if (invite.expiresAt <= new Date().toISOString()) throw forbidden("The invite has expired.", "invite_expired");
+  return tokenHash;
+}
