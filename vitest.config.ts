@@ -17,6 +17,8 @@ export default defineConfig(async () => {
             // tests lower them through their own accounts and addresses.
             LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
             SEND_RATE_PER_MINUTE: "100000",
+            // Small, so the suites reach channel.gap without thousands of sends.
+            REPLAY_INLINE_LIMIT: "50",
           },
         },
       }),

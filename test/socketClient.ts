@@ -88,3 +88,19 @@ export class TestSocket {
     });
   }
 }
+
+/** Opens a socket through the Worker as `token`'s user and waits until it is live. */
+export async function openLiveSocket(
+  token: string,
+  resume: { user_seq: number; channels: Record<string, number> } = { user_seq: 0, channels: {} },
+) {
+  const { exports } = await import("cloudflare:workers");
+  const res = await exports.default.fetch(
+    new Request("https://colink.test/api/v1/ws", { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } }),
+  );
+  const ws = TestSocket.fromResponse(res);
+  await ws.until((f) => f.type === "ready");
+  ws.send({ type: "resume", ...resume });
+  const replay = await ws.until((f) => f.type === "ready");
+  return { ws, replay: replay.before };
+}
