@@ -18,7 +18,8 @@ export async function authenticateExternalToken(env: Env, db: Database, token: s
   const issuer = unverifiedIssuer(token);
   // Only the configured issuer is ever contacted: an unverified `iss` never picks a URL to fetch.
   if (!cfg.OIDC_ISSUER || issuer !== cfg.OIDC_ISSUER) {
-    log("warn", "bearer token rejected", { reason: cfg.OIDC_ISSUER ? "unknown_issuer" : "not_a_colink_token" });
+    const reason = issuer === null ? "not_a_jwt_with_issuer" : cfg.OIDC_ISSUER ? "unknown_issuer" : "not_a_colink_token";
+    log("warn", "bearer token rejected", { reason });
     return null;
   }
   const result = await verifyExternalToken(
