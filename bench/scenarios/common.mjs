@@ -1,0 +1,127 @@
+import { mapLimit } from "../lib/http.mjs";
+import { deliveryPhase } from "../lib/measure.mjs";
+
+// What every scenario does the same way: accounts and channels through the target's API, all
+// clients connected and live, and a warm-up message per channel that proves fan-out works (and
+// gives every client a cursor in every channel) before anything is measured.
+
+/**
+ * @typedef {object} TargetRun one target during a run
+ * @property {string} name
+ * @property {any} mod the target module (bench/targets/<name>.mjs)
+ * @property {any} ctx what its start() returned
+ * @property {import("../lib/generator.mjs").Generator} gen
+ * @property {import("../lib/devServer.mjs").BenchServer} server
+ */
+
+/**
+ * @typedef {object} Goal
+ * @property {string} goal what is required, in words
+ * @property {boolean | null} pass null when it could not be measured
+ * @property {string} value what was measured
+ * @property {string} [shortfall] how far from the goal, when missed
+ */
+
+let counter = 0;
+/** Channel names are unique per run: lowercase letters, digits, '-'. */
+export const channelName = (scenario, i = 0) => `${scenario}-${Date.now().toString(36)}-${(counter++).toString(36)}-${i}`.slice(0, 80);
+
+/** Creates channels (`specs`: `{ members: accountIndexes[] }`) and the clients that belong in them. */
+export async function buildWorld(t, scenario, users, specs, log) {
+  const accounts = await t.mod.ensureUsers(t.ctx, users, log);
+  const started = Date.now();
+  const channels = await mapLimit(specs, 4, (spec, i) =>
+    t.mod.createChannel(
+      t.ctx,
+      channelName(scenario, i),
+      spec.members.map((m) => accounts[m]),
+    ),
+  );
+  if (specs.length > 1) log(`created ${specs.length} channels in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  /** @type {string[][]} */
+  const channelsOf = accounts.map(() => []);
+  /** @type {Record<string, number>} */
+  const receivers = {};
+  specs.forEach((spec, i) => {
+    const ch = /** @type {string} */ (channels[i]);
+    receivers[ch] = spec.members.length;
+    for (const m of spec.members) channelsOf[m]?.push(ch);
+  });
+  const clients = accounts.map((account, idx) => ({ idx, account, channels: channelsOf[idx] ?? [] }));
+  return { accounts, channels, clients, receivers };
+}
+
+/** Connects clients; every socket must come up, or the scenario stops here with the reason. */
+export async function connectAll(t, clients, log, first = "resume") {
+  const r = await t.gen.connect(clients, { first, concurrency: 32 });
+  log(`${t.name}: ${r.connected}/${r.sockets} sockets live in ${(r.ms / 1000).toFixed(1)} s`);
+  if (r.failed > 0) throw new Error(`${r.failed} of ${r.sockets} sockets failed to connect: ${r.errors.join("; ")}`);
+  return r;
+}
+
+/** One message per channel, from one of its members; all of them must arrive everywhere. */
+export async function warmUp(t, world, log) {
+  const tag = `warm.${t.name}.${counter++}`;
+  const senders = world.channels.map((ch) => {
+    const member = world.clients.find((c) => c.channels.includes(ch));
+    if (!member) throw new Error(`channel ${ch} has no connected member`);
+    return { idx: member.idx, channel: ch, count: 1 };
+  });
+  const { result } = await deliveryPhase({
+    gen: t.gen,
+    server: t.server,
+    tag,
+    receivers: world.receivers,
+    drive: () => t.gen.closedLoop(tag, senders),
+    settleMs: 15_000,
+  });
+  const d = result.deliveries;
+  log(`${t.name}: warm-up ${d.delivered}/${d.expected} deliveries, p99 ${result.latencyMs.p99} ms`);
+  if (!d.complete) throw new Error(`warm-up incomplete: ${d.delivered}/${d.expected} delivered, ${d.duplicated} duplicated`);
+}
+
+/** Splits `total` into `parts` near-equal integers. */
+export const shares = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+
+/** A small deterministic PRNG (mulberry32) so both targets get the same schedule. */
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const fmt = (v, digits = 1) => (v === null || v === undefined ? "n/a" : Number(v).toFixed(digits));
+
+/** "x is 12.3 ms (25%) over the 100 ms goal" */
+export function over(value, limit, unit) {
+  const by = value - limit;
+  return `${fmt(value)} ${unit} is ${fmt(by)} ${unit} (${fmt((by / limit) * 100, 0)}%) over the ${limit} ${unit} goal`;
+}
+
+export function deliveryGoal(name, agg) {
+  if (!agg) return { goal: `${name}: every expected delivery arrives once`, pass: null, value: "not measured" };
+  const d = agg.deliveries;
+  return {
+    goal: `${name}: delivered = expected, no duplicates`,
+    pass: d.complete,
+    value: `${d.delivered}/${d.expected} delivered, ${d.duplicated} duplicated`,
+    ...(d.complete ? {} : { shortfall: `${d.lost} lost, ${d.duplicated} duplicated` }),
+  };
+}
+
+export function p99Goal(label, agg, limitMs) {
+  const p99 = agg?.latencyMs?.p99;
+  if (p99 === null || p99 === undefined) return { goal: `${label} p99 ≤ ${limitMs} ms`, pass: null, value: "not measured" };
+  const pass = p99 <= limitMs;
+  return {
+    goal: `${label} p99 ≤ ${limitMs} ms`,
+    pass,
+    value: `p99 ${fmt(p99)} ms`,
+    ...(pass ? {} : { shortfall: over(p99, limitMs, "ms") }),
+  };
+}
