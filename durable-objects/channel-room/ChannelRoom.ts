@@ -151,17 +151,19 @@ export class ChannelRoom extends DurableObject<Env> {
   }
 
   /**
-   * Topic and purpose: any member. Name: the creator, a channel admin or a workspace admin. The
-   * caller has checked the name is free in the directory and mirrors the change there.
+   * Topic and purpose: any member. Name: the creator, a channel admin or a workspace admin (who
+   * need not be members of a public channel). The caller has checked the name is free in the
+   * directory and mirrors the change there.
    */
   updateChannel(actor: Actor, patch: UpdateChannelBody): RoomResult<{ channel: Channel; previousName: string | null }> {
     return answer(() => {
       const meta = this.requireMeta();
-      const member = this.requireMember(meta, actor);
+      const member = this.see(meta, actor);
+      const manager = this.isManager(meta, actor, member);
+      if (!member && !manager) throw forbidden("Join the channel first.", "not_a_member");
       if (patch.name !== undefined && patch.name !== meta.name) {
         if (this.isDm(meta)) throw invalid("name", "DMs have no name.");
-        if (!this.isManager(meta, actor, member))
-          throw forbidden("Only the channel's creator, its admins or a workspace admin may rename it.", "not_channel_admin");
+        if (!manager) throw forbidden("Only the channel's creator, its admins or a workspace admin may rename it.", "not_channel_admin");
       }
       if (meta.archived) throw archivedError();
       const next = { name: patch.name ?? meta.name, topic: patch.topic ?? meta.topic, purpose: patch.purpose ?? meta.purpose };

@@ -1,0 +1,56 @@
+import { expect } from "vitest";
+import { type Account, call, type Reply, registerOwner, signUp } from "./helpers";
+
+// Fixtures for the channel, message and DM suites, on top of the shared helpers.
+
+let names = 0;
+/** A fresh valid channel name. */
+export const channelName = (prefix = "ch") => `${prefix}-${(names++).toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+
+/** Asserts the status and returns the body. */
+export function expectStatus<T = any>(reply: Reply<T>, status: number): T {
+  expect(reply.status, JSON.stringify(reply.body)).toBe(status);
+  return reply.body;
+}
+
+/** An owner (who created #general), two members, an admin and a guest. */
+export async function workspace() {
+  const owner = await registerOwner();
+  const [alice, bob, admin, guest] = await Promise.all([
+    signUp(owner.token, { username: `alice${names++}` }),
+    signUp(owner.token, { username: `bob${names++}` }),
+    signUp(owner.token, { role: "admin" }),
+    signUp(owner.token, { role: "guest" }),
+  ]);
+  return { owner, alice, bob, admin, guest };
+}
+
+export async function createChannel(as: Account, body: { name?: string; is_private?: boolean; topic?: string; purpose?: string } = {}) {
+  return expectStatus(await call("POST", "/channels", { token: as.token, body: { name: channelName(), ...body } }), 201);
+}
+
+export async function addMembers(as: Account, channelId: string, ...people: Account[]) {
+  return expectStatus(
+    await call("POST", `/channels/${channelId}/members`, { token: as.token, body: { user_ids: people.map((p) => p.user.id) } }),
+    200,
+  );
+}
+
+export function send(as: Account, channelId: string, text: string, extra: { client_msg_id?: string; thread_root_id?: string } = {}) {
+  return call("POST", `/channels/${channelId}/messages`, { token: as.token, body: { text, ...extra } });
+}
+
+export async function sent(as: Account, channelId: string, text: string, extra: { client_msg_id?: string } = {}) {
+  return expectStatus(await send(as, channelId, text, extra), 201);
+}
+
+/** Every event of a channel, oldest first, following `has_more`. */
+export async function allEvents(as: Account, channelId: string, after = 0): Promise<any[]> {
+  const items: any[] = [];
+  for (let cursor = after; ; ) {
+    const page = expectStatus(await call("GET", `/channels/${channelId}/events?after=${cursor}&limit=500`, { token: as.token }), 200);
+    items.push(...page.items);
+    if (!page.has_more) return items;
+    cursor = page.items.at(-1).seq;
+  }
+}

@@ -1,0 +1,187 @@
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { ChannelRoom } from "../../durable-objects/channel-room/ChannelRoom";
+import { SendRateLimiter } from "../../durable-objects/channel-room/SendRateLimiter";
+import { config } from "../../src/lib/config";
+import { newId } from "../../src/lib/ids";
+import { addMembers, allEvents, createChannel, expectStatus, send, sent, workspace } from "../channelFixtures";
+import { call, expectProblem } from "../helpers";
+import { openLiveSocket } from "../socketClient";
+
+// The ChannelRoom through the Worker and, where the test needs to look inside, in the object itself.
+
+const room = (channelId: string) => env.CHANNEL_ROOM.getByName(channelId);
+const DAY_MS = 86_400_000;
+
+/** Makes every event up to `seq` look `days` old. */
+async function ageEvents(channelId: string, throughSeq: number, days: number) {
+  await runInDurableObject(room(channelId), (_: ChannelRoom, state) => {
+    state.storage.sql.exec("UPDATE events SET at = at - ? WHERE seq <= ?", days * DAY_MS, throughSeq);
+  });
+}
+
+describe("ChannelRoom", () => {
+  it("invariant 1: acknowledged means durable (the message survives the object's restart)", async () => {
+    const { alice } = await workspace();
+    const channel = await createChannel(alice);
+    const message = await sent(alice, channel.id, "written before the answer");
+    await evictDurableObject(room(channel.id));
+    const stored = await runInDurableObject(room(channel.id), (_: ChannelRoom, state) =>
+      state.storage.sql.exec<{ id: string; text: string }>("SELECT id, text FROM messages WHERE seq = ?", message.seq).toArray(),
+    );
+    expect(stored).toEqual([{ id: message.id, text: "written before the answer" }]);
+    const history = expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: alice.token }), 200);
+    expect(history.items).toEqual([message]);
+    const events = await allEvents(alice, channel.id);
+    expect(events.map((e) => e.type)).toEqual(["message.created"]);
+  });
+
+  it("invariant 2: one order per channel (5 concurrent senders, 500 messages, every observer sees one gap-free order)", async () => {
+    const { owner, alice, bob, admin } = await workspace();
+    const channel = await createChannel(owner);
+    await addMembers(owner, channel.id, alice, bob, admin);
+    const observers = await Promise.all([openLiveSocket(alice.token), openLiveSocket(bob.token)]);
+    const headBefore = (await allEvents(owner, channel.id)).at(-1)?.seq ?? 0;
+    const senders = [owner, alice, bob, admin, owner];
+    await Promise.all(
+      senders.map(async (sender, s) => {
+        for (let i = 0; i < 100; i++) await sent(sender, channel.id, `sender ${s} message ${i}`);
+      }),
+    );
+
+    const history: any[] = [];
+    for (let before: number | undefined; ; ) {
+      const page = expectStatus(
+        await call("GET", `/channels/${channel.id}/messages?limit=200${before ? `&before=${before}` : ""}`, { token: owner.token }),
+        200,
+      );
+      history.push(...page.items);
+      if (!page.has_more) break;
+      before = page.items.at(-1).seq;
+    }
+    expect(history.map((m) => m.seq)).toEqual(Array.from({ length: 500 }, (_, i) => 500 - i));
+    for (let s = 0; s < senders.length; s++) {
+      const own = history.filter((m) => m.text.startsWith(`sender ${s} `)).reverse();
+      expect(own.map((m) => m.text)).toEqual(Array.from({ length: 100 }, (_, i) => `sender ${s} message ${i}`));
+    }
+
+    const log = (await allEvents(owner, channel.id)).filter((e) => e.seq > headBefore);
+    expect(log.map((e) => e.seq)).toEqual(Array.from({ length: 500 }, (_, i) => headBefore + 1 + i));
+    expect(log.map((e) => e.data.seq)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    for (const { ws } of observers) {
+      const { before, match } = await ws.until((f) => f.type === "message.created" && f.data.seq === 500, 20_000);
+      const received = [...before, match].filter((f) => f.channel_id === channel.id);
+      expect(received.map((f) => f.seq)).toEqual(log.map((e) => e.seq));
+      expect(received).toEqual(log);
+      ws.close();
+    }
+  });
+
+  it("fans out to online members only; a removed member gets nothing more, the others get their member.left", async () => {
+    const { owner, alice, bob, admin } = await workspace();
+    const channel = await createChannel(owner, { is_private: true });
+    await addMembers(owner, channel.id, alice, bob);
+    const [a, b, outsider] = await Promise.all([openLiveSocket(alice.token), openLiveSocket(bob.token), openLiveSocket(admin.token)]);
+    const first = await sent(owner, channel.id, "hello");
+    for (const { ws } of [a, b]) expect((await ws.until((f) => f.type === "message.created")).match.data).toEqual(first);
+
+    expectStatus(await call("DELETE", `/channels/${channel.id}/members/${bob.user.id}`, { token: owner.token }), 204);
+    await sent(owner, channel.id, "after bob left");
+    const left = await a.ws.until((f) => f.type === "member.left");
+    expect(left.match.data).toEqual({ user_id: bob.user.id });
+    expect((await a.ws.until((f) => f.type === "message.created")).match.data.text).toBe("after bob left");
+
+    const bobFrames = await b.ws.drain();
+    expect(bobFrames.filter((f) => f.channel_id === channel.id)).toEqual([]);
+    expect(bobFrames).toContainEqual(expect.objectContaining({ type: "channel.removed", data: { channel_id: channel.id } }));
+    expect((await outsider.ws.drain()).filter((f) => f.channel_id === channel.id)).toEqual([]);
+    for (const s of [a, b, outsider]) s.ws.close();
+  });
+
+  it("setOnline: members only; a member whose session has no socket goes offline on the next push", async () => {
+    const { owner, alice } = await workspace();
+    const channel = await createChannel(owner);
+    expect(await room(channel.id).setOnline(alice.user.id, true)).toBe(false);
+    expect(await room(channel.id).setOnline(newId("u"), true)).toBe(false);
+    expect(await room(channel.id).setOnline(owner.user.id, true)).toBe(true);
+    const online = () =>
+      runInDurableObject(room(channel.id), (_: ChannelRoom, state) =>
+        state.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1").toArray(),
+      );
+    expect(await online()).toEqual([{ user_id: owner.user.id }]);
+    await sent(owner, channel.id, "nobody is listening");
+    await expect.poll(online).toEqual([]);
+  });
+
+  it("replay: the events after a cursor, a gap beyond the inline limit, resync past the kept window, not_member for others", async () => {
+    const { owner, alice } = await workspace();
+    const channel = await createChannel(owner);
+    for (let i = 0; i < 5; i++) await sent(owner, channel.id, `m${i}`);
+    const log = await allEvents(owner, channel.id);
+    const head = log.at(-1).seq;
+
+    const all = await room(channel.id).replay(owner.user.id, 0, 100);
+    expect(all).toEqual({ kind: "events", frames: log.map((e) => JSON.stringify(e)), head });
+    const tail = await room(channel.id).replay(owner.user.id, head - 2, 100);
+    expect(tail.kind === "events" && tail.frames.map((f) => JSON.parse(f).seq)).toEqual([head - 1, head]);
+    expect(await room(channel.id).replay(owner.user.id, head, 100)).toEqual({ kind: "events", frames: [], head });
+    expect(await room(channel.id).replay(owner.user.id, 0, 3)).toEqual({ kind: "gap", after: 0, until: head });
+    expect(await room(channel.id).replay(owner.user.id, head + 1, 100)).toEqual({ kind: "resync" });
+    expect(await room(channel.id).replay(alice.user.id, 0, 100)).toEqual({ kind: "not_member" });
+    expect(await room(newId("c")).replay(owner.user.id, 0, 100)).toEqual({ kind: "not_member" });
+
+    await ageEvents(channel.id, 3, config(env).EVENT_RETENTION_DAYS + 1);
+    expect(await runInDurableObject(room(channel.id), (instance: ChannelRoom) => instance.pruneExpiredEvents())).toBe(3);
+    expect(await room(channel.id).replay(owner.user.id, 2, 100)).toEqual({ kind: "resync" });
+    const kept = await room(channel.id).replay(owner.user.id, 3, 100);
+    expect(kept.kind === "events" && kept.frames.map((f) => JSON.parse(f).seq)).toEqual([4, 5]);
+    expectProblem(await call("GET", `/channels/${channel.id}/events?after=0`, { token: owner.token }), 410, "resync_required");
+    expect((await allEvents(owner, channel.id, 3)).map((e) => e.seq)).toEqual([4, 5]);
+  });
+
+  it("keeps events for the retention window and prunes older ones as it appends", async () => {
+    const { owner } = await workspace();
+    const channel = await createChannel(owner);
+    for (let i = 0; i < 60; i++) await sent(owner, channel.id, `old ${i}`);
+    await ageEvents(channel.id, 30, config(env).EVENT_RETENTION_DAYS + 1);
+    await ageEvents(channel.id, 60, 7);
+    for (let i = 0; i < 40; i++) await sent(owner, channel.id, `new ${i}`);
+    const kept = await runInDurableObject(room(channel.id), (_: ChannelRoom, state) =>
+      state.storage.sql.exec<{ oldest: number; n: number }>("SELECT MIN(seq) AS oldest, COUNT(*) AS n FROM events").one(),
+    );
+    expect(kept).toEqual({ oldest: 31, n: 70 });
+    expect((await call("GET", `/channels/${channel.id}/messages?after=0&limit=1`, { token: owner.token })).body.items[0].text).toBe(
+      "old 0",
+    );
+  });
+
+  it("answers 429 with Retry-After when an author sends faster than the room allows", async () => {
+    const { owner, alice } = await workspace();
+    const channel = await createChannel(owner);
+    await addMembers(owner, channel.id, alice);
+    await runInDurableObject(room(channel.id), (instance: ChannelRoom) => {
+      Object.assign(instance, { sendLimiter: new SendRateLimiter(2) });
+    });
+    await sent(owner, channel.id, "one");
+    await sent(owner, channel.id, "two");
+    const limited = await send(owner, channel.id, "three");
+    expectProblem(limited, 429, "rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    await sent(alice, channel.id, "another author has their own budget");
+  });
+
+  it("invariant 6: a failed write leaves nothing behind", async () => {
+    const { owner } = await workspace();
+    const channel = await createChannel(owner);
+    await runInDurableObject(room(channel.id), (_: ChannelRoom, state) => {
+      // A trigger that makes the next event insert fail, after the message row is written.
+      state.storage.sql.exec("CREATE TRIGGER fail_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    });
+    const failed = await send(owner, channel.id, "doomed");
+    expect(failed.status).toBe(500);
+    await runInDurableObject(room(channel.id), (_: ChannelRoom, state) => state.storage.sql.exec("DROP TRIGGER fail_events"));
+    expect(expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: owner.token }), 200).items).toEqual([]);
+    const message = await sent(owner, channel.id, "fine");
+    expect(message.seq).toBe(1);
+  });
+});
