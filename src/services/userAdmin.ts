@@ -6,6 +6,7 @@ import { userSession } from "../lib/stubs";
 import { CloseCode } from "../protocol/closeCodes";
 import type { UserView } from "../protocol/users";
 import { type Actor, auditEntry } from "./audit";
+import { emitUserEvent } from "./emitUserEvent";
 import { revokeUserSessions } from "./sessions";
 import { findUser, toUserView } from "./users";
 
@@ -46,7 +47,7 @@ export async function changeRole(env: Env, db: Database, actor: Actor, userId: s
   if (!row) throw lastOwner();
   await auditEntry(db, actor, "user.role_changed", { type: "user", id: userId }, { from: target.role, to: role });
   const user = toUserView(row);
-  await userSession(env, userId).appendUserEvent(userId, "user.updated", { user });
+  await emitUserEvent(env, [userId], "user.updated", { user });
   return user;
 }
 

@@ -4,8 +4,8 @@ import type { Database } from "../db/client";
 import { users } from "../db/schema";
 import { notFound } from "../lib/ColinkError";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
-import { userSession } from "../lib/stubs";
 import type { UpdateProfile, UserView } from "../protocol/users";
+import { emitUserEvent } from "./emitUserEvent";
 
 type UserRow = typeof users.$inferSelect;
 
@@ -79,6 +79,6 @@ export async function updateProfile(env: Env, db: Database, userId: string, patc
     .get();
   if (!row) throw notFound("user");
   const user = toUserView(row);
-  await userSession(env, userId).appendUserEvent(userId, "user.updated", { user });
+  await emitUserEvent(env, [userId], "user.updated", { user });
   return user;
 }
