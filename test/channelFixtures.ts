@@ -36,11 +36,13 @@ export async function addMembers(as: Account, channelId: string, ...people: Acco
   );
 }
 
-export function send(as: Account, channelId: string, text: string, extra: { client_msg_id?: string; thread_root_id?: string } = {}) {
+type SendExtra = { client_msg_id?: string; thread_root_id?: string };
+
+export function send(as: Account, channelId: string, text: string, extra: SendExtra = {}) {
   return call("POST", `/channels/${channelId}/messages`, { token: as.token, body: { text, ...extra } });
 }
 
-export async function sent(as: Account, channelId: string, text: string, extra: { client_msg_id?: string } = {}) {
+export async function sent(as: Account, channelId: string, text: string, extra: SendExtra = {}) {
   return expectStatus(await send(as, channelId, text, extra), 201);
 }
 
