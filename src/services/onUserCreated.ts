@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { channels, type Role, users } from "../db/schema";
 import type { AuthUser } from "./authUser";
 import { createRoom, joinChannel } from "./channelActions";
+import { emitUserEvent } from "./emitUserEvent";
 
 /** The channel every non-guest is in from the start. */
 export const GENERAL_CHANNEL_NAME = "general";
@@ -38,7 +39,10 @@ async function createGeneral(env: Env, db: Database, user: AuthUser): Promise<st
     members: [{ user_id: user.id, username: user.username, role: "admin" }],
     dmKey: null,
   });
-  if ("channel" in result) return result.channel.id;
+  if ("channel" in result) {
+    await emitUserEvent(env, [user.id], "channel.added", { channel: result.channel });
+    return result.channel.id;
+  }
   const winner = await findGeneral(db);
   if (!winner) throw new Error(`#general was taken (${result.taken}) but cannot be read back`);
   return winner;
