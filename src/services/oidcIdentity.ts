@@ -5,7 +5,9 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { type ExternalProfile, RESERVED_USERNAMES, withSuffix } from "../lib/oidcClaims";
 import type { AuthUser } from "./authUser";
+import { emitUserEvent } from "./emitUserEvent";
 import { onUserCreated } from "./onUserCreated";
+import { toUserView } from "./users";
 
 // The Colink account behind an external identity `(iss, sub)`: created on first sight, and kept
 // in step with the IdP (display name, e-mail, role) on every later token. The IdP is the source
@@ -116,11 +118,12 @@ async function profileChanges(db: Database, row: IdentityRow, profile: ExternalP
 }
 
 /**
- * Applies the IdP's current name, e-mail and role to an existing account, writing only on change.
+ * Applies the IdP's current name, e-mail and role to an existing account, writing (and telling
+ * the user's devices, `user.updated`) only on change.
  * Claims are applied in token order: a token issued before the last applied one (a device still
  * holding yesterday's role) changes nothing, so the newest word of the IdP stands.
  */
-async function syncProfile(db: Database, row: IdentityRow, sighting: ExternalSighting): Promise<IdentityRow> {
+async function syncProfile(env: Env, db: Database, row: IdentityRow, sighting: ExternalSighting): Promise<IdentityRow> {
   const { issuedAt } = sighting;
   if (issuedAt !== undefined && row.claimsIssuedAt !== null && issuedAt < row.claimsIssuedAt) return row;
   const changes = await profileChanges(db, row, sighting.profile);
@@ -149,10 +152,11 @@ async function syncProfile(db: Database, row: IdentityRow, sighting: ExternalSig
         .update(users)
         .set({ ...pending, updatedAt: new Date().toISOString() })
         .where(and(eq(users.id, row.id), demotesOwner ? keepsAnActiveOwner(row.id) : undefined))
-        .returning({ id: users.id })
+        .returning()
         .get();
       if (updated) {
         if (pending.role) log("info", "oidc role change applied", { user_id: row.id, from: row.role, to: pending.role });
+        await emitUserEvent(env, [row.id], "user.updated", { user: toUserView(updated) });
         return { ...row, ...pending };
       }
       if (!demotesOwner) return row;
@@ -174,10 +178,10 @@ async function syncProfile(db: Database, row: IdentityRow, sighting: ExternalSig
  */
 export async function resolveExternalUser(env: Env, db: Database, sighting: ExternalSighting): Promise<AuthUser | null> {
   const existing = await findByIdentity(db, sighting.issuer, sighting.subject);
-  if (existing) return existing.deactivated ? null : toAuthUser(await syncProfile(db, existing, sighting));
+  if (existing) return existing.deactivated ? null : toAuthUser(await syncProfile(env, db, existing, sighting));
   const result = await createExternalUser(db, sighting);
   if (!result) return null;
-  if (!result.created) return result.row.deactivated ? null : toAuthUser(await syncProfile(db, result.row, sighting));
+  if (!result.created) return result.row.deactivated ? null : toAuthUser(await syncProfile(env, db, result.row, sighting));
   log("info", "oidc user created", { user_id: result.row.id, role: result.row.role });
   try {
     await onUserCreated(env, db, { id: result.row.id, role: result.row.role });

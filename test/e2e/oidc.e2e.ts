@@ -17,6 +17,12 @@ type Me = { id: string; username: string; display_name: string; email: string | 
 
 const me = (token: string) => api<Me>("GET", "/users/me", { token });
 
+async function channelNames(token: string): Promise<(string | null)[]> {
+  const res = await api<{ items: { channel: { name: string | null } }[] }>("GET", "/users/me/channels", { token });
+  expect(res.status).toBe(200);
+  return res.body.items.map((i) => i.channel.name);
+}
+
 let n = 0;
 /** A fresh person in the realm, with Keycloak's default realm roles plus `roles`. */
 async function idpUser(attributes: Partial<IdpAccount> = {}): Promise<IdpAccount> {
@@ -71,6 +77,8 @@ describe("external identity: a token from the trusted issuer", () => {
       role: "admin",
       deactivated: false,
     });
+    // Welcomed like any new account (onUserCreated): a non-guest is in #general.
+    expect(await channelNames(tokens.access_token)).toContain("general");
     // The same token again, and a new sign-in: the same account, keyed by (iss, sub).
     expect((await me(tokens.access_token)).body.id).toBe(first.body.id);
     expect((await me(await accessToken(account))).body.id).toBe(first.body.id);
@@ -106,9 +114,13 @@ describe("external identity: a token from the trusted issuer", () => {
     expect(stale.body).toMatchObject({ id: before.body.id, display_name: "Renamed Person", role: "guest" });
   });
 
-  it("gives the default role when no realm role is mapped", async () => {
+  it("gives the default role when no realm role is mapped; a guest is kept out of #general", async () => {
     const account = await idpUser({ roles: ["some-other-app-role"] });
     expect((await me(await accessToken(account))).body.role).toBe("member");
+    const guest = await idpUser({ roles: ["colink-guest"] });
+    const guestToken = await accessToken(guest);
+    expect((await me(guestToken)).body.role).toBe("guest");
+    expect(await channelNames(guestToken)).toEqual([]);
   });
 
   it("creates exactly one account when the first requests arrive at once", async () => {

@@ -1,9 +1,9 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { base64url, createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { identities, users } from "../../src/db/schema";
+import { channels, identities, memberships, users } from "../../src/db/schema";
 import { config } from "../../src/lib/config";
 import { claimAtPath, ExternalClaims, mapRole, profileFromClaims, sanitizeUsername } from "../../src/lib/oidcClaims";
 import { authenticateExternalToken } from "../../src/services/oidc";
@@ -213,6 +213,28 @@ describe("resolveExternalUser", () => {
     const silent = await seen("sub-dan", { email: undefined, displayName: undefined, role: "admin" });
     expect(silent).toEqual(changed);
     expect(await userRow(first?.id)).toMatchObject({ email: "dan@new.example", displayName: "Daniel", role: "admin" });
+  });
+
+  it("tells the user's devices of a change (user.updated), and puts a new non-guest into #general", async () => {
+    const hank = await seen("sub-hank", { username: "hank", email: undefined });
+    const guest = await seen("sub-gus", { username: "gus", email: undefined, role: "guest" });
+    const general = await db().select({ id: channels.id }).from(channels).where(eq(channels.name, "general")).get();
+    const members = await db()
+      .select({ userId: memberships.userId })
+      .from(memberships)
+      .where(eq(memberships.channelId, general?.id ?? ""))
+      .all();
+    expect(members.map((m) => m.userId)).toContain(hank?.id);
+    expect(members.map((m) => m.userId)).not.toContain(guest?.id);
+
+    await seen("sub-hank", { username: "hank", email: undefined, displayName: "Hank H", role: "admin" });
+    await seen("sub-hank", { username: "hank", email: undefined, displayName: "Hank H", role: "admin" });
+    const frames = await runInDurableObject(env.USER_SESSION.getByName(hank?.id ?? ""), (_instance, state) =>
+      state.storage.sql.exec<{ frame: string }>("SELECT frame FROM user_events WHERE type = 'user.updated'").toArray(),
+    );
+    expect(frames.map((f) => JSON.parse(f.frame).data.user)).toEqual([
+      expect.objectContaining({ id: hank?.id, display_name: "Hank H", role: "admin", username: "hank" }),
+    ]);
   });
 
   it("never lets an older token undo what a newer one applied", async () => {
