@@ -176,7 +176,7 @@ export async function renderCharts(results, dir, stamp, png) {
   // A CDF per target: one line per delivery scenario.
   for (const name of targetNames) {
     const series = results
-      .filter((r) => r.targets[name]?.aggregate?.cdf?.length && r.targets[name].aggregate.deliveries)
+      .filter((r) => !r.cdfLabel && r.targets[name]?.aggregate?.cdf?.length && r.targets[name].aggregate.deliveries)
       .map((r) => ({ name: r.scenario, points: r.targets[name].aggregate.cdf, note: label(r.targets[name].aggregate) }));
     if (!series.length) continue;
     const svg = cdfSvg({
@@ -187,7 +187,9 @@ export async function renderCharts(results, dir, stamp, png) {
     files.push({ file: await write(dir, `${stamp}-cdf-${name}`, svg, png), what: `${name}: delivery latency CDF, one line per scenario` });
   }
   // Throughput bars.
-  const delivery = results.filter((r) => Object.values(r.targets).some((o) => o.aggregate?.deliveriesPerSecond !== undefined));
+  const delivery = results.filter(
+    (r) => !r.cdfLabel && Object.values(r.targets).some((o) => o.aggregate?.deliveriesPerSecond !== undefined),
+  );
   if (delivery.length) {
     for (const [key, yLabel, title] of [
       ["deliveriesPerSecond", "deliveries / s", "Throughput: deliveries per second"],

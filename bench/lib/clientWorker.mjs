@@ -50,6 +50,7 @@ function newPhase() {
     sent: 0,
     sendErrors: 0,
     sentByChannel: /** @type {Record<string, number>} */ ({}),
+    calls: 0,
   };
 }
 
@@ -353,11 +354,13 @@ const commands = {
 
   async closedLoop({ tag, senders }) {
     const p = phase(tag);
+    const call = ++p.calls;
     await Promise.all(
       senders.map(async (s) => {
         const c = requireClient(s.idx);
         const channels = s.channels ?? [s.channel];
-        for (let i = 0; i < s.count; i++) await sendOne(p, tag, c, channels[i % channels.length], i);
+        // client_msg_id must stay unique when a phase calls closedLoop more than once
+        for (let i = 0; i < s.count; i++) await sendOne(p, tag, c, channels[i % channels.length], `c${call}.${i}`);
       }),
     );
     return { sent: p.sent, sendErrors: p.sendErrors };

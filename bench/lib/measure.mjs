@@ -28,6 +28,11 @@ export async function endUsage(gen, server, start) {
   const machineBusy =
     machine && start.machine ? (machine.busy - start.machine.busy) / Math.max(0.001, machine.total - start.machine.total) : null;
   const eluMax = Math.max(...elu);
+  const runtimePids = (x) =>
+    x.processes
+      .filter((p) => p.role === "runtime")
+      .map((p) => p.pid)
+      .join(",");
   return {
     wallSeconds: r2(wallS),
     generator: {
@@ -45,6 +50,8 @@ export async function endUsage(gen, server, start) {
       runtimeRssKibBefore: start.snap.runtimeRssKib,
       runtimeRssKibAfter: snap.runtimeRssKib,
       processes: snap.processes.map(({ pid, role, rssKib }) => ({ pid, role, rssKib })),
+      // wrangler dev restarts the runtime when a source file changes, dropping every socket
+      reloaded: runtimePids(snap) !== runtimePids(start.snap),
     },
     machine: { cores, busyFraction: machineBusy === null ? null : r2(machineBusy), saturated: machineBusy !== null && machineBusy >= 0.95 },
     clientOddities: misc,

@@ -36,6 +36,10 @@ function warnings(record) {
         out.push(
           `${name} ${r.tag ?? ""}: the **generator was saturated** (thread ELU ${r.generator.threadElu?.join("/")}${r.generator.scheduleLate ? `, schedule slip p99 ${r.scheduleSlipMs?.p99} ms` : ""}): its latencies are inflated by the client side.`,
         );
+      if (r.server?.reloaded)
+        out.push(
+          `${name} ${r.tag ?? ""}: **wrangler dev reloaded** during the measurement (a watched source file changed): sockets were dropped and this round is not valid.`,
+        );
       if (r.machine?.saturated)
         out.push(
           `${name} ${r.tag ?? ""}: the machine's CPUs were ${f((r.machine.busyFraction ?? 0) * 100, 0)}% busy: server and generator competed for CPU.`,
@@ -71,7 +75,7 @@ export function writeSummary(results, dir, stamp, { quick, targets, charts, seco
       `${r.summary}${quick ? ` Quick parameters: \`${JSON.stringify(r.params)}\`.` : ""} Took ${f(r.seconds, 0)} s.`,
       "",
     );
-    const table = deliveryTable(r);
+    const table = r.detailsMd?.length ? [] : deliveryTable(r);
     if (table.length > 2) lines.push(...table, "");
     if (r.detailsMd?.length) lines.push(...r.detailsMd, "");
     if (r.ratios)

@@ -136,6 +136,19 @@ export async function seedHistoryOverHttp(ctx, channelId, count) {
   return { head, method: "HTTP sends", ms: Date.now() - started };
 }
 
+/** The channel's last event seq, from the server (GET /channels/{id}/events), starting the walk at `after`. */
+export async function channelHead(ctx, channelId, after) {
+  const owner = ctx.accounts[0];
+  let head = after;
+  for (;;) {
+    const res = await requestJson(api(ctx.url, `/channels/${channelId}/events?after=${head}&limit=200`), { token: owner.token });
+    if (res.status !== 200) throw new Error(`events: ${res.status} ${JSON.stringify(res.body)}`);
+    const items = res.body.items;
+    if (items.length) head = items[items.length - 1].seq;
+    if (!res.body.has_more || items.length === 0) return head;
+  }
+}
+
 export async function historyPage(ctx, account, channelId, before, limit) {
   const res = await requestJson(api(ctx.url, `/channels/${channelId}/messages?before=${before}&limit=${limit}`), { token: account.token });
   return { status: res.status, count: Array.isArray(res.body?.items) ? res.body.items.length : 0 };
