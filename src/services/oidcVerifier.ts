@@ -48,6 +48,10 @@ export async function verifyExternalToken(
       clockTolerance: policy.clockToleranceSeconds,
       requiredClaims: ["sub", "exp"],
     });
+    // jose checks `iat` only for a maximum age; a token issued in the future would also pin the
+    // account's profile (claims apply in `iat` order) until that moment.
+    if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + policy.clockToleranceSeconds)
+      return reject("issued_in_the_future");
     // Keycloak marks its own token kinds in a `typ` claim: only its access tokens say Bearer.
     if (payload.typ !== undefined && payload.typ !== "Bearer") return reject("wrong_token_type", String(payload.typ));
     // A sender-constrained (DPoP, mTLS) token must not be replayable as a plain Bearer token.

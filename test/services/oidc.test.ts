@@ -136,6 +136,8 @@ describe("verifyExternalToken", async () => {
     expect(await reason(await sign({ nbf: now() + 10 }))).toBe("ok");
     expect(await reason(await sign({ nbf: now() + 120 }))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
     expect(await reason(await sign({ exp: undefined }))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+    expect(await reason(await sign({ iat: now() + 10 }))).toBe("ok");
+    expect(await reason(await sign({ iat: now() + 3600, exp: now() + 7200 }))).toBe("issued_in_the_future");
   });
 
   it("checks issuer, audience and subject", async () => {
