@@ -39,7 +39,7 @@ export const lineOfText = (max: number) =>
     .string()
     .trim()
     .max(max)
-    .regex(/^\P{Cc}*$/u, "Must not contain control characters.");
+    .refine((text) => !/\p{Cc}/u.test(text), "Must not contain control characters.");
 
 /** Accepts what Intl knows as a time zone and stores its canonical spelling ("utc" → "UTC"). */
 const TimezoneSchema = z
