@@ -100,6 +100,8 @@ class Sock {
     this.readies = 0;
     this.pongs = 0;
     this.fills = 0;
+    /** true once the first frame was answered: heartbeats only go to live sockets */
+    this.live = false;
     /** @type {Set<() => void>} */
     this.listeners = new Set();
   }
@@ -236,6 +238,7 @@ function onFrame(sock, data) {
 async function openSocket(sock, first, timeoutMs) {
   const ws = new WebSocket(sock.endpoint.url, { headers: sock.endpoint.headers, perMessageDeflate: false, handshakeTimeout: timeoutMs });
   sock.ws = ws;
+  sock.live = false;
   sock.readies = 0;
   sock.pongs = 0;
   ws.on("message", (data) => onFrame(sock, data));
@@ -260,6 +263,7 @@ async function openSocket(sock, first, timeoutMs) {
     ws.send(target.resumeFrame(sock.client.userSeq, sock.cursors()));
     await sock.until(() => sock.readies >= 2, timeoutMs, "ready after resume");
   }
+  sock.live = true;
 }
 
 async function mapLimit(items, limit, fn) {
@@ -508,6 +512,25 @@ const commands = {
     return { elu: elu.utilization, misc: { ...misc, samples: [...misc.samples] } };
   },
 };
+
+// Heartbeats, as a real client sends them (Colink closes a socket silent for 40 s): every socket
+// pings every HEARTBEAT_MS, spread over one-second ticks so 10,000 sockets never ping at once.
+const HEARTBEAT_MS = 20_000;
+let tick = 0;
+setInterval(() => {
+  const slots = HEARTBEAT_MS / 1000;
+  const slot = tick++ % slots;
+  let i = 0;
+  for (const c of clients.values())
+    for (const sock of c.sockets) {
+      if (i++ % slots !== slot || !sock.live || sock.ws?.readyState !== WebSocket.OPEN) continue;
+      try {
+        sock.ws.send('{"type":"ping"}');
+      } catch {
+        // closing
+      }
+    }
+}, 1000).unref();
 
 parentPort?.on("message", async ({ id, cmd, args }) => {
   try {

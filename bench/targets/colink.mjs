@@ -56,8 +56,10 @@ export async function ensureUsers(ctx, n, log = () => {}) {
   const want = n + 1;
   if (ctx.accounts.length < want) {
     const started = Date.now();
+    const from = ctx.accounts.length;
+    // The first account becomes the owner: register it alone, before any other.
+    if (from === 0) ctx.accounts.push(await register(ctx, 0));
     const missing = Array.from({ length: want - ctx.accounts.length }, (_, k) => ctx.accounts.length + k);
-    if (ctx.accounts.length === 0) ctx.accounts.push(await register(ctx, missing.shift()));
     let done = 0;
     const fresh = await mapLimit(missing, REGISTER_CONCURRENCY, async (i) => {
       const a = await register(ctx, i);
@@ -65,12 +67,13 @@ export async function ensureUsers(ctx, n, log = () => {}) {
       return a;
     });
     ctx.accounts.push(...fresh);
-    log(`registered ${missing.length + (want === missing.length ? 0 : 0)} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`registered ${want - from} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s (argon2id each)`);
   }
   const stale = ctx.accounts.slice(0, want).filter((a) => Date.now() - a.issuedAt > REFRESH_AFTER_MS);
   if (stale.length) {
+    const started = Date.now();
     await mapLimit(stale, 8, (a) => refresh(ctx, a));
-    log(`refreshed ${stale.length} access tokens`);
+    log(`refreshed ${stale.length} access tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   return ctx.accounts.slice(1, want).map(({ id, username, token }) => ({ id, username, token }));
 }
