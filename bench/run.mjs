@@ -196,7 +196,7 @@ try {
       targets: outcome,
       ratios: ratios(outcome),
       goals,
-      ...(scenario.cdfLabel ? { cdfLabel: scenario.cdfLabel } : {}),
+      ...(scenario.cdfLabel ? { cdfLabel: scenario.cdfLabel, cdfOf: scenario.cdfOf } : {}),
       detailsMd: scenario.details ? scenario.details(outcome) : [],
     };
     const file = path.join(opts.out, `${stamp}-${scenario.name}.json`);

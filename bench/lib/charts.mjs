@@ -35,7 +35,7 @@ function text(x, y, s, { size = 12, anchor = "start", weight = "normal", color =
 const niceMs = (v) => (v >= 1000 ? `${v / 1000} s` : v >= 1 ? `${v} ms` : `${v} ms`);
 
 /** Empirical CDFs on a log latency axis, with the p50/p90/p99 levels marked. */
-export function cdfSvg({ title, subtitle, series, xLabel = "latency (log scale)" }) {
+export function cdfSvg({ title, subtitle, series, xLabel = "latency (log scale)", yLabel = "fraction of deliveries" }) {
   const W = 900;
   const H = 520;
   const m = { l: 70, r: 230, t: 64, b: 64 };
@@ -69,7 +69,7 @@ export function cdfSvg({ title, subtitle, series, xLabel = "latency (log scale)"
   }
   out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#57606a"/>`);
   out.push(text(m.l + pw / 2, H - 18, xLabel, { anchor: "middle" }));
-  out.push(text(20, m.t + ph / 2, "fraction of deliveries", { anchor: "middle", rotate: -90 }));
+  out.push(text(20, m.t + ph / 2, yLabel, { anchor: "middle", rotate: -90 }));
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     if (s.points.length) {

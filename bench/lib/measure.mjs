@@ -70,6 +70,7 @@ export async function deliveryPhase({ gen, server, tag, receivers, drive, settle
   let last = -1;
   let lastChange = performance.now();
   let expected = 0;
+  let gaveUp = false;
   for (;;) {
     const p = await gen.progress(tag);
     expected = Object.entries(p.sentByChannel).reduce((a, [ch, n]) => a + n * (receivers[ch] ?? 0), 0);
@@ -78,7 +79,11 @@ export async function deliveryPhase({ gen, server, tag, receivers, drive, settle
       last = p.delivered;
       lastChange = performance.now();
     }
-    if (performance.now() - lastChange > settleMs || performance.now() - waitStart > maxWaitMs) break;
+    if (performance.now() - lastChange > settleMs) break;
+    if (performance.now() - waitStart > maxWaitMs) {
+      gaveUp = true; // still arriving: what is missing is late, not necessarily lost
+      break;
+    }
     await sleep(100);
   }
   const c = await gen.collect(tag);
@@ -100,6 +105,7 @@ export async function deliveryPhase({ gen, server, tag, receivers, drive, settle
         lost: Math.max(0, expected - c.delivered),
         duplicated: c.dup,
         complete: c.delivered === expected && c.dup === 0,
+        ...(gaveUp ? { stillArrivingAfterSeconds: Math.round(maxWaitMs / 1000) } : {}),
       },
       seconds: r2(seconds),
       messagesPerSecond: r2(c.sent / seconds),

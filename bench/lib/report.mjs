@@ -36,6 +36,10 @@ function warnings(record) {
         out.push(
           `${name} ${r.tag ?? ""}: the **generator was saturated** (thread ELU ${r.generator.threadElu?.join("/")}${r.generator.scheduleLate ? `, schedule slip p99 ${r.scheduleSlipMs?.p99} ms` : ""}): its latencies are inflated by the client side.`,
         );
+      if (r.deliveries?.stillArrivingAfterSeconds)
+        out.push(
+          `${name} ${r.tag ?? ""}: deliveries were still arriving ${r.deliveries.stillArrivingAfterSeconds} s after the last send when the bench stopped waiting: the ${r.deliveries.lost} missing ones are late, not necessarily lost.`,
+        );
       if (r.server?.reloaded)
         out.push(
           `${name} ${r.tag ?? ""}: **wrangler dev reloaded** during the measurement (a watched source file changed): sockets were dropped and this round is not valid.`,

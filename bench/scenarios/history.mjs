@@ -9,6 +9,7 @@ import { buildWorld, fmt, over, prng } from "./common.mjs";
 export const history = {
   name: "history",
   summary: "A channel with 1,000,000 messages seeded in bulk in its ChannelRoom; GET 50-message pages at random positions. p50/p99.",
+  cdfOf: "pages",
   cdfLabel: "page load time",
   rounds: 1,
   params: (quick) =>

@@ -12,6 +12,7 @@ export const reconnectStorm = {
   name: "reconnect-storm",
   summary:
     "1,000 clients (each in 2 of 20 channels) drop at once while 10 senders post 2,000 events; all resume together. Time to catch up, lost, duplicated.",
+  cdfOf: "clients",
   cdfLabel: "time until each client caught up",
   rounds: 1,
   params: (quick) =>
