@@ -129,6 +129,7 @@ export class ChannelRoom extends DurableObject<Env> {
         );
         for (const m of members) this.insertMember(m, 0, channel.created_at);
       });
+      for (const m of members) this.online.set(m.user_id, ++this.generation);
       return this.channelJson(this.requireMeta());
     });
   }
@@ -614,10 +615,15 @@ export class ChannelRoom extends DurableObject<Env> {
     return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0] ?? null;
   }
 
-  /** A new member starts with everything before their arrival read. Call inside a transaction. */
+  /**
+   * A new member starts with everything before their arrival read, and online: their session may
+   * hold a socket already, and it learns of the channel only later (`channel.added`). Until it
+   * says otherwise, events are pushed; the first push that finds no socket takes them offline.
+   * Call inside a transaction, then add them to `online`.
+   */
   private insertMember(m: NewMember, lastReadSeq: number, joinedAt: string): void {
     this.sql.exec(
-      "INSERT INTO members (user_id, username, role, joined_at) VALUES (?, ?, ?, ?)",
+      "INSERT INTO members (user_id, username, role, online, joined_at) VALUES (?, ?, ?, 1, ?)",
       m.user_id,
       m.username.toLowerCase(),
       m.role,
@@ -631,7 +637,7 @@ export class ChannelRoom extends DurableObject<Env> {
     this.sql.exec("UPDATE meta SET member_count = member_count + 1 WHERE id = 1");
   }
 
-  /** Adds members (offline until their UserSession says otherwise) and announces each. */
+  /** Adds members and announces each (to them too: see insertMember). */
   private addMembersNow(meta: MetaRow, members: NewMember[]): void {
     if (members.length === 0) return;
     const at = new Date();
@@ -643,6 +649,7 @@ export class ChannelRoom extends DurableObject<Env> {
         return this.appendEvent(meta, "member.joined", { user_id: m.user_id, role: m.role, joined_at: joinedAt }, at);
       }),
     );
+    for (const m of members) this.online.set(m.user_id, ++this.generation);
     for (const event of events) this.fanOut(event);
   }
 

@@ -98,19 +98,60 @@ describe("ChannelRoom", () => {
     for (const s of [a, b, outsider]) s.ws.close();
   });
 
-  it("setOnline: members only; a member whose session has no socket goes offline on the next push", async () => {
+  it("setOnline: members only; new members start online and go offline on the first push their session cannot deliver", async () => {
     const { owner, alice } = await workspace();
     const channel = await createChannel(owner);
-    expect(await room(channel.id).setOnline(alice.user.id, true)).toBe(false);
-    expect(await room(channel.id).setOnline(newId("u"), true)).toBe(false);
-    expect(await room(channel.id).setOnline(owner.user.id, true)).toBe(true);
     const online = () =>
       runInDurableObject(room(channel.id), (_: ChannelRoom, state) =>
-        state.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1").toArray(),
+        state.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1 ORDER BY user_id").toArray(),
       );
     expect(await online()).toEqual([{ user_id: owner.user.id }]);
+    expect(await room(channel.id).setOnline(alice.user.id, true)).toBe(false);
+    expect(await room(channel.id).setOnline(newId("u"), true)).toBe(false);
     await sent(owner, channel.id, "nobody is listening");
     await expect.poll(online).toEqual([]);
+
+    // Alice joins online; the push of her own member.joined finds no socket and takes her offline.
+    await addMembers(owner, channel.id, alice);
+    await expect.poll(online).toEqual([]);
+    expect(await room(channel.id).setOnline(owner.user.id, true)).toBe(true);
+    expect(await online()).toEqual([{ user_id: owner.user.id }]);
+    expect(await room(channel.id).setOnline(owner.user.id, false)).toBe(true);
+    expect(await online()).toEqual([]);
+  });
+
+  it("pushes an event to a member added while their socket is open, before their session has heard of the channel", async () => {
+    const { owner, alice } = await workspace();
+    const channel = await createChannel(owner, { is_private: true });
+    const { ws } = await openLiveSocket(alice.token);
+    await addMembers(owner, channel.id, alice);
+    const message = await sent(owner, channel.id, "right after adding alice");
+    const frames = (await ws.until((f) => f.type === "message.created")).before;
+    expect(frames.map((f) => f.type)).toContain("member.joined");
+    expect((await allEvents(alice, channel.id)).at(-1)).toMatchObject({ type: "message.created", data: message });
+    ws.close();
+  });
+
+  it("relays typing to the other online members only, never stored, at most once a second per typist", async () => {
+    const { owner, alice, bob } = await workspace();
+    const channel = await createChannel(owner, { is_private: true });
+    await addMembers(owner, channel.id, alice);
+    const [a, o, outsider] = await Promise.all([openLiveSocket(alice.token), openLiveSocket(owner.token), openLiveSocket(bob.token)]);
+    a.ws.send({ type: "typing", channel_id: channel.id });
+    a.ws.send({ type: "typing", channel_id: channel.id });
+    expect((await o.ws.until((f) => f.type === "typing")).match).toEqual({
+      type: "typing",
+      channel_id: channel.id,
+      user_id: alice.user.id,
+      thread_root_id: null,
+    });
+    expect((await o.ws.drain()).filter((f) => f.type === "typing")).toEqual([]);
+    expect((await a.ws.drain()).filter((f) => f.type === "typing")).toEqual([]);
+    outsider.ws.send({ type: "typing", channel_id: channel.id });
+    expect(await outsider.ws.until((f) => f.type === "error")).toMatchObject({ match: { code: "not_a_member" } });
+    expect((await o.ws.drain()).filter((f) => f.type === "typing")).toEqual([]);
+    expect(await allEvents(owner, channel.id)).toEqual([expect.objectContaining({ type: "member.joined" })]);
+    for (const s of [a, o, outsider]) s.ws.close();
   });
 
   it("replay: the events after a cursor, a gap beyond the inline limit, resync past the kept window, not_member for others", async () => {
