@@ -17,7 +17,13 @@ export const UsernameSchema = z
   .refine((name) => !RESERVED_USERNAMES.has(name), "This username is reserved.")
   .openapi({ description: "Stored lowercase.", example: "ada.lovelace" });
 
-export const EmailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email()).openapi({ example: "ada@example.com" });
+export const EmailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email())
+  .openapi({ format: "email", example: "ada@example.com" });
 
 const NewPasswordSchema = z
   .string()
