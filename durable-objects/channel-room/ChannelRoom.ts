@@ -88,7 +88,11 @@ function answer<T>(body: () => T): RoomResult<T> {
  */
 export class ChannelRoom extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  /** Members with an open socket, each with the generation of its latest `setOnline(true)`. */
+  /**
+   * Members to push events to: those whose session reported a socket, and new members until a
+   * push finds none. Each with the generation it went online at, so a stale "no socket" answer
+   * cannot take offline someone who came back since.
+   */
   private readonly online = new Map<string, number>();
   private generation = 0;
   /** One stub per user: calls on the same stub arrive in the order they were made. */
@@ -115,7 +119,7 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => {
       if (this.readMeta()) throw conflict("channel_exists", "This channel already exists.");
       const { channel, members } = init;
-      this.ctx.storage.transactionSync(() => {
+      this.transact(() => {
         this.sql.exec(
           `INSERT INTO meta (id, channel_id, kind, name, topic, purpose, created_by, created_at, member_count)
            VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0)`,
@@ -539,22 +543,7 @@ export class ChannelRoom extends DurableObject<Env> {
 
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */
   pruneExpiredEvents(now = Date.now()): number {
-    const meta = this.readMeta();
-    if (!meta) return 0;
-    const cutoff = now - config(this.env).EVENT_RETENTION_DAYS * DAY_MS;
-    const through = this.sql
-      .exec<{ s: number | null }>(
-        "SELECT MAX(seq) AS s FROM (SELECT seq FROM events WHERE at < ? ORDER BY seq LIMIT ?)",
-        cutoff,
-        PRUNE_BATCH,
-      )
-      .one().s;
-    if (through === null) return 0;
-    return this.transact(() => {
-      const deleted = this.sql.exec("DELETE FROM events WHERE seq <= ?", through).rowsWritten;
-      this.sql.exec("UPDATE meta SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", through);
-      return deleted;
-    });
+    return this.readMeta() ? this.transact(() => this.pruneWithin(now)) : 0;
   }
 
   // ── Internals ──────────────────────────────────────────────────────────────────────────────
@@ -673,7 +662,27 @@ export class ChannelRoom extends DurableObject<Env> {
     this.sql.exec("INSERT INTO events (seq, type, at, frame) VALUES (?, ?, ?, ?)", seq, type, at.getTime(), frame);
     this.sql.exec("UPDATE meta SET last_event_seq = ? WHERE id = 1", seq);
     meta.last_event_seq = seq;
+    if (seq % PRUNE_EVERY === 0) this.pruneWithin(at.getTime());
     return { channelId: meta.channel_id, seq, frame };
+  }
+
+  /**
+   * Deletes the oldest events past retention, at most PRUNE_BATCH, and records how far the log now
+   * starts so older cursors get a resync rather than a silent gap. Call inside a transaction.
+   */
+  private pruneWithin(now: number): number {
+    const cutoff = now - config(this.env).EVENT_RETENTION_DAYS * DAY_MS;
+    const through = this.sql
+      .exec<{ s: number | null }>(
+        "SELECT MAX(seq) AS s FROM (SELECT seq FROM events WHERE at < ? ORDER BY seq LIMIT ?)",
+        cutoff,
+        PRUNE_BATCH,
+      )
+      .one().s;
+    if (through === null) return 0;
+    const deleted = this.sql.exec("DELETE FROM events WHERE seq <= ?", through).rowsWritten;
+    this.sql.exec("UPDATE meta SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", through);
+    return deleted;
   }
 
   /**
@@ -694,7 +703,6 @@ export class ChannelRoom extends DurableObject<Env> {
             log("warn", "channel event delivery failed", { channel_id: channelId, user_id: userId, seq: event.seq, error }),
         );
     }
-    if (event.seq % PRUNE_EVERY === 0) this.pruneExpiredEvents();
   }
 
   private session(userId: string): ReturnType<typeof userSession> {

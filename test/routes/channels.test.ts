@@ -1,4 +1,6 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { ChannelRoom } from "../../durable-objects/channel-room/ChannelRoom";
 import { addMembers, allEvents, channelName, createChannel, expectStatus, sent, workspace } from "../channelFixtures";
 import { call, expectProblem, signUp } from "../helpers";
 import { openLiveSocket } from "../socketClient";
@@ -395,5 +397,49 @@ describe("read state", () => {
       last_read_seq: 1,
       unread_count: 1,
     });
+  });
+});
+
+describe("GET /channels/{id}/events", () => {
+  it("pages the log oldest first with after and limit", async () => {
+    const { alice, bob } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob);
+    for (let i = 0; i < 4; i++) await sent(alice, channel.id, `m${i}`);
+    const page = async (query: string) => {
+      const body = expectStatus(await call("GET", `/channels/${channel.id}/events?${query}`, { token: bob.token }), 200);
+      return { seqs: body.items.map((e: { seq: number }) => e.seq), has_more: body.has_more };
+    };
+    expect(await page("limit=2")).toEqual({ seqs: [1, 2], has_more: true });
+    expect(await page("after=2&limit=2")).toEqual({ seqs: [3, 4], has_more: true });
+    expect(await page("after=4&limit=2")).toEqual({ seqs: [5], has_more: false });
+    expect(await page("after=5")).toEqual({ seqs: [], has_more: false });
+    expect(await page("after=999")).toEqual({ seqs: [], has_more: false });
+    for (const query of ["limit=0", "limit=501", "after=-1", "after=x", "after=1e400"]) {
+      expectProblem(await call("GET", `/channels/${channel.id}/events?${query}`, { token: bob.token }), 400, "invalid_request");
+    }
+  });
+});
+
+describe("@here", () => {
+  it("counts as a mention for the members online when it was sent, and only them", async () => {
+    const { alice, bob, admin } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob, admin);
+    const { ws } = await openLiveSocket(bob.token);
+    const mentions = async (as: typeof bob) =>
+      expectStatus(await call("GET", "/users/me/channels", { token: as.token }), 200).items.find(
+        (i: { channel: { id: string } }) => i.channel.id === channel.id,
+      ).mention_count;
+    // New members count as online until a push finds no socket: wait until the room knows better.
+    const online = () =>
+      runInDurableObject(env.CHANNEL_ROOM.getByName(channel.id), (_: ChannelRoom, state) =>
+        state.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1").toArray(),
+      );
+    await expect.poll(online).toEqual([{ user_id: bob.user.id }]);
+    await sent(alice, channel.id, "@here standup");
+    expect(await mentions(bob)).toBe(1);
+    expect(await mentions(admin)).toBe(0);
+    ws.close();
   });
 });
