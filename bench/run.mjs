@@ -151,7 +151,7 @@ try {
         const o = outcome[p.t.name];
         if (o.error) continue;
         try {
-          const m = await scenario.measure(p.t, p.world, params, round, (msg) => log(`${scenario.name} ${msg}`));
+          const m = await scenario.measure(p.t, p.world, params, round, (msg) => log(`${scenario.name} ${msg}`), rounds);
           if (m.raw) p.raw.push(m);
           o.rounds.push(m.result);
           log(`${scenario.name} ${p.t.name} round ${round}: ${scenario.oneLine ? scenario.oneLine(m.result) : oneLine(m.result)}`);

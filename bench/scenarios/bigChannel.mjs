@@ -31,12 +31,14 @@ export const bigChannel = {
       tag,
       receivers: world.receivers,
       drive: () => t.gen.openLoop(tag, startAt, items),
+      // open loop: a server that falls behind shows as latency; past a minute of backlog, stop waiting
+      maxWaitMs: 60_000,
     });
   },
 
   teardown: (t) => t.gen.closeAll(),
 
   goals(out) {
-    return [deliveryGoal("colink", out.colink?.aggregate), p99Goal("colink delivery", out.colink?.aggregate, 250)];
+    return [deliveryGoal("colink", out.colink), p99Goal("colink delivery", out.colink, 250)];
   },
 };

@@ -103,8 +103,12 @@ export function over(value, limit, unit) {
   return `${fmt(value)} ${unit} is ${fmt(by)} ${unit} (${fmt((by / limit) * 100, 0)}%) over the ${limit} ${unit} goal`;
 }
 
-export function deliveryGoal(name, agg) {
-  if (!agg) return { goal: `${name}: every expected delivery arrives once`, pass: null, value: "not measured" };
+/** Why a target has no result: its error, "skipped", or "not run". */
+export const missing = (o) => (o?.error ? `error: ${o.error}` : o?.skipped ? `skipped: ${o.skipped}` : "not run");
+
+export function deliveryGoal(name, o) {
+  const agg = o?.aggregate;
+  if (!agg?.deliveries) return { goal: `${name}: delivered = expected, no duplicates`, pass: null, value: missing(o) };
   const d = agg.deliveries;
   return {
     goal: `${name}: delivered = expected, no duplicates`,
@@ -114,9 +118,9 @@ export function deliveryGoal(name, agg) {
   };
 }
 
-export function p99Goal(label, agg, limitMs) {
-  const p99 = agg?.latencyMs?.p99;
-  if (p99 === null || p99 === undefined) return { goal: `${label} p99 ≤ ${limitMs} ms`, pass: null, value: "not measured" };
+export function p99Goal(label, o, limitMs) {
+  const p99 = o?.aggregate?.latencyMs?.p99;
+  if (p99 === null || p99 === undefined) return { goal: `${label} p99 ≤ ${limitMs} ms`, pass: null, value: missing(o) };
   const pass = p99 <= limitMs;
   return {
     goal: `${label} p99 ≤ ${limitMs} ms`,

@@ -1,6 +1,6 @@
 import { endUsage, startUsage } from "../lib/measure.mjs";
 import { cdfPoints, mergeSorted, summarize } from "../lib/stats.mjs";
-import { buildWorld, fmt, over, prng } from "./common.mjs";
+import { buildWorld, fmt, missing, over, prng } from "./common.mjs";
 
 // history: a channel with a million messages, seeded in bulk inside its ChannelRoom through the
 // bench-only seeding endpoint (bench/README.md, "Seeding history"); then 50-message pages at
@@ -96,7 +96,7 @@ export const history = {
   goals(out) {
     const r = out.colink?.aggregate;
     const goal = "history page p99 ≤ 30 ms";
-    if (!r?.latencyMs?.p99) return [{ goal, pass: null, value: out.colink?.error ?? "not measured" }];
+    if (!r?.latencyMs?.p99) return [{ goal, pass: null, value: missing(out.colink) }];
     const pass = r.latencyMs.p99 <= 30 && r.errors === 0;
     const value = `p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms over ${r.pages} pages, ${r.errors} errors`;
     if (r.partial)

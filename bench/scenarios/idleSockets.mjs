@@ -1,6 +1,6 @@
 import { sleep } from "../lib/http.mjs";
 import { endUsage, startUsage } from "../lib/measure.mjs";
-import { fmt } from "./common.mjs";
+import { fmt, missing } from "./common.mjs";
 
 // idle-sockets: many sockets that do nothing after their first frame, so their Durable Objects can
 // hibernate; the cost is the workerd resident memory they add, per socket. Colink spreads them
@@ -94,7 +94,7 @@ export const idleSockets = {
   goals(out) {
     const r = out.colink?.aggregate;
     const goal = "idle socket ≤ 20 KiB RSS (workerd runtime)";
-    if (!r?.bytesPerSocket) return [{ goal, pass: null, value: out.colink?.error ?? "not measured" }];
+    if (!r?.bytesPerSocket) return [{ goal, pass: null, value: missing(out.colink) }];
     const b = r.bytesPerSocket.runtimeIdle;
     const allUp = r.failed === 0 && r.openAfterIdle === r.sockets;
     const pass = b !== null && b <= IDLE_GOAL_BYTES && allUp;

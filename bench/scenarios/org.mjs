@@ -53,12 +53,14 @@ export const org = {
       tag,
       receivers: world.receivers,
       drive: () => t.gen.openLoop(tag, startAt, items),
+      // open loop: a server that falls behind shows as latency; past a minute of backlog, stop waiting
+      maxWaitMs: 60_000,
     });
   },
 
   teardown: (t) => t.gen.closeAll(),
 
   goals(out) {
-    return [deliveryGoal("colink (0 lost)", out.colink?.aggregate), p99Goal("colink delivery", out.colink?.aggregate, 100)];
+    return [deliveryGoal("colink (0 lost)", out.colink), p99Goal("colink delivery", out.colink, 100)];
   },
 };

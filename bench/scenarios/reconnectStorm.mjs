@@ -1,7 +1,7 @@
 import { sleep } from "../lib/http.mjs";
 import { endUsage, startUsage } from "../lib/measure.mjs";
 import { cdfPoints, mergeSorted, summarize } from "../lib/stats.mjs";
-import { buildWorld, connectAll, fmt, shares, warmUp } from "./common.mjs";
+import { buildWorld, connectAll, fmt, missing, shares, warmUp } from "./common.mjs";
 
 // reconnect-storm: many clients vanish at once (sockets dropped without a close handshake) while
 // other members keep posting; then all of them reconnect at the same moment and resume with their
@@ -128,7 +128,7 @@ export const reconnectStorm = {
   goals(out) {
     const r = out.colink?.aggregate;
     const goal = "all caught up within 10 s, 0 lost, 0 duplicated";
-    if (!r) return [{ goal, pass: null, value: out.colink?.error ?? "not measured" }];
+    if (!r) return [{ goal, pass: null, value: missing(out.colink) }];
     const inTime = r.allCaughtUpMs !== null && r.allCaughtUpMs <= 10_000;
     const pass = inTime && r.lost === 0 && r.duplicated === 0;
     const value = `${r.caughtUp}/${r.clients} caught up${r.allCaughtUpMs === null ? "" : ` in ${fmt(r.allCaughtUpMs / 1000, 2)} s`}, ${r.lost} lost, ${r.duplicated} duplicated`;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { startColinkServer } from "../lib/devServer.mjs";
-import { mapLimit, requestJson } from "../lib/http.mjs";
+import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
 
 // Colink through its public API: real accounts (argon2id sign-up), real channels, the HTTP send
 // path and the one-socket-per-device WebSocket with resume. See targets/README.md.
@@ -34,13 +34,32 @@ export async function stop(ctx) {
   await ctx.server.stop();
 }
 
+/**
+ * Registers bench account `i`. Safe to repeat: a 5xx or a dropped connection (wrangler dev
+ * restarts the Worker when a source file changes) is retried, and a username already taken by an
+ * earlier attempt whose answer was lost is signed in instead.
+ */
 async function register(ctx, i) {
   const username = `b${ctx.run}-${i}`;
-  const res = await requestJson(api(ctx.url, "/auth/register"), {
-    body: { email: `${username}@bench.test`, username, password: ctx.password, display_name: `Bench ${i}` },
-  });
-  if (res.status !== 201) throw new Error(`register ${username}: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.user.id, username, token: res.body.access_token, refreshToken: res.body.refresh_token, issuedAt: Date.now() };
+  let last = "";
+  for (let attempt = 0; attempt < 6; attempt++) {
+    if (attempt) await sleep(500 * attempt);
+    let res;
+    try {
+      res = await requestJson(api(ctx.url, "/auth/register"), {
+        body: { email: `${username}@bench.test`, username, password: ctx.password, display_name: `Bench ${i}` },
+      });
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+      continue;
+    }
+    if (res.status === 409) res = await requestJson(api(ctx.url, "/auth/login"), { body: { login: username, password: ctx.password } });
+    if (res.status === 201 || res.status === 200)
+      return { id: res.body.user.id, username, token: res.body.access_token, refreshToken: res.body.refresh_token, issuedAt: Date.now() };
+    last = `${res.status} ${JSON.stringify(res.body)}`;
+    if (res.status < 500 && res.status !== 429) break;
+  }
+  throw new Error(`register ${username}: ${last}`);
 }
 
 async function refresh(ctx, account) {
