@@ -140,6 +140,9 @@ export function aggregateRounds(rounds) {
       lost: Math.max(0, expected - delivered),
       duplicated,
       complete: delivered === expected && duplicated === 0,
+      ...(results.some((r) => r.deliveries.stillArrivingAfterSeconds)
+        ? { stillArrivingAfterSeconds: Math.max(...results.map((r) => r.deliveries.stillArrivingAfterSeconds ?? 0)) }
+        : {}),
     },
     seconds: r2(seconds),
     messagesPerSecond: r2(sum((r) => r.messages) / Math.max(0.001, seconds)),

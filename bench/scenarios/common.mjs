@@ -114,7 +114,13 @@ export function deliveryGoal(name, o) {
     goal: `${name}: delivered = expected, no duplicates`,
     pass: d.complete,
     value: `${d.delivered}/${d.expected} delivered, ${d.duplicated} duplicated`,
-    ...(d.complete ? {} : { shortfall: `${d.lost} lost, ${d.duplicated} duplicated` }),
+    ...(d.complete
+      ? {}
+      : {
+          shortfall: d.stillArrivingAfterSeconds
+            ? `${d.lost} not delivered ${d.stillArrivingAfterSeconds} s after the last send (still arriving: late rather than lost), ${d.duplicated} duplicated`
+            : `${d.lost} lost, ${d.duplicated} duplicated`,
+        }),
   };
 }
 
