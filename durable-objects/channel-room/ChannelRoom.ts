@@ -61,6 +61,7 @@ const DAY_MS = 86_400_000;
 const PRUNE_EVERY = 100;
 const PRUNE_BATCH = 1000;
 const TYPING_INTERVAL_MS = 1000;
+const MAX_SEED_BATCH = 50_000;
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 
 const channelNotFound = () => notFound("channel");
@@ -544,6 +545,38 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */
   pruneExpiredEvents(now = Date.now()): number {
     return this.readMeta() ? this.transact(() => this.pruneWithin(now)) : 0;
+  }
+
+  /**
+   * Bench only (bench/README.md "Seeding history"): appends `count` plain messages by `authorId` in
+   * one transaction, without events, fan-out or mention rows. Reached only through the bench route,
+   * which exists only while BENCH_SEED_TOKEN is set.
+   */
+  seedMessages(authorId: string, count: number): RoomResult<{ first_seq: number; last_seq: number }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      if (!Number.isInteger(count) || count < 1 || count > MAX_SEED_BATCH) throw invalid("count", `1 to ${MAX_SEED_BATCH}.`);
+      const now = Date.now();
+      const createdAt = new Date(now).toISOString();
+      const mentions = JSON.stringify(NO_MENTIONS);
+      const first = meta.last_message_seq + 1;
+      const last = meta.last_message_seq + count;
+      this.transact(() => {
+        for (let seq = first; seq <= last; seq++) {
+          this.sql.exec(
+            "INSERT INTO messages (seq, id, author_id, text, mentions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            seq,
+            newId("m", now),
+            authorId,
+            `seeded message ${seq}`,
+            mentions,
+            createdAt,
+          );
+        }
+        this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", last);
+      });
+      return { first_seq: first, last_seq: last };
+    });
   }
 
   // ── Internals ──────────────────────────────────────────────────────────────────────────────
