@@ -159,25 +159,26 @@ export class ChannelRoom extends DurableObject<Env> {
   /**
    * Topic and purpose: any member. Name: the creator, a channel admin or a workspace admin (who
    * need not be members of a public channel). The caller has checked the name is free in the
-   * directory and mirrors the change there.
+   * directory (after `checkUpdate`) and mirrors the change there.
    */
   updateChannel(actor: Actor, patch: UpdateChannelBody): RoomResult<{ channel: Channel; previousName: string | null }> {
     return answer(() => {
       const meta = this.requireMeta();
-      const member = this.see(meta, actor);
-      const manager = this.isManager(meta, actor, member);
-      if (!member && !manager) throw forbidden("Join the channel first.", "not_a_member");
-      if (patch.name !== undefined && patch.name !== meta.name) {
-        if (this.isDm(meta)) throw invalid("name", "DMs have no name.");
-        if (!manager) throw forbidden("Only the channel's creator, its admins or a workspace admin may rename it.", "not_channel_admin");
-      }
-      if (meta.archived) throw archivedError();
+      this.authorizeUpdate(meta, actor, patch);
       const next = { name: patch.name ?? meta.name, topic: patch.topic ?? meta.topic, purpose: patch.purpose ?? meta.purpose };
       const previousName = meta.name;
       if (next.name === meta.name && next.topic === meta.topic && next.purpose === meta.purpose)
         return { channel: this.channelJson(meta), previousName };
-      const channel = this.changeChannel(meta, next);
-      return { channel, previousName };
+      return { channel: this.changeChannel(meta, next), previousName };
+    });
+  }
+
+  /** Whether `updateChannel(actor, patch)` would be allowed, without changing anything. */
+  checkUpdate(actor: Actor, patch: UpdateChannelBody): RoomResult<Channel> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.authorizeUpdate(meta, actor, patch);
+      return this.channelJson(meta);
     });
   }
 
@@ -316,15 +317,15 @@ export class ChannelRoom extends DurableObject<Env> {
         if (existing) return { message: this.messageJson(meta, existing), created: false };
       }
       if (meta.archived) throw archivedError();
-      const now = Date.now();
-      const retryAfter = this.sendLimiter.take(actor.id, now);
-      if (retryAfter !== null)
-        throw new ColinkError(429, "rate_limited", "Sending too fast; try again shortly.", { retryAfterSeconds: retryAfter });
       if (input.thread_root_id !== undefined) {
         const root = this.messageById(input.thread_root_id);
         if (!root || root.deleted || root.thread_root_id !== null)
           throw invalid("thread_root_id", "Replies go to an existing top-level message of this channel.", "invalid_thread_root");
       }
+      const now = Date.now();
+      const retryAfter = this.sendLimiter.take(actor.id, now);
+      if (retryAfter !== null)
+        throw new ColinkError(429, "rate_limited", "Sending too fast; try again shortly.", { retryAfterSeconds: retryAfter });
       const at = new Date(now);
       const { mentions, notify } = this.resolveMentions(input.text, actor.id);
       const row: MessageRow = {
@@ -616,6 +617,17 @@ export class ChannelRoom extends DurableObject<Env> {
     const member = this.see(meta, actor);
     if (!member) throw forbidden("Join the channel first.", "not_a_member");
     return member;
+  }
+
+  private authorizeUpdate(meta: MetaRow, actor: Actor, patch: UpdateChannelBody): void {
+    const member = this.see(meta, actor);
+    const manager = this.isManager(meta, actor, member);
+    if (!member && !manager) throw forbidden("Join the channel first.", "not_a_member");
+    if (patch.name !== undefined && patch.name !== meta.name) {
+      if (this.isDm(meta)) throw invalid("name", "DMs have no name.");
+      if (!manager) throw forbidden("Only the channel's creator, its admins or a workspace admin may rename it.", "not_channel_admin");
+    }
+    if (meta.archived) throw archivedError();
   }
 
   private isDm(meta: MetaRow): boolean {

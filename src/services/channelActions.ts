@@ -96,8 +96,8 @@ export async function updateChannel(env: Env, db: Database, user: AuthUser, chan
   const room = channelRoom(env, channelId);
   const actor = actorOf(user);
   if (patch.name !== undefined) {
-    // Visibility first: a caller who may not see the channel must get 404, not a name conflict.
-    roomValue(await room.getChannel(actor));
+    // Permission first: a caller who may not see or rename the channel must not learn of names.
+    roomValue(await room.checkUpdate(actor, patch));
     const holder = await db
       .select({ id: channels.id })
       .from(channels)

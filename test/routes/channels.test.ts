@@ -144,6 +144,11 @@ describe("GET and PATCH /channels/{id}", () => {
       403,
       "not_channel_admin",
     );
+    expectProblem(
+      await call("PATCH", `/channels/${channel.id}`, { token: bob.token, body: { name: "general" } }),
+      403,
+      "not_channel_admin",
+    );
     const carol = await signUp(owner.token);
     expectProblem(await call("PATCH", `/channels/${channel.id}`, { token: carol.token, body: { topic: "x" } }), 403, "not_a_member");
 
@@ -159,6 +164,32 @@ describe("GET and PATCH /channels/{id}", () => {
     const listed = expectStatus(await call("GET", "/channels?limit=200", { token: bob.token }), 200);
     expect(listed.items.find((c: { id: string }) => c.id === channel.id)).toMatchObject({ name: byAdmin, topic: "new topic" });
     expectProblem(await call("PATCH", `/channels/${channel.id}`, { token: alice.token, body: { name: "Bad Name" } }), 422);
+  });
+
+  it("concurrent renames to one name: one wins, and every room agrees with the directory", async () => {
+    const { alice } = await workspace();
+    const rooms = await Promise.all(Array.from({ length: 4 }, () => createChannel(alice)));
+    const name = channelName("contested");
+    const replies = await Promise.all(rooms.map((c) => call("PATCH", `/channels/${c.id}`, { token: alice.token, body: { name } })));
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+    const listed = expectStatus(await call("GET", "/channels?limit=200", { token: alice.token }), 200).items;
+    for (const c of rooms) {
+      const fromRoom = expectStatus(await call("GET", `/channels/${c.id}`, { token: alice.token }), 200);
+      expect(listed.find((l: { id: string }) => l.id === c.id).name).toBe(fromRoom.name);
+    }
+    expect(listed.filter((l: { name: string }) => l.name === name)).toHaveLength(1);
+  });
+
+  it("undoes a room's rename the directory refused, announcing both (restoreName)", async () => {
+    const { alice } = await workspace();
+    const channel = await createChannel(alice);
+    const room = env.CHANNEL_ROOM.getByName(channel.id);
+    const renamed = await room.updateChannel({ id: alice.user.id, role: "member" }, { name: "lost-the-race" });
+    expect(renamed).toMatchObject({ ok: true, value: { previousName: channel.name } });
+    expect(await room.restoreName("someone-else", "x")).toMatchObject({ ok: true, value: { name: "lost-the-race" } });
+    expect(await room.restoreName("lost-the-race", channel.name)).toMatchObject({ ok: true, value: { name: channel.name } });
+    const names = (await allEvents(alice, channel.id)).map((e) => e.data.name);
+    expect(names).toEqual(["lost-the-race", channel.name]);
   });
 
   it("answers 404 (not 403 or 409) to a non-member patching a private channel", async () => {
