@@ -26,7 +26,8 @@ export async function authenticateSocket(
   const userId = req.ticket.slice(0, dot);
   const secret = req.ticket.slice(dot + 1);
   if (dot < 0 || !ID_PATTERN.test(userId) || secret.length < 16) throw unauthorized("The ticket is invalid.", "invalid_ticket");
-  if (!(await userSession(env, userId).redeemTicket(secret))) throw unauthorized("The ticket is invalid, used or expired.", "invalid_ticket");
+  if (!(await userSession(env, userId).redeemTicket(secret)))
+    throw unauthorized("The ticket is invalid, used or expired.", "invalid_ticket");
   const user = await db
     .select({ id: users.id, username: users.username, role: users.role, displayName: users.displayName })
     .from(users)

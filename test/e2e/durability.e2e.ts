@@ -27,7 +27,11 @@ describe("durability", () => {
     const senders = Array.from({ length: 4 }, async (_, s) => {
       for (let i = 0; !stop; i++) {
         try {
-          const res = await api("POST", `/channels/${ch.body.id}/messages`, { base, token, body: { text: `s${s} m${i}`, client_msg_id: `s${s}-${i}` } });
+          const res = await api("POST", `/channels/${ch.body.id}/messages`, {
+            base,
+            token,
+            body: { text: `s${s} m${i}`, client_msg_id: `s${s}-${i}` },
+          });
           if (res.status === 201) acknowledged.push(res.body.id);
         } catch {
           return; // the server is gone

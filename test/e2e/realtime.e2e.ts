@@ -18,7 +18,10 @@ async function createChannel(owner: Account, members: Account[], isPrivate = tru
 }
 
 const post = (who: Account, channelId: string, text: string, clientMsgId?: string) =>
-  api("POST", `/channels/${channelId}/messages`, { token: who.token, body: { text, ...(clientMsgId ? { client_msg_id: clientMsgId } : {}) } });
+  api("POST", `/channels/${channelId}/messages`, {
+    token: who.token,
+    body: { text, ...(clientMsgId ? { client_msg_id: clientMsgId } : {}) },
+  });
 
 /** A device that is live: connected, resumed with its cursors, and tracking what it sees. */
 async function device(who: Account, cursors = new Cursors()) {
@@ -67,8 +70,10 @@ describe("resume", () => {
 
     const messages: string[] = [];
     for (let i = 0; i < 40; i++) messages.push((await post(ada, ch.id, `missed ${i}`)).body.id);
-    for (const id of messages.slice(0, 5)) expect((await api("PATCH", `/channels/${ch.id}/messages/${id}`, { token: ada.token, body: { text: "edited" } })).status).toBe(200);
-    for (const id of [first.body.id, ...messages.slice(5, 8)]) expect((await api("DELETE", `/channels/${ch.id}/messages/${id}`, { token: ada.token })).status).toBeLessThan(300);
+    for (const id of messages.slice(0, 5))
+      expect((await api("PATCH", `/channels/${ch.id}/messages/${id}`, { token: ada.token, body: { text: "edited" } })).status).toBe(200);
+    for (const id of [first.body.id, ...messages.slice(5, 8)])
+      expect((await api("DELETE", `/channels/${ch.id}/messages/${id}`, { token: ada.token })).status).toBeLessThan(300);
     expect((await api("POST", `/channels/${ch.id}/join`, { token: cat.token })).status).toBeLessThan(300);
 
     const again = await NodeSocket.ready(bob.token);
@@ -97,7 +102,8 @@ describe("resume", () => {
     bobDevice.socket.terminate();
 
     const missed = limit + 25;
-    for (let i = 0; i < missed; i += 25) await Promise.all(Array.from({ length: Math.min(25, missed - i) }, (_, j) => post(ada, ch.id, `m${i + j}`)));
+    for (let i = 0; i < missed; i += 25)
+      await Promise.all(Array.from({ length: Math.min(25, missed - i) }, (_, j) => post(ada, ch.id, `m${i + j}`)));
 
     const again = await NodeSocket.ready(bob.token);
     again.send(bobDevice.cursors.resumeFrame());
