@@ -20,6 +20,7 @@ const { values: opts } = parseArgs({
     threads: { type: "string" },
     out: { type: "string", default: path.join(import.meta.dirname, "results") },
     set: { type: "string", multiple: true },
+    live: { type: "boolean", default: false },
     list: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -34,6 +35,8 @@ ${scenarios.map((s) => `  ${s.name.padEnd(16)} ${s.summary}`).join("\n")}
 --quick     a small version of every scenario (< 5 minutes in all)
 --rounds N  measured rounds per target, interleaved A B A B (default: per scenario, 1 with --quick)
 --threads N generator worker threads per target (default ${defaultThreads()})
+--live      run Colink from the working tree itself (default: a snapshot of its sources taken at
+            start, so that edits during the run do not make wrangler dev restart the Worker)
 --set k=v   override one scenario parameter (repeatable), e.g. --scenario org --quick --set users=20 --set seconds=3
 Results go to bench/results/: <timestamp>-<scenario>.json, <timestamp>-summary.md and PNG charts.`);
   process.exit(0);
@@ -101,7 +104,7 @@ async function target(name) {
   if (existing) return existing;
   const mod = await import(`./targets/${name}.mjs`);
   const started = performance.now();
-  const ctx = await mod.start({ log });
+  const ctx = await mod.start({ log, live: opts.live });
   const server = ctx.server;
   log(
     `${name}: wrangler dev up at ${server.url} in ${((performance.now() - started) / 1000).toFixed(1)} s (workerd pids ${
@@ -192,6 +195,7 @@ try {
         memGiB: Math.round(totalmem() / 2 ** 30),
         loadavg: loadavg(),
         threads,
+        sources: Object.fromEntries([...running.values()].filter((t) => t.ctx.source).map((t) => [t.name, t.ctx.source])),
       },
       targets: outcome,
       ratios: ratios(outcome),

@@ -1,12 +1,14 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { findWranglerLeader, serverSnapshot } from "./proc.mjs";
 
 // Starts the servers under test. Colink is started exactly as the e2e suite starts it
-// (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port); the baseline
-// Worker has its own wrangler config under bench/baseline/ and needs no migrations.
+// (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port), from a
+// snapshot of its sources; the baseline Worker has its own wrangler config under bench/baseline/
+// and needs no migrations.
 
 const root = path.resolve(import.meta.dirname, "../..");
 const wranglerBin = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -21,9 +23,9 @@ const wranglerBin = path.join(root, "node_modules", "wrangler", "bin", "wrangler
  * @property {() => string} logs
  */
 
-async function e2eLauncher() {
+async function e2eLauncher(dir = root) {
   try {
-    return await import("../../test/e2e/wranglerDev.ts");
+    return await import(pathToFileURL(path.join(dir, "test", "e2e", "wranglerDev.ts")).href);
   } catch (error) {
     throw new Error(
       `could not load test/e2e/wranglerDev.ts (${error instanceof Error ? error.message : error}); the benchmark needs Node >= 22.18, which runs TypeScript files directly`,
@@ -31,18 +33,69 @@ async function e2eLauncher() {
   }
 }
 
-/** @returns {Promise<BenchServer>} */
-export async function startColinkServer(vars) {
-  const { startWranglerDev } = await e2eLauncher();
-  const dev = await startWranglerDev({ vars });
+/** What `wrangler dev` needs to build and run Colink. */
+const SNAPSHOT_PATHS = [
+  "src",
+  "durable-objects",
+  "migrations",
+  "wrangler.toml",
+  "package.json",
+  "tsconfig.json",
+  ".dev.vars",
+  "test/e2e/wranglerDev.ts",
+];
+
+/**
+ * Copies the Worker's sources to a temporary directory (node_modules linked, not copied), so that
+ * the server under test is the code as it was when the run started: `wrangler dev` watches its
+ * sources and restarts the Worker, dropping every socket, whenever one of them changes.
+ */
+export function snapshotSources() {
+  const dir = mkdtempSync(path.join(tmpdir(), "colink-bench-src-"));
+  for (const rel of SNAPSHOT_PATHS) {
+    const from = path.join(root, rel);
+    if (!existsSync(from)) continue;
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    cpSync(from, path.join(dir, rel), { recursive: true });
+  }
+  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/** The commit the sources came from, and whether the working tree differed from it. */
+export function sourceRevision() {
+  const git = (...args) => spawnSync("git", args, { cwd: root, encoding: "utf8" });
+  const head = git("rev-parse", "HEAD");
+  const status = git("status", "--porcelain", "--", ...SNAPSHOT_PATHS);
+  return { commit: head.status === 0 ? head.stdout.trim() : null, dirty: status.status === 0 ? status.stdout.trim().length > 0 : null };
+}
+
+/**
+ * Colink, started exactly as the e2e suite starts it (test/e2e/wranglerDev.ts: fresh state, D1
+ * migrations, free port), from a snapshot of the sources unless `live` is set.
+ * @returns {Promise<BenchServer>}
+ */
+export async function startColinkServer(vars, { live = false } = {}) {
+  const dir = live ? root : snapshotSources();
+  const { startWranglerDev } = await e2eLauncher(dir);
+  let dev;
+  try {
+    dev = await startWranglerDev({ vars });
+  } catch (error) {
+    if (!live) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const pgid = findWranglerLeader(dev.port);
   return {
     url: dev.url,
     port: dev.port,
     pgid,
     snapshot: () => serverSnapshot(pgid, dev.port),
-    stop: () => dev.stop(),
     logs: () => dev.logs(),
+    stop: async () => {
+      await dev.stop();
+      if (!live) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -67,6 +67,11 @@ export function writeSummary(results, dir, stamp, { quick, targets, charts, seco
       (env ? `Machine: ${env.cores} cores, ${env.memGiB} GiB, Node ${env.node}; generator: ${env.threads} worker threads per target.` : ""),
     "",
   );
+  for (const [name, src] of Object.entries(env?.sources ?? {}))
+    lines.push(
+      `${name} ran from a ${src.from}, commit \`${src.commit?.slice(0, 12) ?? "unknown"}\`${src.dirty ? " with uncommitted changes" : ""}.`,
+      "",
+    );
   if (quick) lines.push("> `--quick` runs a small version of every scenario: the goals are judged on it, but only a full run counts.", "");
   lines.push("## Goals", "", "| scenario | goal | result | measured | shortfall |", "|---|---|---|---|---|");
   for (const r of results)

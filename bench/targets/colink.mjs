@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { startColinkServer } from "../lib/devServer.mjs";
+import { sourceRevision, startColinkServer } from "../lib/devServer.mjs";
 import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
 
 // Colink through its public API: real accounts (argon2id sign-up), real channels, the HTTP send
@@ -17,17 +17,21 @@ export const SEED_TOKEN_HEADER = "x-bench-seed-token";
 
 // ── Control side ──────────────────────────────────────────────────────────────────────────────
 
-export async function start() {
+export async function start({ live = false } = {}) {
   const seedToken = randomUUID();
-  const server = await startColinkServer({
-    OPEN_SIGNUP: "true",
-    SEND_RATE_PER_MINUTE: "1000000",
-    LOGIN_MAX_ATTEMPTS_PER_IP: "1000000",
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000000",
-    // Turns on the bench-only seeding path for `history` (bench/README.md); unset in any real deployment.
-    BENCH_SEED_TOKEN: seedToken,
-  });
-  return { server, url: server.url, seedToken, run: randomUUID().slice(0, 6), accounts: [], password: `bench-${randomUUID()}` };
+  const source = { ...sourceRevision(), from: live ? "working tree (live: reloads when a file changes)" : "snapshot taken at start" };
+  const server = await startColinkServer(
+    {
+      OPEN_SIGNUP: "true",
+      SEND_RATE_PER_MINUTE: "1000000",
+      LOGIN_MAX_ATTEMPTS_PER_IP: "1000000",
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000000",
+      // Turns on the bench-only seeding path for `history` (bench/README.md); unset in any real deployment.
+      BENCH_SEED_TOKEN: seedToken,
+    },
+    { live },
+  );
+  return { server, url: server.url, source, seedToken, run: randomUUID().slice(0, 6), accounts: [], password: `bench-${randomUUID()}` };
 }
 
 export async function stop(ctx) {

@@ -516,7 +516,7 @@ export class ChannelRoom extends DurableObject<Env> {
     const now = Date.now();
     if (meta.archived || now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS) return "ok";
     this.lastTyping.set(userId, now);
-    const frame = JSON.stringify({ type: "typing", channel_id: meta.channel_id, user_id: userId, thread_root_id: threadRootId });
+    const frame = JSON.stringify({ type: "typing", channel_id: meta.channel_id, data: { user_id: userId, thread_root_id: threadRootId } });
     for (const other of this.online.keys()) {
       if (other === userId) continue;
       this.session(other)
