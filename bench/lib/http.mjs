@@ -10,13 +10,20 @@ export async function requestJson(url, options = {}) {
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";
   const started = performance.now();
-  const res = await fetch(url, {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-  });
-  const text = await res.text();
+  const method = options.method ?? (options.body === undefined ? "GET" : "POST");
+  let res;
+  let text;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    });
+    text = await res.text();
+  } catch (error) {
+    throw new Error(`${method} ${new URL(url).pathname}: ${error instanceof Error ? error.message : error}`);
+  }
   let body;
   try {
     body = text ? JSON.parse(text) : undefined;
