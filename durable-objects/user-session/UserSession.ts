@@ -17,6 +17,7 @@ import {
   readyFrame,
   resyncFrame,
 } from "../../src/protocol/frames";
+import type { ReplayResult } from "../channel-room/rpcTypes";
 import { runMigrations } from "../shared/runMigrations";
 import { closeQuietly, OPEN, sendQuietly } from "../shared/sockets";
 import {
@@ -47,18 +48,23 @@ const PENDING_GRACE_MS = 1_500;
 const PRUNE_EVERY = 100;
 const DAY_MS = 86_400_000;
 
+/** The channel a channel.added / channel.removed user event is about. */
+function channelOf(type: UserEventType, data: unknown): string | undefined {
+  if (type !== "channel.added" && type !== "channel.removed") return undefined;
+  const parsed = z
+    .object({ channel: z.object({ id: z.string() }) })
+    .or(z.object({ channel_id: z.string() }))
+    .safeParse(data);
+  if (!parsed.success) return undefined;
+  return "channel" in parsed.data ? parsed.data.channel.id : parsed.data.channel_id;
+}
+
 /** Per-socket state that survives hibernation: ids only. */
 const Attachment = z.object({ id: z.string(), sid: z.string().nullable(), pendingSince: z.number().nullable(), seenAt: z.number() });
 type Attachment = z.infer<typeof Attachment>;
 
 /** A frame on its way to a socket, with what dedup and ordering need to know about it. */
 type Outgoing = { frame: string; channelId?: string; seq?: number; userSeq?: number };
-
-type ReplayResult =
-  | { kind: "events"; frames: string[]; head: number }
-  | { kind: "gap"; after: number; until: number }
-  | { kind: "resync" }
-  | { kind: "not_member" };
 
 /** One per user: the user's hibernating sockets (all devices), their event log and presence. */
 export class UserSession extends DurableObject<Env> {
@@ -70,6 +76,8 @@ export class UserSession extends DurableObject<Env> {
   private readonly resuming = new Set<string>();
   /** Online/offline registrations with the user's ChannelRooms run one after another. */
   private transitions: Promise<void> = Promise.resolve();
+  /** The user's channel ids, from D1, kept current by channel.added/removed; null until needed. */
+  private channelIds: Set<string> | null = null;
   private appendsSincePrune = 0;
   private announceTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -121,10 +129,12 @@ export class UserSession extends DurableObject<Env> {
     this.pruneSometimes(at);
     const sockets = this.openSockets();
     for (const ws of sockets) this.push(ws, { frame, userSeq });
-    if (type === "channel.added" && sockets.length > 0) {
-      const channelId = (data as { channel?: { id?: unknown } } | null)?.channel?.id;
-      if (typeof channelId === "string") this.transitions = this.transitions.then(() => this.setOnlineIn([channelId], true));
+    const channelId = channelOf(type, data);
+    if (channelId && type === "channel.added") {
+      this.channelIds?.add(channelId);
+      if (sockets.length > 0) this.transitions = this.transitions.then(() => this.setOnlineIn([channelId], true));
     }
+    if (channelId && type === "channel.removed") this.channelIds?.delete(channelId);
     return userSeq;
   }
 
@@ -227,8 +237,10 @@ export class UserSession extends DurableObject<Env> {
       case "typing": {
         this.goLive(ws);
         this.markActive(Date.now());
-        const result = await channelRoom(this.env, frame.channel_id).relayTyping(this.requireUserId(), frame.thread_root_id ?? null);
-        if (result === "not_member") sendQuietly(ws, errorFrame("not_a_member", "You can only type in channels you belong to."));
+        const member =
+          (await this.myChannels()).has(frame.channel_id) &&
+          (await channelRoom(this.env, frame.channel_id).relayTyping(this.requireUserId(), frame.thread_root_id ?? null)) === "ok";
+        if (!member) sendQuietly(ws, errorFrame("not_a_member", "You can only type in channels you belong to."));
         return;
       }
     }
@@ -264,12 +276,18 @@ export class UserSession extends DurableObject<Env> {
       const limit = config(this.env).REPLAY_INLINE_LIMIT;
       const entries = Object.entries(cursors);
       const userId = this.requireUserId();
+      // Only channels the user is in reach a ChannelRoom: a made-up id must not create one.
+      const mine = await this.myChannels();
       const results = await Promise.all(
         entries.map(([channelId, after]) =>
-          (channelRoom(this.env, channelId).replay(userId, after, limit) as Promise<ReplayResult>).catch((error: unknown) => {
-            log("warn", "replay failed", { user_id: userId, channel_id: channelId, error });
-            return { kind: "resync" } as const;
-          }),
+          mine.has(channelId)
+            ? channelRoom(this.env, channelId)
+                .replay(userId, after, limit)
+                .catch((error: unknown): ReplayResult => {
+                  log("warn", "replay failed", { user_id: userId, channel_id: channelId, error });
+                  return { kind: "resync" };
+                })
+            : ({ kind: "not_member" } as const),
         ),
       );
       entries.forEach(([channelId, after], i) => {
@@ -360,15 +378,20 @@ export class UserSession extends DurableObject<Env> {
       if (!userId) return;
       // The state may have flipped back while we waited in line.
       if (online !== this.openSockets().length > 0) return;
-      const rows = await createDb(this.env.DB)
-        .select({ channelId: memberships.channelId })
-        .from(memberships)
-        .where(eq(memberships.userId, userId));
-      await this.setOnlineIn(
-        rows.map((r) => r.channelId),
-        online,
-      );
+      // Fresh from the directory each time the user comes online or goes offline.
+      this.channelIds = null;
+      await this.setOnlineIn([...(await this.myChannels())], online);
     });
+  }
+
+  private async myChannels(): Promise<Set<string>> {
+    if (this.channelIds) return this.channelIds;
+    const rows = await createDb(this.env.DB)
+      .select({ channelId: memberships.channelId })
+      .from(memberships)
+      .where(eq(memberships.userId, this.requireUserId()));
+    this.channelIds = new Set(rows.map((r) => r.channelId));
+    return this.channelIds;
   }
 
   private async setOnlineIn(channelIds: string[], online: boolean): Promise<void> {
