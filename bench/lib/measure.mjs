@@ -33,6 +33,7 @@ export async function endUsage(gen, server, start) {
       .filter((p) => p.role === "runtime")
       .map((p) => p.pid)
       .join(",");
+  const reloaded = runtimePids(snap) !== runtimePids(start.snap);
   return {
     wallSeconds: r2(wallS),
     generator: {
@@ -43,15 +44,16 @@ export async function endUsage(gen, server, start) {
       saturated: eluMax >= SATURATED_ELU,
     },
     server: {
-      cpuCores: r2((snap.cpuSeconds - start.snap.cpuSeconds) / Math.max(0.001, wallS)),
-      runtimeCpuCores: r2((snap.runtimeCpuSeconds - start.snap.runtimeCpuSeconds) / Math.max(0.001, wallS)),
+      // a replaced process restarts its CPU counter: no figure rather than a wrong one
+      cpuCores: reloaded ? null : r2((snap.cpuSeconds - start.snap.cpuSeconds) / Math.max(0.001, wallS)),
+      runtimeCpuCores: reloaded ? null : r2((snap.runtimeCpuSeconds - start.snap.runtimeCpuSeconds) / Math.max(0.001, wallS)),
       rssKibBefore: start.snap.rssKib,
       rssKibAfter: snap.rssKib,
       runtimeRssKibBefore: start.snap.runtimeRssKib,
       runtimeRssKibAfter: snap.runtimeRssKib,
       processes: snap.processes.map(({ pid, role, rssKib }) => ({ pid, role, rssKib })),
       // wrangler dev restarts the runtime when a source file changes, dropping every socket
-      reloaded: runtimePids(snap) !== runtimePids(start.snap),
+      reloaded,
     },
     machine: { cores, busyFraction: machineBusy === null ? null : r2(machineBusy), saturated: machineBusy !== null && machineBusy >= 0.95 },
     clientOddities: misc,
@@ -152,7 +154,7 @@ export function aggregateRounds(rounds) {
     generatorSaturated: results.some((r) => r.generator.saturated),
     generatorCpuCoresMax: Math.max(...results.map((r) => r.generator.cpuCores)),
     generatorEluMax: Math.max(...results.map((r) => r.generator.eluMax)),
-    serverCpuCoresMax: Math.max(...results.map((r) => r.server.cpuCores)),
+    serverCpuCoresMax: Math.max(...results.map((r) => r.server.cpuCores ?? 0)),
     machineBusyMax: Math.max(...results.map((r) => r.machine.busyFraction ?? 0)),
   };
 }

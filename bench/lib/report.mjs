@@ -42,7 +42,7 @@ function warnings(record) {
         );
       if (r.server?.reloaded)
         out.push(
-          `${name} ${r.tag ?? ""}: **wrangler dev reloaded** during the measurement (a watched source file changed): sockets were dropped and this round is not valid.`,
+          `${name} ${r.tag ?? ""}: **the workerd runtime was replaced** during the measurement (wrangler dev reloaded: with \`--live\`, a source file changed; otherwise a crash): sockets were dropped and this round is not valid.`,
         );
       if (r.machine?.saturated)
         out.push(
