@@ -27,10 +27,14 @@ const emailTaken = () => conflict("email_taken", "An account with that email add
  * that refused sign-ups never pay for a password hash.
  */
 export async function register(env: Env, db: Database, input: RegisterInput, client: Client): Promise<SignedIn> {
+  const cfg = config(env);
+  // Sign-ups share the per-address budget of sign-ins: each costs a password hash, and with open
+  // sign-up they are the cheapest way to flood the directory.
+  await countAttempt(db, `register-ip:${client.ip}`, cfg.LOGIN_MAX_ATTEMPTS_PER_IP, cfg.LOGIN_WINDOW_SECONDS);
   assertStrongPassword(input.password, input);
   const firstAccount = (await db.select({ id: users.id }).from(users).limit(1).get()) === undefined;
   const inviteHash = !firstAccount && input.invite_token ? await usableInviteHash(db, input.invite_token) : null;
-  const openSignup = config(env).OPEN_SIGNUP;
+  const openSignup = cfg.OPEN_SIGNUP;
   if (!firstAccount && inviteHash === null && !openSignup)
     throw forbidden("Signing up needs an invite from a workspace admin.", "invite_required");
   const taken = await db

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { ColinkError } from "../../src/lib/ColinkError";
-import { logIn } from "../../src/services/accounts";
+import { logIn, register } from "../../src/services/accounts";
 import { countAttempt } from "../../src/services/throttles";
 import { registerOwner } from "../helpers";
 
@@ -49,5 +49,24 @@ describe("login throttling per client address", () => {
     expect(refused).toMatchObject({ status: 429, code: "too_many_attempts" });
     expect(refused?.extra.retryAfterSeconds).toBeGreaterThan(0);
     expect(await attempt("198.51.100.1", owner.password)).toBeNull();
+  });
+});
+
+describe("sign-up throttling per client address", () => {
+  it("refuses an address past LOGIN_MAX_ATTEMPTS_PER_IP, and no other", async () => {
+    const strict = { ...env, LOGIN_MAX_ATTEMPTS_PER_IP: "2", OPEN_SIGNUP: "true" };
+    const signUp = (ip: string, n: number) =>
+      refusal(
+        register(
+          strict,
+          db(),
+          { email: `u${n}@example.test`, username: `user${n}`, password: `pw-${crypto.randomUUID()}` },
+          { ip, userAgent: null },
+        ),
+      );
+    expect(await signUp("203.0.113.9", 1)).toBeNull();
+    expect(await signUp("203.0.113.9", 2)).toBeNull();
+    expect(await signUp("203.0.113.9", 3)).toMatchObject({ status: 429, code: "too_many_attempts" });
+    expect(await signUp("198.51.100.2", 4)).toBeNull();
   });
 });
