@@ -1,8 +1,15 @@
 import { app } from "./app";
+import { createDb } from "./db/client";
+import { log } from "./lib/log";
+import { pruneDirectory } from "./services/pruneDirectory";
 
 export { ChannelRoom } from "../durable-objects/channel-room/ChannelRoom";
 export { UserSession } from "../durable-objects/user-session/UserSession";
 
 export default {
   fetch: app.fetch,
+  /** The daily cron (wrangler.toml [triggers]): directory housekeeping. */
+  async scheduled(_controller, env) {
+    log("info", "directory pruned", await pruneDirectory(createDb(env.DB)));
+  },
 } satisfies ExportedHandler<Env>;
