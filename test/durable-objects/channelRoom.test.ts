@@ -142,8 +142,7 @@ describe("ChannelRoom", () => {
     expect((await o.ws.until((f) => f.type === "typing")).match).toEqual({
       type: "typing",
       channel_id: channel.id,
-      user_id: alice.user.id,
-      thread_root_id: null,
+      data: { user_id: alice.user.id, thread_root_id: null },
     });
     expect((await o.ws.drain()).filter((f) => f.type === "typing")).toEqual([]);
     expect((await a.ws.drain()).filter((f) => f.type === "typing")).toEqual([]);
