@@ -12,18 +12,26 @@ import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
 import { messagesRoutes } from "./routes/messages";
 import { myChannelsRoutes } from "./routes/myChannels";
+import { myThreadsRoutes } from "./routes/myThreads";
+import { pinsRoutes } from "./routes/pins";
 import { presenceRoutes } from "./routes/presence";
+import { reactionsRoutes } from "./routes/reactions";
+import { threadsRoutes } from "./routes/threads";
 import { usersRoutes } from "./routes/users";
 import { wsRoutes } from "./routes/ws";
 
 const api = new OpenAPIHono<AppEnv>()
   .route("/auth", authRoutes)
   .route("/users/me/channels", myChannelsRoutes)
+  .route("/users/me/threads", myThreadsRoutes)
   .route("/users", presenceRoutes)
   .route("/users", usersRoutes)
   .route("/admin", adminRoutes)
   .route("/channels", channelsRoutes)
   .route("/channels", messagesRoutes)
+  .route("/channels", threadsRoutes)
+  .route("/channels", reactionsRoutes)
+  .route("/channels", pinsRoutes)
   .route("/dms", dmsRoutes)
   .route("/ws", wsRoutes);
 

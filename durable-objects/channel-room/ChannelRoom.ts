@@ -13,14 +13,19 @@ import {
   type Message,
   type MessageHistoryQuery,
   type MessagePage,
+  type Reaction,
   type SendMessageBody,
 } from "../../src/protocol/messages";
+import { MAX_PINS_PER_CHANNEL, type Pin } from "../../src/protocol/pins";
+import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
 import { isAdminRole } from "../../src/services/authUser";
 import { runMigrations } from "../shared/runMigrations";
 import { MAX_MENTION_NAMES, parseMentions } from "./parseMentions";
-import type { Actor, NewMember, ReplayResult, RoomInit, RoomResult } from "./rpcTypes";
+import { ReactionStore } from "./ReactionStore";
+import type { Actor, NewMember, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
 import { SendRateLimiter } from "./SendRateLimiter";
 import { channelRoomMigrations } from "./schema";
+import { type AutoFollow, replyUserIds, ThreadStore } from "./ThreadStore";
 
 type MetaRow = {
   channel_id: string;
@@ -46,12 +51,21 @@ type MessageRow = {
   text: string;
   client_msg_id: string | null;
   thread_root_id: string | null;
+  also_send_to_channel: number;
   reply_count: number;
+  last_reply_at: string | null;
+  /** JSON array of user ids. */
+  reply_user_ids: string;
   mentions: string;
   edited_at: string | null;
   deleted: number;
   created_at: string;
 };
+
+type PinRow = { id: number; seq: number; pinned_by: string; pinned_at: string };
+
+/** What history shows: top-level messages and replies also sent to the channel (matches an index). */
+const IN_CHANNEL_VIEW = "(thread_root_id IS NULL OR also_send_to_channel = 1)";
 
 /** An event appended to the log, ready to fan out. */
 type Appended = { channelId: string; seq: number; frame: string };
@@ -67,6 +81,9 @@ const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 const channelNotFound = () => notFound("channel");
 const messageNotFound = () => notFound("message");
 const archivedError = () => conflict("channel_archived", "The channel is archived: it can be read but not changed.");
+const deletedError = () => conflict("message_deleted", "The message was deleted.");
+const invalidRoot = (path: string) =>
+  invalid(path, "Threads start at an existing top-level message of this channel.", "invalid_thread_root");
 
 /** Runs an RPC body, turning a ColinkError into an error value (RPC would keep only its message). */
 function answer<T>(body: () => T): RoomResult<T> {
@@ -100,11 +117,15 @@ export class ChannelRoom extends DurableObject<Env> {
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
   private readonly sendLimiter: SendRateLimiter;
   private readonly lastTyping = new Map<string, number>();
+  private readonly reactions: ReactionStore;
+  private readonly threads: ThreadStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sendLimiter = new SendRateLimiter(config(env).SEND_RATE_PER_MINUTE);
+    this.reactions = new ReactionStore(this.sql);
+    this.threads = new ThreadStore(this.sql);
     ctx.blockConcurrencyWhile(async () => {
       runMigrations(this.sql, channelRoomMigrations);
       for (const { user_id } of this.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1")) {
@@ -277,6 +298,7 @@ export class ChannelRoom extends DurableObject<Env> {
       const event = this.transact(() => {
         this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
         this.sql.exec("DELETE FROM read_markers WHERE user_id = ?", userId);
+        this.threads.forget(userId);
         this.sql.exec("UPDATE meta SET member_count = member_count - 1 WHERE id = 1");
         meta.member_count -= 1;
         return this.appendEvent(meta, "member.left", { user_id: userId }, at);
@@ -305,8 +327,12 @@ export class ChannelRoom extends DurableObject<Env> {
    * Sends a message: members only, not in an archived channel, within the author's send rate. A
    * retry with a `client_msg_id` already used by this author returns that message (`created:
    * false`); check and insert happen in one synchronous turn, so concurrent retries cannot race.
+   *
+   * A thread reply also moves its root's summary forward and makes its author, those it mentions,
+   * and the root's author and mentions follow the thread, in the same transaction: it appends
+   * `message.created` (the reply) then `message.updated` (the root).
    */
-  appendMessage(actor: Actor, input: SendMessageBody): RoomResult<{ message: Message; created: boolean }> {
+  appendMessage(actor: Actor, input: SendMessageBody): RoomResult<SentMessage> {
     return answer(() => {
       const meta = this.requireMeta();
       this.requireMember(meta, actor);
@@ -314,18 +340,14 @@ export class ChannelRoom extends DurableObject<Env> {
         const existing = this.sql
           .exec<MessageRow>("SELECT * FROM messages WHERE author_id = ? AND client_msg_id = ?", actor.id, input.client_msg_id)
           .toArray()[0];
-        if (existing) return { message: this.messageJson(meta, existing), created: false };
+        if (existing) return { message: this.messageJson(meta, existing), created: false, thread: null };
       }
       if (meta.archived) throw archivedError();
-      if (input.thread_root_id !== undefined) {
-        const root = this.messageById(input.thread_root_id);
-        if (!root || root.deleted || root.thread_root_id !== null)
-          throw invalid("thread_root_id", "Replies go to an existing top-level message of this channel.", "invalid_thread_root");
-      }
+      const root = input.thread_root_id === undefined ? null : this.messageById(input.thread_root_id);
+      if (input.thread_root_id !== undefined && (!root || root.deleted || root.thread_root_id !== null))
+        throw invalidRoot("thread_root_id");
       const now = Date.now();
-      const retryAfter = this.sendLimiter.take(actor.id, now);
-      if (retryAfter !== null)
-        throw new ColinkError(429, "rate_limited", "Sending too fast; try again shortly.", { retryAfterSeconds: retryAfter });
+      this.takeSendToken(actor, now);
       const at = new Date(now);
       const { mentions, notify } = this.resolveMentions(input.text, actor.id);
       const row: MessageRow = {
@@ -334,40 +356,54 @@ export class ChannelRoom extends DurableObject<Env> {
         author_id: actor.id,
         text: input.text,
         client_msg_id: input.client_msg_id ?? null,
-        thread_root_id: input.thread_root_id ?? null,
+        thread_root_id: root?.id ?? null,
+        also_send_to_channel: root && input.also_send_to_channel ? 1 : 0,
         reply_count: 0,
+        last_reply_at: null,
+        reply_user_ids: "[]",
         mentions: JSON.stringify(mentions),
         edited_at: null,
         deleted: 0,
         created_at: at.toISOString(),
       };
-      const message = this.messageFrom(meta, row, mentions);
-      const event = this.transact(() => {
+      const message = this.messageFrom(meta, row, mentions, []);
+      const { events, thread } = this.transact(() => {
         this.sql.exec(
-          `INSERT INTO messages (seq, id, author_id, text, client_msg_id, thread_root_id, mentions, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO messages (seq, id, author_id, text, client_msg_id, thread_root_id, also_send_to_channel, mentions, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           row.seq,
           row.id,
           row.author_id,
           row.text,
           row.client_msg_id,
           row.thread_root_id,
+          row.also_send_to_channel,
           row.mentions,
           row.created_at,
         );
         for (const userId of notify) this.sql.exec("INSERT INTO message_mentions (user_id, seq) VALUES (?, ?)", userId, row.seq);
         this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", row.seq);
         meta.last_message_seq = row.seq;
-        return this.appendEvent(meta, "message.created", message, at);
+        const created = this.appendEvent(meta, "message.created", message, at);
+        if (!root) return { events: [created], thread: null };
+        const summary = this.threads.withReply(root, actor.id, row.created_at);
+        this.threads.writeSummary(root.seq, summary);
+        const newFollowers = this.followOnReply(root, row, mentions);
+        const updated = this.appendEvent(meta, "message.updated", this.messageJson(meta, { ...root, ...summary }), at);
+        return {
+          events: [created, updated],
+          thread: { root_id: root.id, new_followers: newFollowers, notify: this.threads.followersToNotify(root.id, actor.id) },
+        };
       });
-      this.fanOut(event);
-      return { message, created: true };
+      for (const event of events) this.fanOut(event);
+      return { message, created: true, thread };
     });
   }
 
   /**
-   * Newest first. `before` pages backwards (down to `after`, if given); `after` alone pages
-   * forwards: the oldest `limit` messages after it, still newest first.
+   * Channel history, newest first: top-level messages and replies also sent to the channel.
+   * `before` pages backwards (down to `after`, if given); `after` alone pages forwards: the oldest
+   * `limit` messages after it, still newest first.
    */
   listMessages(actor: Actor, query: MessageHistoryQuery): RoomResult<MessagePage> {
     return answer(() => {
@@ -376,10 +412,12 @@ export class ChannelRoom extends DurableObject<Env> {
       const take = query.limit + 1;
       const forwards = query.before === undefined && query.after !== undefined;
       const rows = forwards
-        ? this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?", query.after, take).toArray()
+        ? this.sql
+            .exec<MessageRow>(`SELECT * FROM messages WHERE seq > ? AND ${IN_CHANNEL_VIEW} ORDER BY seq ASC LIMIT ?`, query.after, take)
+            .toArray()
         : this.sql
             .exec<MessageRow>(
-              "SELECT * FROM messages WHERE seq < ? AND seq > ? ORDER BY seq DESC LIMIT ?",
+              `SELECT * FROM messages WHERE seq < ? AND seq > ? AND ${IN_CHANNEL_VIEW} ORDER BY seq DESC LIMIT ?`,
               query.before ?? Number.MAX_SAFE_INTEGER,
               query.after ?? 0,
               take,
@@ -387,7 +425,25 @@ export class ChannelRoom extends DurableObject<Env> {
             .toArray();
       const page = rows.slice(0, query.limit);
       if (forwards) page.reverse();
-      return { items: page.map((r) => this.messageJson(meta, r)), has_more: rows.length > query.limit };
+      return { items: this.messagesJson(meta, page), has_more: rows.length > query.limit };
+    });
+  }
+
+  /** A thread's replies after a message seq, oldest first (tombstones included). */
+  listReplies(actor: Actor, rootId: string, query: RepliesQuery): RoomResult<ReplyPage> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.see(meta, actor);
+      this.requireRoot(rootId);
+      const rows = this.sql
+        .exec<MessageRow>(
+          "SELECT * FROM messages WHERE thread_root_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+          rootId,
+          query.after,
+          query.limit + 1,
+        )
+        .toArray();
+      return { items: this.messagesJson(meta, rows.slice(0, query.limit)), has_more: rows.length > query.limit };
     });
   }
 
@@ -396,16 +452,15 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => {
       const meta = this.requireMeta();
       this.requireMember(meta, actor);
-      const row = this.messageById(messageId);
-      if (!row) throw messageNotFound();
+      const row = this.requireMessage(messageId);
       if (row.author_id !== actor.id) throw forbidden("Only the author may edit a message.", "not_author");
-      if (row.deleted) throw conflict("message_deleted", "The message was deleted.");
+      if (row.deleted) throw deletedError();
       if (meta.archived) throw archivedError();
       if (row.text === text) return this.messageJson(meta, row);
       const at = new Date();
       const { mentions, notify } = this.resolveMentions(text, actor.id);
       const edited: MessageRow = { ...row, text, mentions: JSON.stringify(mentions), edited_at: at.toISOString() };
-      const message = this.messageFrom(meta, edited, mentions);
+      const message = this.messageFrom(meta, edited, mentions, this.reactionsOf(row.seq));
       const event = this.transact(() => {
         this.sql.exec(
           "UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ?",
@@ -425,27 +480,168 @@ export class ChannelRoom extends DurableObject<Env> {
 
   /**
    * The author, a channel admin or a workspace admin deletes a message: it stays in history as a
-   * tombstone (empty text, `deleted: true`) so `seq` stays gap-free. Deleting a tombstone is a no-op.
+   * tombstone (empty text, no mentions or reactions, `deleted: true`) so `seq` stays gap-free.
+   * Deleting a tombstone is a no-op. In the same transaction a pinned message is unpinned
+   * (`pin.removed`) and a reply's root summary is counted again (`message.updated`).
    */
   deleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
     return answer(() => {
       const meta = this.requireMeta();
       const member = this.see(meta, actor);
-      const row = this.messageById(messageId);
-      if (!row) throw messageNotFound();
+      const row = this.requireMessage(messageId);
       if (row.author_id !== actor.id && !this.isManager(meta, actor, member))
         throw forbidden("Only the author, a channel admin or a workspace admin may delete a message.", "cannot_delete_message");
       if (meta.archived) throw archivedError();
       if (row.deleted) return this.messageJson(meta, row);
+      const at = new Date();
       const tombstone: MessageRow = { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1 };
-      const message = this.messageFrom(meta, tombstone, NO_MENTIONS);
-      const event = this.transact(() => {
+      const message = this.messageFrom(meta, tombstone, NO_MENTIONS, []);
+      const events = this.transact(() => {
         this.sql.exec("UPDATE messages SET text = '', mentions = ?, deleted = 1 WHERE seq = ?", tombstone.mentions, row.seq);
         this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", row.seq);
-        return this.appendEvent(meta, "message.deleted", message, new Date());
+        this.reactions.clear(row.seq);
+        const out = [this.appendEvent(meta, "message.deleted", message, at)];
+        const pin = this.pinOf(row.seq);
+        if (pin) out.push(this.removePin(meta, row, pin, actor.id, at));
+        const root = row.thread_root_id === null ? null : this.messageById(row.thread_root_id);
+        if (root) {
+          const summary = this.threads.recount(root.id);
+          this.threads.writeSummary(root.seq, summary);
+          out.push(this.appendEvent(meta, "message.updated", this.messageJson(meta, { ...root, ...summary }), at));
+        }
+        return out;
+      });
+      for (const event of events) this.fanOut(event);
+      return message;
+    });
+  }
+
+  // ── Threads ────────────────────────────────────────────────────────────────────────────────
+
+  /** A member follows or unfollows a thread on purpose (idempotent; no event). Archived channels too. */
+  setThreadFollowing(actor: Actor, rootId: string, following: boolean): RoomResult<ThreadState> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      const root = this.requireRoot(rootId);
+      this.threads.setFollowing(root.id, actor.id, following);
+      return this.threadStateOf(meta, root, actor.id);
+    });
+  }
+
+  /** Moves a member's read marker in a thread forward to `seq` (capped at its newest reply); never back. */
+  markThreadRead(actor: Actor, rootId: string, seq: number): RoomResult<{ state: ThreadState; moved: boolean }> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      const root = this.requireRoot(rootId);
+      const moved = this.threads.markRead(root.id, actor.id, Math.min(seq, this.threads.lastReplySeq(root.id)));
+      return { state: this.threadStateOf(meta, root, actor.id), moved };
+    });
+  }
+
+  /**
+   * The threads of this channel a user follows, newest activity first: for "my threads", which
+   * asks every room the directory names. Fails closed: someone who is not a member gets none.
+   */
+  followedThreads(actor: Actor, limit: number): RoomResult<ThreadState[]> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      if (!this.member(actor.id)) return [];
+      return this.threads.followedBy(actor.id, limit).flatMap(({ root_id }) => {
+        const root = this.messageById(root_id);
+        return root ? [this.threadStateOf(meta, root, actor.id)] : [];
+      });
+    });
+  }
+
+  // ── Reactions ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A member adds (`present`) or removes their reaction; `emoji` is canonical (the Worker made it
+   * so). Idempotent: a repeat changes nothing and appends no event. Otherwise it appends
+   * `reaction.added` or `reaction.removed`, and counts against the member's send rate.
+   */
+  setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): RoomResult<Message> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      const row = this.requireMessage(messageId);
+      if (row.deleted) throw deletedError();
+      if (meta.archived) throw archivedError();
+      if (this.reactions.has(row.seq, emoji, actor.id) === present) return this.messageJson(meta, row);
+      const now = Date.now();
+      this.takeSendToken(actor, now);
+      const event = this.transact(() => {
+        if (present) this.reactions.add(row.seq, emoji, actor.id);
+        else this.reactions.remove(row.seq, emoji, actor.id);
+        const data = { message_id: row.id, message_seq: row.seq, emoji, user_id: actor.id };
+        return this.appendEvent(meta, present ? "reaction.added" : "reaction.removed", data, new Date(now));
       });
       this.fanOut(event);
-      return message;
+      return this.messageJson(meta, row);
+    });
+  }
+
+  // ── Pins ───────────────────────────────────────────────────────────────────────────────────
+
+  /** The channel's pins, newest first: for anyone who may read the channel. */
+  listPins(actor: Actor): RoomResult<Pin[]> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.see(meta, actor);
+      const pins = this.sql.exec<PinRow>("SELECT * FROM pins ORDER BY id DESC").toArray();
+      const rows = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq IN (SELECT seq FROM pins) ORDER BY seq").toArray();
+      const messages = new Map(this.messagesJson(meta, rows).map((m) => [m.seq, m]));
+      return pins.flatMap((pin) => {
+        const message = messages.get(pin.seq);
+        return message ? [pinJson(pin, message)] : [];
+      });
+    });
+  }
+
+  /** A member pins a message (idempotent: pinning it again returns the pin, no event): `pin.added`. */
+  pin(actor: Actor, messageId: string): RoomResult<Pin> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      const row = this.requireMessage(messageId);
+      if (row.deleted) throw deletedError();
+      if (meta.archived) throw archivedError();
+      const existing = this.pinOf(row.seq);
+      if (existing) return pinJson(existing, this.messageJson(meta, row));
+      const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pins").one().n;
+      if (count >= MAX_PINS_PER_CHANNEL)
+        throw conflict("too_many_pins", `A channel keeps at most ${MAX_PINS_PER_CHANNEL} pins; unpin one first.`);
+      const now = Date.now();
+      this.takeSendToken(actor, now);
+      const at = new Date(now);
+      const { pin, event } = this.transact(() => {
+        const pinRow = this.sql
+          .exec<PinRow>("INSERT INTO pins (seq, pinned_by, pinned_at) VALUES (?, ?, ?) RETURNING *", row.seq, actor.id, at.toISOString())
+          .one();
+        const pin = pinJson(pinRow, this.messageJson(meta, row));
+        return { pin, event: this.appendEvent(meta, "pin.added", pin, at) };
+      });
+      this.fanOut(event);
+      return pin;
+    });
+  }
+
+  /** A member unpins a message (idempotent: a message that is not pinned is a no-op): `pin.removed`. */
+  unpin(actor: Actor, messageId: string): RoomResult<null> {
+    return answer(() => {
+      const meta = this.requireMeta();
+      this.requireMember(meta, actor);
+      const row = this.requireMessage(messageId);
+      if (meta.archived) throw archivedError();
+      const existing = this.pinOf(row.seq);
+      if (!existing) return null;
+      const now = Date.now();
+      this.takeSendToken(actor, now);
+      const event = this.transact(() => this.removePin(meta, row, existing, actor.id, new Date(now)));
+      this.fanOut(event);
+      return null;
     });
   }
 
@@ -649,6 +845,67 @@ export class ChannelRoom extends DurableObject<Env> {
     return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0] ?? null;
   }
 
+  private requireMessage(id: string): MessageRow {
+    const row = this.messageById(id);
+    if (!row) throw messageNotFound();
+    return row;
+  }
+
+  /** A message that can have replies: any top-level one (deleted roots keep their thread). */
+  private requireRoot(id: string): MessageRow {
+    const row = this.requireMessage(id);
+    if (row.thread_root_id !== null) throw invalidRoot("message_id");
+    return row;
+  }
+
+  /** Spends one of the author's send tokens (messages, reactions, pins), or answers 429. */
+  private takeSendToken(actor: Actor, now: number): void {
+    const retryAfter = this.sendLimiter.take(actor.id, now);
+    if (retryAfter !== null)
+      throw new ColinkError(429, "rate_limited", "Sending too fast; try again shortly.", { retryAfterSeconds: retryAfter });
+  }
+
+  /**
+   * Automatic following after a reply: its author (who has read the thread up to it) and the
+   * members it mentions follow, even if they had unfollowed; the root's author and the members it
+   * mentions follow unless they had unfollowed. Returns who started following. Call inside the
+   * reply's transaction.
+   */
+  private followOnReply(root: MessageRow, reply: MessageRow, mentions: Mentions): string[] {
+    const started = new Set<string>();
+    const follow = (userId: string, how: AutoFollow, readThrough?: number) => {
+      if (this.threads.autoFollow(root.id, userId, how, readThrough)) started.add(userId);
+    };
+    follow(reply.author_id, "acted", reply.seq);
+    for (const userId of mentions.user_ids) follow(userId, "acted");
+    const rootMentions = MentionsSchema.parse(JSON.parse(root.mentions)).user_ids;
+    for (const userId of new Set([root.author_id, ...rootMentions])) if (this.member(userId)) follow(userId, "involved");
+    return [...started];
+  }
+
+  private threadStateOf(meta: MetaRow, root: MessageRow, userId: string): ThreadState {
+    const { following, last_read_seq } = this.threads.follower(root.id, userId);
+    return {
+      channel_id: meta.channel_id,
+      root: this.messageJson(meta, root),
+      following,
+      last_read_seq,
+      unread_reply_count: this.threads.unreadReplies(root.id, userId, last_read_seq),
+      last_reply_at: root.last_reply_at,
+    };
+  }
+
+  private pinOf(seq: number): PinRow | null {
+    return this.sql.exec<PinRow>("SELECT * FROM pins WHERE seq = ?", seq).toArray()[0] ?? null;
+  }
+
+  /** Unpins and appends `pin.removed`. Call inside a transaction; fan out after it commits. */
+  private removePin(meta: MetaRow, row: MessageRow, pin: PinRow, by: string, at: Date): Appended {
+    this.sql.exec("DELETE FROM pins WHERE id = ?", pin.id);
+    const data = { message_id: row.id, pinned_by: pin.pinned_by, pinned_at: pin.pinned_at, unpinned_by: by };
+    return this.appendEvent(meta, "pin.removed", data, at);
+  }
+
   /**
    * A new member starts with everything before their arrival read, and online: their session may
    * hold a socket already, and it learns of the channel only later (`channel.added`). Until it
@@ -783,7 +1040,7 @@ export class ChannelRoom extends DurableObject<Env> {
     const lastRead = this.lastRead(userId);
     const counts = this.sql
       .exec<{ unread: number; mentioned: number }>(
-        `SELECT COUNT(*) AS unread,
+        `SELECT COALESCE(SUM(m.thread_root_id IS NULL OR m.also_send_to_channel = 1), 0) AS unread,
                 COALESCE(SUM(json_extract(m.mentions, '$.channel') = 1
                   OR EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = ? AND mm.seq = m.seq)), 0) AS mentioned
          FROM messages m WHERE m.seq > ? AND m.deleted = 0 AND m.author_id != ?`,
@@ -815,11 +1072,21 @@ export class ChannelRoom extends DurableObject<Env> {
     };
   }
 
-  private messageJson(meta: MetaRow, row: MessageRow): Message {
-    return this.messageFrom(meta, row, MentionsSchema.parse(JSON.parse(row.mentions)));
+  private reactionsOf(seq: number): Reaction[] {
+    return this.reactions.of([seq]).get(seq) ?? [];
   }
 
-  private messageFrom(meta: MetaRow, row: MessageRow, mentions: Mentions): Message {
+  private messageJson(meta: MetaRow, row: MessageRow): Message {
+    return this.messageFrom(meta, row, MentionsSchema.parse(JSON.parse(row.mentions)), this.reactionsOf(row.seq));
+  }
+
+  /** Many messages, with their reactions read in one query. */
+  private messagesJson(meta: MetaRow, rows: MessageRow[]): Message[] {
+    const reactions = this.reactions.of(rows.map((r) => r.seq));
+    return rows.map((r) => this.messageFrom(meta, r, MentionsSchema.parse(JSON.parse(r.mentions)), reactions.get(r.seq) ?? []));
+  }
+
+  private messageFrom(meta: MetaRow, row: MessageRow, mentions: Mentions, reactions: Reaction[]): Message {
     return {
       id: row.id,
       channel_id: meta.channel_id,
@@ -828,9 +1095,12 @@ export class ChannelRoom extends DurableObject<Env> {
       text: row.text,
       client_msg_id: row.client_msg_id,
       thread_root_id: row.thread_root_id,
+      also_send_to_channel: Boolean(row.also_send_to_channel),
       reply_count: row.reply_count,
+      last_reply_at: row.last_reply_at,
+      reply_user_ids: replyUserIds(row.reply_user_ids),
       mentions,
-      reactions: [],
+      reactions,
       edited_at: row.edited_at,
       deleted: Boolean(row.deleted),
       created_at: row.created_at,
@@ -840,4 +1110,8 @@ export class ChannelRoom extends DurableObject<Env> {
 
 function memberJson(row: MemberRow): ChannelMember {
   return { user_id: row.user_id, role: row.role, joined_at: row.joined_at };
+}
+
+function pinJson(pin: PinRow, message: Message): Pin {
+  return { message_id: message.id, pinned_by: pin.pinned_by, pinned_at: pin.pinned_at, message };
 }

@@ -2,6 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ChannelRole, Role } from "../../src/db/schema";
 import type { FieldError } from "../../src/lib/ColinkError";
 import type { Channel } from "../../src/protocol/channels";
+import type { Message } from "../../src/protocol/messages";
 
 // Values crossing the Worker ↔ ChannelRoom RPC boundary. Errors travel as values: RPC keeps only
 // an exception's message, and callers need the status and stable code.
@@ -33,3 +34,14 @@ export type ReplayResult =
   | { kind: "gap"; after: number; until: number }
   | { kind: "resync" }
   | { kind: "not_member" };
+
+/**
+ * A sent message; `created: false` when a retry named an existing `client_msg_id`. For a new
+ * thread reply, `thread` says what the Worker does after the write: record `new_followers` in the
+ * directory and send `thread.reply` to `notify` (followers but the author).
+ */
+export type SentMessage = {
+  message: Message;
+  created: boolean;
+  thread: { root_id: string; new_followers: string[]; notify: string[] } | null;
+};

@@ -69,4 +69,49 @@ CREATE TABLE read_markers (
 );
 `,
   },
+  {
+    name: "0002_threads_reactions_pins",
+    sql: `
+ALTER TABLE messages ADD COLUMN also_send_to_channel INTEGER NOT NULL DEFAULT 0;
+-- A thread root's summary, kept in step with its replies in the transaction that changes them.
+ALTER TABLE messages ADD COLUMN last_reply_at TEXT;
+-- JSON array: the most recent distinct repliers, newest first, at most 10.
+ALTER TABLE messages ADD COLUMN reply_user_ids TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX messages_thread ON messages (thread_root_id, seq) WHERE thread_root_id IS NOT NULL;
+-- Channel history: top-level messages and the replies also sent to the channel.
+CREATE INDEX messages_channel_view ON messages (seq) WHERE thread_root_id IS NULL OR also_send_to_channel = 1;
+
+-- Per thread and member: following is 1 (following), 0 (unfollowed on purpose, so automatic
+-- following leaves them alone) or NULL (only a read marker); last_read_seq is a message seq.
+CREATE TABLE thread_followers (
+  root_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  following INTEGER,
+  last_read_seq INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (root_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX thread_followers_user ON thread_followers (user_id) WHERE following = 1;
+
+-- One row per (message, emoji, user). id never repeats (AUTOINCREMENT), and group_id is the id of
+-- the first reaction of its (message, emoji) group: ordering by (group_id, id) lists groups in
+-- order of first use and reactors in the order they reacted.
+CREATE TABLE reactions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER NOT NULL,
+  emoji TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  group_id INTEGER NOT NULL,
+  UNIQUE (seq, emoji, user_id)
+);
+CREATE INDEX reactions_message ON reactions (seq, group_id, id);
+
+-- Pinned messages by message seq; id orders them (newest pin first).
+CREATE TABLE pins (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER NOT NULL UNIQUE,
+  pinned_by TEXT NOT NULL,
+  pinned_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -157,3 +157,23 @@ export const auditLog = sqliteTable(
   },
   (t) => [index("audit_log_target").on(t.targetType, t.targetId)],
 );
+
+/**
+ * Which threads each user follows, across channels: the index "my threads" reads to know which
+ * ChannelRooms to ask (each room keeps the followers and read markers and has the last word).
+ * Written when someone starts or stops following, never per message.
+ */
+export const threadFollows = sqliteTable(
+  "thread_follows",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => channels.id),
+    rootId: text("root_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.channelId, t.rootId] })],
+);

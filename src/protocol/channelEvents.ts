@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { ChannelMemberSchema, ChannelSchema, MAX_EVENT_PAGE } from "./channels";
 import { MessageSchema, seqQuery } from "./messages";
+import { PinRemovedEventDataSchema, PinSchema } from "./pins";
+import { ReactionEventDataSchema } from "./reactions";
 
 // A channel's event log (API.md "Real time"): every event of a channel carries the channel's next
 // event `seq`, gap-free and shared by all types. The same frame goes to sockets, to resume replay
@@ -20,13 +22,20 @@ const MemberLeftSchema = z.object({ user_id: z.string() });
 export const ChannelEventSchema = z
   .discriminatedUnion("type", [
     frame("message.created", MessageSchema),
-    frame("message.updated", MessageSchema),
+    frame(
+      "message.updated",
+      MessageSchema.openapi({ description: "The whole message after an edit, or a thread root after its summary changed." }),
+    ),
     frame("message.deleted", MessageSchema.openapi({ description: "The tombstone: empty text, `deleted: true`." })),
     frame("member.joined", ChannelMemberSchema),
     frame("member.left", MemberLeftSchema),
     frame("channel.updated", ChannelSchema),
     frame("channel.archived", ChannelSchema),
     frame("channel.unarchived", ChannelSchema),
+    frame("reaction.added", ReactionEventDataSchema),
+    frame("reaction.removed", ReactionEventDataSchema),
+    frame("pin.added", PinSchema),
+    frame("pin.removed", PinRemovedEventDataSchema),
   ])
   .openapi("ChannelEvent");
 export type ChannelEvent = z.infer<typeof ChannelEventSchema>;

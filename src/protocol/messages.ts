@@ -11,6 +11,10 @@ export const MAX_HISTORY_PAGE = 200;
 export const DEFAULT_HISTORY_PAGE = 50;
 
 export const MESSAGE_ID_PATTERN = /^m_[0-9a-z]{26}$/;
+/** Most distinct repliers a thread root lists in `reply_user_ids`. */
+export const MAX_REPLY_USER_IDS = 10;
+/** Most distinct emoji on one message. */
+export const MAX_REACTIONS_PER_MESSAGE = 50;
 
 const seqValue = z.number().int().min(1);
 /** A message or event sequence number in a query string: a non-negative safe integer. */
@@ -25,7 +29,14 @@ export const MentionsSchema = z
   .openapi("Mentions");
 export type Mentions = z.infer<typeof MentionsSchema>;
 
-export const ReactionSchema = z.object({ emoji: z.string(), count: z.number().int(), user_ids: z.array(z.string()) }).openapi("Reaction");
+export const ReactionSchema = z
+  .object({
+    emoji: z.string().openapi({ description: "The emoji in Unicode (a `:shortcode:` reaction is shown as the emoji it stands for)." }),
+    count: z.number().int(),
+    user_ids: z.array(z.string()).openapi({ description: "Who reacted, in the order they did." }),
+  })
+  .openapi("Reaction");
+export type Reaction = z.infer<typeof ReactionSchema>;
 
 export const MessageSchema = z
   .object({
@@ -35,10 +46,17 @@ export const MessageSchema = z
     author_id: z.string(),
     text: z.string(),
     client_msg_id: z.string().nullable(),
-    thread_root_id: z.string().nullable(),
-    reply_count: z.number().int(),
+    thread_root_id: z.string().nullable().openapi({ description: "For a thread reply, the top-level message it replies to." }),
+    also_send_to_channel: z.boolean().openapi({ description: "A reply that is also shown in channel history." }),
+    reply_count: z.number().int().openapi({ description: "On a thread root: its replies, not counting deleted ones." }),
+    last_reply_at: z.string().nullable().openapi({ description: "On a thread root: when its newest reply (not deleted) was sent." }),
+    reply_user_ids: z.array(z.string()).openapi({
+      description: `On a thread root: up to ${MAX_REPLY_USER_IDS} distinct authors of its replies (not deleted), most recent replier first.`,
+    }),
     mentions: MentionsSchema,
-    reactions: z.array(ReactionSchema),
+    reactions: z.array(ReactionSchema).openapi({
+      description: `Grouped by emoji, in order of first use (a group that empties and comes back goes last); at most ${MAX_REACTIONS_PER_MESSAGE}.`,
+    }),
     edited_at: z.string().nullable(),
     deleted: z.boolean(),
     created_at: z.string(),
@@ -74,7 +92,15 @@ export const SendMessageBodySchema = z
       .string()
       .regex(MESSAGE_ID_PATTERN, "Not a message id.")
       .optional()
-      .openapi({ description: "A top-level message of this channel to reply to." }),
+      .openapi({ description: "A top-level, not deleted message of this channel to reply to." }),
+    also_send_to_channel: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'With `thread_root_id`: show the reply in channel history too (Slack\'s "also send to channel").' }),
+  })
+  .refine((body) => !body.also_send_to_channel || body.thread_root_id !== undefined, {
+    message: "Only a thread reply can also be sent to the channel.",
+    path: ["also_send_to_channel"],
   })
   .openapi("SendMessage");
 export type SendMessageBody = z.infer<typeof SendMessageBodySchema>;
@@ -91,10 +117,9 @@ export type MessageHistoryQuery = z.infer<typeof MessageHistoryQuerySchema>;
 export const MessagePageSchema = z.object({ items: z.array(MessageSchema), has_more: z.boolean() }).openapi("MessagePage");
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 
-export const MessageParamsSchema = z.object({
-  channel_id: channelIdParam,
-  message_id: z
-    .string()
-    .regex(MESSAGE_ID_PATTERN)
-    .openapi({ param: { name: "message_id", in: "path" } }),
-});
+export const messageIdParam = z
+  .string()
+  .regex(MESSAGE_ID_PATTERN)
+  .openapi({ param: { name: "message_id", in: "path" }, example: "m_01jd0000000000000000000000" });
+
+export const MessageParamsSchema = z.object({ channel_id: channelIdParam, message_id: messageIdParam });

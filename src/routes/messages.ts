@@ -20,8 +20,15 @@ export const messagesRoutes = createRouter()
       ...common,
       method: "post",
       path: "/{channel_id}/messages",
-      summary: "Send a message (members only)",
-      description: "A retry with the same `client_msg_id` returns the first message with 200: never a duplicate.",
+      summary: "Send a message or a thread reply (members only)",
+      description: [
+        "A retry with the same `client_msg_id` returns the first message with 200: never a duplicate.",
+        "",
+        "Channel events: `message.created`. A thread reply (`thread_root_id`) appends `message.created` (the reply) then",
+        "`message.updated` (the root, with its new `reply_count`, `last_reply_at` and `reply_user_ids`), and sends the",
+        "user event `thread.reply` to every follower of the thread but its author. Replying, and being mentioned in a reply,",
+        "makes you follow the thread; so does writing or being mentioned in its root (unless you unfollowed it).",
+      ].join("\n"),
       request: { params: ChannelParamsSchema, body: jsonBody(SendMessageBodySchema) },
       responses: {
         201: jsonContent(MessageSchema, "The new message"),
@@ -30,7 +37,7 @@ export const messagesRoutes = createRouter()
       },
     }),
     async (c) => {
-      const { message, created } = await sendMessage(c.env, c.var.user, c.req.valid("param").channel_id, c.req.valid("json"));
+      const { message, created } = await sendMessage(c.env, c.var.db, c.var.user, c.req.valid("param").channel_id, c.req.valid("json"));
       return created ? c.json(message, 201) : c.json(message, 200);
     },
   )
@@ -39,9 +46,9 @@ export const messagesRoutes = createRouter()
       ...common,
       method: "get",
       path: "/{channel_id}/messages",
-      summary: "History, newest first",
+      summary: "History, newest first: top-level messages and replies also sent to the channel",
       description:
-        "`before` pages backwards from a seq (down to `after`, if given); `after` alone pages forwards: the oldest `limit` messages after it, still newest first.",
+        "`before` pages backwards from a seq (down to `after`, if given); `after` alone pages forwards: the oldest `limit` messages after it, still newest first. Thread replies are listed by `GET /channels/{channel_id}/messages/{message_id}/replies`.",
       request: { params: ChannelParamsSchema, query: MessageHistoryQuerySchema },
       responses: { 200: jsonContent(MessagePageSchema, "A page of messages"), ...errorResponses },
     }),
@@ -53,6 +60,7 @@ export const messagesRoutes = createRouter()
       method: "patch",
       path: "/{channel_id}/messages/{message_id}",
       summary: "Edit a message's text (author only)",
+      description: "Channel events: `message.updated`.",
       request: { params: MessageParamsSchema, body: jsonBody(EditMessageBodySchema) },
       responses: { 200: jsonContent(MessageSchema, "The edited message"), ...errorResponses },
     }),
@@ -67,6 +75,8 @@ export const messagesRoutes = createRouter()
       method: "delete",
       path: "/{channel_id}/messages/{message_id}",
       summary: "Delete a message (author, channel admin or workspace admin); it stays as a tombstone",
+      description:
+        "Channel events: `message.deleted` (the tombstone: no text, mentions or reactions), then `pin.removed` if it was pinned, then `message.updated` (the root, its summary counted again) if it was a thread reply.",
       request: { params: MessageParamsSchema },
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { NewMember } from "../../durable-objects/channel-room/rpcTypes";
 import type { Database } from "../db/client";
-import { type ChannelRole, channels, memberships, type Role, users } from "../db/schema";
+import { type ChannelRole, channels, memberships, type Role, threadFollows, users } from "../db/schema";
 import { ColinkError } from "../lib/ColinkError";
 import type { Channel } from "../protocol/channels";
 
@@ -81,9 +81,11 @@ export async function addDirectoryMembers(
   await db.batch([first, ...rest, recount(db, channelId)]);
 }
 
+/** Removes a membership, and with it the member's thread follows there (the room forgot them too). */
 export async function removeDirectoryMember(db: Database, channelId: string, userId: string): Promise<void> {
   await db.batch([
     db.delete(memberships).where(and(eq(memberships.channelId, channelId), eq(memberships.userId, userId))),
+    db.delete(threadFollows).where(and(eq(threadFollows.channelId, channelId), eq(threadFollows.userId, userId))),
     recount(db, channelId),
   ]);
 }

@@ -1,0 +1,19 @@
+import { channelRoom } from "../lib/stubs";
+import type { Pin, PinList } from "../protocol/pins";
+import type { AuthUser } from "./authUser";
+import { actorOf } from "./channelActions";
+import { roomValue } from "./roomValue";
+
+// Pins live in their ChannelRoom, which appends `pin.added` / `pin.removed` and fans them out.
+
+export async function listPins(env: Env, user: AuthUser, channelId: string): Promise<PinList> {
+  return { items: roomValue(await channelRoom(env, channelId).listPins(actorOf(user))) };
+}
+
+export async function pinMessage(env: Env, user: AuthUser, channelId: string, messageId: string): Promise<Pin> {
+  return roomValue(await channelRoom(env, channelId).pin(actorOf(user), messageId));
+}
+
+export async function unpinMessage(env: Env, user: AuthUser, channelId: string, messageId: string): Promise<void> {
+  roomValue(await channelRoom(env, channelId).unpin(actorOf(user), messageId));
+}
