@@ -1,3 +1,5 @@
+import { exports } from "cloudflare:workers";
+
 // A WebSocket client for in-runtime tests: collects frames and waits for them.
 
 export type Frame = { type: string; [key: string]: any };
@@ -94,7 +96,6 @@ export async function openLiveSocket(
   token: string,
   resume: { user_seq: number; channels: Record<string, number> } = { user_seq: 0, channels: {} },
 ) {
-  const { exports } = await import("cloudflare:workers");
   const res = await exports.default.fetch(
     new Request("https://colink.test/api/v1/ws", { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } }),
   );
