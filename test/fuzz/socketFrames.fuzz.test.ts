@@ -1,0 +1,79 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { call, registerOwner } from "../helpers";
+import { type Frame, openLiveSocket } from "../socketClient";
+
+// DESIGN.md invariant 6 for the socket: random and hostile client frames are answered with an
+// `error` frame (or handled), the socket stays open, the UserSession keeps working, and a message
+// posted afterwards still arrives exactly once.
+
+const RUNS = 150;
+
+const jsonish: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.string({ maxLength: 40 }),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constantFrom(-1, 2 ** 64, Number.MAX_SAFE_INTEGER + 2, 1e308),
+    fc.array(tie("value"), { maxLength: 4 }),
+    fc.dictionary(fc.string({ maxLength: 10 }), tie("value"), { maxKeys: 4 }),
+  ),
+})).value;
+
+const frameType = fc.constantFrom("resume", "ping", "typing", "presence.subscribe", "active", "launch", "", "__proto__", "constructor");
+
+/** Frames that look almost right: a known type with random fields. */
+const nearMiss = fc.record({ type: frameType }, { requiredKeys: ["type"] }).chain((base) =>
+  fc
+    .record({
+      user_seq: jsonish,
+      channels: fc.oneof(jsonish, fc.dictionary(fc.string({ maxLength: 30 }), jsonish, { maxKeys: 5 })),
+      channel_id: fc.oneof(jsonish, fc.constant("c_00000000000000000000000000")),
+      thread_root_id: jsonish,
+      user_ids: fc.oneof(jsonish, fc.array(fc.string({ maxLength: 70 }), { maxLength: 20 })),
+    })
+    .map((extra) => ({ ...extra, ...base })),
+);
+
+const rawFrame = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.string({ unit: "binary", maxLength: 200 }),
+  jsonish.map((v) => JSON.stringify(v) ?? "undefined"),
+  nearMiss.map((v) => JSON.stringify(v)),
+);
+
+describe("socket frames", () => {
+  it("invariant 6: random frames never close the socket or break the session", async () => {
+    const owner = await registerOwner();
+    const channel = await call("POST", "/channels", { token: owner.token, body: { name: "fuzz" } });
+    const { ws } = await openLiveSocket(owner.token);
+    await fc.assert(
+      fc.asyncProperty(fc.array(rawFrame, { minLength: 1, maxLength: 5 }), async (frames) => {
+        for (const f of frames) ws.send(f);
+        ws.send({ type: "ping" });
+        await ws.until((f: Frame) => f.type === "pong" || f.type === "ready");
+        expect(ws.closed).toBeNull();
+      }),
+      { numRuns: RUNS },
+    );
+    await ws.drain(300);
+    const posted = await call("POST", `/channels/${channel.body.id}/messages`, { token: owner.token, body: { text: "still alive" } });
+    expect(posted.status).toBe(201);
+    const got = await ws.until((f) => f.type === "message.created" && f.data.id === posted.body.id);
+    expect(got.match.data.text).toBe("still alive");
+    expect((await ws.drain()).filter((f) => f.type === "message.created" && f.data.id === posted.body.id)).toEqual([]);
+  });
+
+  it("a frame over 64 KiB closes the socket with 1009 and nothing else", async () => {
+    const owner = await registerOwner();
+    const { ws } = await openLiveSocket(owner.token);
+    ws.send(JSON.stringify({ type: "resume", user_seq: 0, channels: {}, pad: "é".repeat(40_000) }));
+    expect((await ws.closedWith()).code).toBe(1009);
+    const again = await openLiveSocket(owner.token);
+    again.ws.send({ type: "ping" });
+    expect((await again.ws.until((f) => f.type === "pong")).match).toEqual({ type: "pong" });
+  });
+});
