@@ -9,7 +9,7 @@ export const bigChannel = {
   name: "big-channel",
   summary: "2,000 members all online in one channel; a fixed 5 msg/s for 60 s (open loop). p99 delivery latency.",
   rounds: 1,
-  params: (quick) => (quick ? { members: 200, rate: 5, seconds: 10, senders: 5 } : { members: 2000, rate: 5, seconds: 60, senders: 10 }),
+  params: (quick) => (quick ? { members: 150, rate: 5, seconds: 10, senders: 5 } : { members: 2000, rate: 5, seconds: 60, senders: 10 }),
   supports: () => true,
 
   async prepare(t, p, log) {

@@ -19,7 +19,7 @@ export const org = {
   rounds: 1,
   params: (quick) =>
     quick
-      ? { users: 100, channels: 20, perUser: 10, rate: 10, seconds: 10 }
+      ? { users: 60, channels: 20, perUser: 5, rate: 10, seconds: 10 }
       : { users: 500, channels: 100, perUser: 20, rate: 10, seconds: 60 },
   supports: () => true,
 
