@@ -1,26 +1,73 @@
 import { describe, expect, it } from "vitest";
 import { ChannelEventSchema } from "../../src/protocol/channelEvents";
-import { addMembers, allEvents, channelName, createChannel, expectStatus, sent, workspace } from "../channelFixtures";
+import {
+  addMembers,
+  allEvents,
+  allReplies,
+  channelName,
+  createChannel,
+  expectStatus,
+  pin,
+  react,
+  replied,
+  sent,
+  workspace,
+} from "../channelFixtures";
 import type { Account } from "../helpers";
 import { call } from "../helpers";
 
 // Zulip's verify_action: for every channel event type, a client that applies the events to the
 // state it fetched before must end up with exactly what a fresh fetch returns.
 
-type State = { channel: any; messages: any[]; members: any[]; head: number };
+/** The channel as a client holds it: history, every thread's replies (by root id), pins and members. */
+type State = { channel: any; messages: any[]; threads: Record<string, any[]>; pins: any[]; members: any[]; head: number };
 
 async function fetchState(as: Account, channelId: string): Promise<State> {
-  const [channel, messages, members, events] = await Promise.all([
+  const [channel, messages, members, pins, events] = await Promise.all([
     call("GET", `/channels/${channelId}`, { token: as.token }),
     call("GET", `/channels/${channelId}/messages?limit=200`, { token: as.token }),
     call("GET", `/channels/${channelId}/members?limit=1000`, { token: as.token }),
+    call("GET", `/channels/${channelId}/pins`, { token: as.token }),
     allEvents(as, channelId),
   ]);
+  const history = expectStatus(messages, 200).items;
+  const roots = history.filter((m: any) => m.thread_root_id === null);
+  const replies = await Promise.all(roots.map((m: any) => allReplies(as, channelId, m.id)));
   return {
     channel: expectStatus(channel, 200),
-    messages: expectStatus(messages, 200).items,
+    messages: history,
+    threads: Object.fromEntries(roots.map((m: any, i: number) => [m.id, replies[i]])),
+    pins: expectStatus(pins, 200).items,
     members: expectStatus(members, 200).items,
     head: events.at(-1)?.seq ?? 0,
+  };
+}
+
+/** Replaces message `id` wherever the client holds a copy: history, threads, pins. */
+function updateMessage(state: State, id: string, change: (m: any) => any): Pick<State, "messages" | "threads" | "pins"> {
+  const each = (m: any) => (m.id === id ? change(m) : m);
+  return {
+    messages: state.messages.map(each),
+    threads: Object.fromEntries(Object.entries(state.threads).map(([root, replies]) => [root, replies.map(each)])),
+    pins: state.pins.map((p) => (p.message_id === id ? { ...p, message: change(p.message) } : p)),
+  };
+}
+
+/** reaction.added appends to its emoji's group (or a new group last); reaction.removed takes away, dropping an empty group. */
+function reacted(m: any, { emoji, user_id }: { emoji: string; user_id: string }, added: boolean) {
+  const group = m.reactions.find((r: any) => r.emoji === emoji);
+  if (added)
+    return {
+      ...m,
+      reactions: group
+        ? m.reactions.map((r: any) => (r === group ? { ...r, count: r.count + 1, user_ids: [...r.user_ids, user_id] } : r))
+        : [...m.reactions, { emoji, count: 1, user_ids: [user_id] }],
+    };
+  return {
+    ...m,
+    reactions: m.reactions
+      .map((r: any) => (r === group ? { ...r, count: r.count - 1, user_ids: r.user_ids.filter((u: string) => u !== user_id) } : r))
+      .filter((r: any) => r.count > 0),
   };
 }
 
@@ -29,11 +76,22 @@ function apply(state: State, event: any): State {
   expect(event.seq).toBe(state.head + 1);
   const next = { ...state, head: event.seq };
   switch (event.type) {
-    case "message.created":
-      return { ...next, messages: [event.data, ...state.messages] };
+    case "message.created": {
+      const m = event.data;
+      if (m.thread_root_id === null) return { ...next, messages: [m, ...state.messages], threads: { ...state.threads, [m.id]: [] } };
+      const threads = { ...state.threads, [m.thread_root_id]: [...(state.threads[m.thread_root_id] ?? []), m] };
+      return { ...next, threads, messages: m.also_send_to_channel ? [m, ...state.messages] : state.messages };
+    }
     case "message.updated":
     case "message.deleted":
-      return { ...next, messages: state.messages.map((m) => (m.id === event.data.id ? event.data : m)) };
+      return { ...next, ...updateMessage(state, event.data.id, () => event.data) };
+    case "reaction.added":
+    case "reaction.removed":
+      return { ...next, ...updateMessage(state, event.data.message_id, (m) => reacted(m, event.data, event.type === "reaction.added")) };
+    case "pin.added":
+      return { ...next, pins: [event.data, ...state.pins] };
+    case "pin.removed":
+      return { ...next, pins: state.pins.filter((p) => p.message_id !== event.data.message_id) };
     case "member.joined":
       return {
         ...next,
@@ -61,13 +119,41 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
     const channel = await createChannel(alice);
     const observer = owner;
     let first: any;
-    const actions: [string, () => Promise<unknown>][] = [
+    let reply: any;
+    let echoed: any;
+    const actions: [string | string[], () => Promise<unknown>][] = [
       ["message.created", async () => (first = await sent(alice, channel.id, "hello"))],
       ["member.joined", () => call("POST", `/channels/${channel.id}/join`, { token: bob.token })],
       ["message.created", () => sent(bob, channel.id, `hi @${alice.user.username}`)],
       [
         "message.updated",
         () => call("PATCH", `/channels/${channel.id}/messages/${first.id}`, { token: alice.token, body: { text: "hello, all" } }),
+      ],
+      // A reply: the reply, then its root's new summary.
+      [["message.created", "message.updated"], async () => (reply = await replied(bob, channel.id, first.id, "a reply"))],
+      [
+        ["message.created", "message.updated"],
+        async () => (echoed = await replied(alice, channel.id, first.id, "also in channel", { also_send_to_channel: true })),
+      ],
+      ["reaction.added", () => react(bob, channel.id, first.id, "👍")],
+      ["reaction.added", () => react(alice, channel.id, first.id, ":+1:")],
+      ["reaction.added", () => react(alice, channel.id, first.id, "🎉")],
+      ["reaction.added", () => react(alice, channel.id, reply.id, "👀")],
+      ["reaction.added", () => react(bob, channel.id, echoed.id, "✅")],
+      ["reaction.removed", () => react(bob, channel.id, first.id, "👍", "DELETE")],
+      ["pin.added", () => pin(alice, channel.id, first.id)],
+      ["pin.added", () => pin(bob, channel.id, reply.id)],
+      ["pin.added", () => pin(bob, channel.id, echoed.id)],
+      [
+        "message.updated",
+        () => call("PATCH", `/channels/${channel.id}/messages/${reply.id}`, { token: bob.token, body: { text: "a better reply" } }),
+      ],
+      ["reaction.removed", () => react(alice, channel.id, reply.id, "👀", "DELETE")],
+      ["pin.removed", () => pin(alice, channel.id, first.id, "DELETE")],
+      // Deleting a pinned reply: its tombstone, its unpinning, its root's summary.
+      [
+        ["message.deleted", "pin.removed", "message.updated"],
+        () => call("DELETE", `/channels/${channel.id}/messages/${reply.id}`, { token: bob.token }),
       ],
       ["member.joined", () => addMembers(alice, channel.id, owner)],
       [
@@ -84,14 +170,14 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
 
     const initial = await fetchState(observer, channel.id);
     const seenTypes = new Set<string>();
-    for (const [type, act] of actions) {
+    for (const [types, act] of actions) {
       const stale = await fetchState(observer, channel.id);
       await act();
       const events = await allEvents(observer, channel.id, stale.head);
-      expect(events.map((e) => e.type)).toEqual([type]);
+      expect(events.map((e) => e.type)).toEqual([types].flat());
       for (const e of events) expect(ChannelEventSchema.safeParse(e).success).toBe(true);
       expect(events.reduce(apply, stale)).toEqual(await fetchState(observer, channel.id));
-      seenTypes.add(type);
+      for (const type of [types].flat()) seenTypes.add(type);
     }
     expect([...seenTypes].sort()).toEqual(
       [
@@ -103,6 +189,10 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
         "message.created",
         "message.deleted",
         "message.updated",
+        "pin.added",
+        "pin.removed",
+        "reaction.added",
+        "reaction.removed",
       ].sort(),
     );
     const everything = await allEvents(observer, channel.id, initial.head);
