@@ -34,7 +34,7 @@ function warnings(record) {
     for (const r of o.rounds ?? []) {
       if (r.generator?.saturated)
         out.push(
-          `${name} ${r.tag ?? ""}: the **generator was saturated** (thread ELU ${r.generator.threadElu?.join("/")}${r.generator.scheduleLate ? `, schedule slip p99 ${r.scheduleSlipMs?.p99} ms` : ""}): its latencies are inflated by the client side.`,
+          `${name} ${r.tag ?? ""}: the **generator could not keep up** (saturated, or starved of CPU; thread ELU ${r.generator.threadElu?.join("/")}${r.generator.scheduleLate ? `, schedule slip p99 ${r.scheduleSlipMs?.p99} ms` : ""}): its latencies are inflated by the client side.`,
         );
       if (r.deliveries?.stillArrivingAfterSeconds)
         out.push(
