@@ -97,6 +97,7 @@ export async function deliveryPhase({ gen, server, tag, receivers, drive, settle
   const generatorLate = (slip.p90 ?? 0) > SATURATED_SLIP_MS || (slip.p99 ?? 0) > 5 * SATURATED_SLIP_MS;
   return {
     raw: c.latencies,
+    rawAcks: c.acks,
     result: {
       tag,
       messages: c.sent,
@@ -150,6 +151,7 @@ export function aggregateRounds(rounds) {
     messagesPerSecond: r2(sum((r) => r.messages) / Math.max(0.001, seconds)),
     deliveriesPerSecond: r2(delivered / Math.max(0.001, seconds)),
     latencyMs: summarize(sorted),
+    sendAckMs: summarize(mergeSorted(rounds.map((r) => r.rawAcks ?? new Float64Array(0)))),
     cdf: cdfPoints(sorted),
     generatorSaturated: results.some((r) => r.generator.saturated),
     generatorCpuCoresMax: Math.max(...results.map((r) => r.generator.cpuCores)),

@@ -10,19 +10,19 @@ const mark = (pass) => (pass === null ? "n/a" : pass ? "✅ pass" : "❌ FAIL");
 
 function deliveryTable(record) {
   const rows = [
-    "| target | rounds | messages | delivered / expected | dup | msg/s | deliveries/s | p50 | p90 | p99 | max (ms) | generator CPU (cores) / max thread ELU | server CPU (cores) | workerd RSS start → end |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| target | rounds | messages | delivered / expected | dup | msg/s | deliveries/s | p50 | p90 | p99 | max (ms) | send answered p50 / p99 (ms) | generator CPU (cores) / max thread ELU | server CPU (cores) | workerd RSS start → end |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const [name, o] of Object.entries(record.targets)) {
     if (o.skipped || o.error) {
-      rows.push(`| ${name} | ${o.skipped ? `skipped: ${o.skipped}` : `**error**: ${o.error}`} |||||||||||||`);
+      rows.push(`| ${name} | ${o.skipped ? `skipped: ${o.skipped}` : `**error**: ${o.error}`} ||||||||||||||`);
       continue;
     }
     const a = o.aggregate;
     if (!a?.deliveries) continue;
     const l = a.latencyMs;
     rows.push(
-      `| ${name} | ${a.rounds} | ${a.messages} | ${a.deliveries.delivered} / ${a.deliveries.expected}${a.deliveries.complete ? "" : " ⚠️"} | ${a.deliveries.duplicated} | ${f(a.messagesPerSecond)} | ${f(a.deliveriesPerSecond, 0)} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.max)} | ${f(a.generatorCpuCoresMax, 2)} / ${f(a.generatorEluMax, 2)}${a.generatorSaturated ? " ⚠️ saturated" : ""} | ${f(a.serverCpuCoresMax, 2)} | ${mib(o.rss?.start?.rssKib)} → ${mib(o.rss?.end?.rssKib)} |`,
+      `| ${name} | ${a.rounds} | ${a.messages} | ${a.deliveries.delivered} / ${a.deliveries.expected}${a.deliveries.complete ? "" : " ⚠️"} | ${a.deliveries.duplicated} | ${f(a.messagesPerSecond)} | ${f(a.deliveriesPerSecond, 0)} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.max)} | ${f(a.sendAckMs?.p50)} / ${f(a.sendAckMs?.p99)} | ${f(a.generatorCpuCoresMax, 2)} / ${f(a.generatorEluMax, 2)}${a.generatorSaturated ? " ⚠️ saturated" : ""} | ${f(a.serverCpuCoresMax, 2)} | ${mib(o.rss?.start?.rssKib)} → ${mib(o.rss?.end?.rssKib)} |`,
     );
   }
   return rows;
