@@ -14,7 +14,7 @@ export const idleSockets = {
   summary: "10,000 idle sockets (5 per user over 2,000 users; baseline: 100 rooms) left to hibernate. workerd RSS per socket.",
   rounds: 1,
   params: (quick) =>
-    quick ? { sockets: 1000, users: 150, rooms: 20, idleSeconds: 10 } : { sockets: 10_000, users: 2000, rooms: 100, idleSeconds: 20 },
+    quick ? { sockets: 1000, users: 150, rooms: 20, idleSeconds: 5 } : { sockets: 10_000, users: 2000, rooms: 100, idleSeconds: 20 },
   supports: () => true,
 
   async prepare(t, p, log) {
