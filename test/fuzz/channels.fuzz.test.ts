@@ -1,13 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMembers, createChannel, expectStatus, sent, workspace } from "../channelFixtures";
+import { EMOJI_SHORTCODES } from "../../src/protocol/emojiShortcodes";
+import { addMembers, createChannel, expectStatus, pin, react, replied, sent, workspace } from "../channelFixtures";
 import { type Account, call, type Reply } from "../helpers";
 
-// DESIGN.md invariant 6, "bad input is answered, never crashes", for every channel, message and DM
-// endpoint: random and malformed bodies, query strings and path ids, from members, readers and
-// outsiders, all get a status below 500, every error as problem+json.
+// DESIGN.md invariant 6, "bad input is answered, never crashes", for every channel, message, thread,
+// reaction, pin and DM endpoint: random and malformed bodies, query strings, path ids and emoji,
+// from members, readers and outsiders, all get a status below 500, every error as problem+json.
 
-type Ids = { channel: string; message: string; user: string };
+type Ids = { channel: string; message: string; user: string; emoji: string };
 type Endpoint = { method: string; path: (ids: Ids) => string };
 
 const ENDPOINTS: Endpoint[] = [
@@ -28,9 +29,20 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: (i) => `/channels/${i.channel}/messages` },
   { method: "PATCH", path: (i) => `/channels/${i.channel}/messages/${i.message}` },
   { method: "DELETE", path: (i) => `/channels/${i.channel}/messages/${i.message}` },
+  { method: "GET", path: (i) => `/channels/${i.channel}/messages/${i.message}/replies` },
+  { method: "POST", path: (i) => `/channels/${i.channel}/messages/${i.message}/replies/read` },
+  { method: "PUT", path: (i) => `/channels/${i.channel}/messages/${i.message}/follow` },
+  { method: "DELETE", path: (i) => `/channels/${i.channel}/messages/${i.message}/follow` },
+  { method: "PUT", path: (i) => `/channels/${i.channel}/messages/${i.message}/reactions/${i.emoji}` },
+  { method: "DELETE", path: (i) => `/channels/${i.channel}/messages/${i.message}/reactions/${i.emoji}` },
+  { method: "GET", path: (i) => `/channels/${i.channel}/pins` },
+  { method: "PUT", path: (i) => `/channels/${i.channel}/pins/${i.message}` },
+  { method: "DELETE", path: (i) => `/channels/${i.channel}/pins/${i.message}` },
   { method: "POST", path: () => "/dms" },
   { method: "GET", path: () => "/users/me/channels" },
+  { method: "GET", path: () => "/users/me/threads" },
 ];
+const REACTION_ENDPOINTS = ENDPOINTS.filter((e) => e.path({ channel: "", message: "", user: "", emoji: "E" }).endsWith("/reactions/E"));
 
 const RUNS = 200;
 const endpoint = fc.constantFrom(...ENDPOINTS);
@@ -60,6 +72,7 @@ const FIELDS = [
   "text",
   "client_msg_id",
   "thread_root_id",
+  "also_send_to_channel",
   "__proto__",
   "constructor",
 ];
@@ -114,7 +127,39 @@ function expectAnswered(reply: Reply, what: string) {
   }
 }
 
-/** A public channel with history, a private channel and a DM; a member, an outsider and a guest. */
+/** A path segment as a client would send it; a string that cannot be percent-encoded (a lone surrogate) as raw bad bytes. */
+const pathSegment = (s: string) => {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return "%ED%A0%80";
+  }
+};
+
+/** Reaction emoji: real ones and shortcodes, near misses, random graphemes and junk, encoded or raw. */
+const emoji = fc.oneof(
+  fc
+    .constantFrom("👍", "👍🏽", "👨‍👩‍👧‍👦", "🏳️‍🌈", "1️⃣", "🇫🇷", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", ...[...EMOJI_SHORTCODES.keys()].slice(0, 20).map((k) => `:${k}:`))
+    .map(pathSegment),
+  fc
+    .constantFrom(":nope:", "::", ":", ":+1", "👍👍", "🇫", "\u200d", "%", "%ZZ", "%F0%9F", "%C0%AF", "%00", "%2F", "a%2Fb", "..")
+    .map(pathSegment),
+  fc.constantFrom("%ZZ", "%F0%9F", "%C0%AF", "%00", "%2F", "%25", "😀😀😀"),
+  fc
+    .string({ unit: "grapheme", maxLength: 4 })
+    .filter((s) => s.length > 0)
+    .map(pathSegment),
+  fc
+    .string({ unit: "binary", maxLength: 40 })
+    .filter((s) => s.length > 0)
+    .map(pathSegment),
+  fc.stringMatching(/^:[a-z0-9_+-]{1,45}:$/).map(pathSegment),
+);
+
+/**
+ * A public channel with history, a thread, reactions and a pin; a private channel and a DM; a
+ * member, an outsider and a guest.
+ */
 async function scene() {
   const { owner, alice, bob, guest } = await workspace();
   const pub = await createChannel(alice);
@@ -122,6 +167,10 @@ async function scene() {
   await addMembers(alice, pub.id, guest);
   const dm = expectStatus(await call("POST", "/dms", { token: alice.token, body: { user_ids: [bob.user.id] } }), 201);
   const messages = [await sent(alice, pub.id, "one"), await sent(alice, priv.id, "two"), await sent(bob, dm.id, "three")];
+  const [root] = messages as [{ id: string }];
+  messages.push(await replied(guest, pub.id, root.id, "a reply"));
+  expectStatus(await react(guest, pub.id, root.id, "👍"), 200);
+  expectStatus(await pin(alice, pub.id, root.id), 200);
   const accounts: Account[] = [alice, owner, guest];
   return {
     accounts,
@@ -132,6 +181,7 @@ async function scene() {
         /^m_[0-9a-z]{26}$/,
       ),
       user: pathId([alice.user.id, bob.user.id, guest.user.id], /^u_[0-9a-z]{26}$/),
+      emoji,
     }),
     token: fc.constantFrom(...accounts.map((a) => a.token)),
   };
@@ -173,6 +223,23 @@ describe("fuzzing channel, message and DM endpoints", () => {
         const path = `${ep.path(id)}?${query}`;
         const reply = await call(ep.method, path, { token: tok, body: ep.method === "GET" ? undefined : {} });
         expectAnswered(reply, `${ep.method} ${path}`);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("invariant 6: reaction emoji of any shape are answered, never crash (and only one emoji or a shortcode is taken)", async () => {
+    const { ids, token } = await scene();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...REACTION_ENDPOINTS), ids, token, async (ep, id, tok) => {
+        const path = ep.path(id);
+        const reply = await call(ep.method, path, { token: tok });
+        expectAnswered(reply, `${ep.method} ${path}`);
+        if (reply.status === 200)
+          expect(
+            reply.body.reactions.every((r: { emoji: string }) => r.emoji.length <= 32),
+            path,
+          ).toBe(true);
       }),
       { numRuns: RUNS },
     );
