@@ -1,25 +1,16 @@
 import WebSocket from "ws";
+import { type Frame, FrameQueue } from "../frameQueue";
 import { baseUrl } from "./client";
 
 // A Node WebSocket client for the e2e suite (the `ws` package, so it can send Authorization).
 
-export type Frame = { type: string; [key: string]: any };
+export type { Frame };
 
-export class NodeSocket {
-  readonly frames: Frame[] = [];
-  closed: { code: number; reason: string } | null = null;
-  private cursor = 0;
-  private waiters: (() => void)[] = [];
-
+export class NodeSocket extends FrameQueue {
   private constructor(readonly ws: WebSocket) {
-    ws.on("message", (data) => {
-      this.frames.push(JSON.parse(String(data)));
-      this.notify();
-    });
-    ws.on("close", (code, reason) => {
-      this.closed = { code, reason: String(reason) };
-      this.notify();
-    });
+    super();
+    ws.on("message", (data) => this.received(JSON.parse(String(data))));
+    ws.on("close", (code, reason) => this.ended({ code, reason: String(reason) }));
   }
 
   static async open(token: string, options: { base?: string; query?: string } = {}): Promise<NodeSocket> {
@@ -44,56 +35,6 @@ export class NodeSocket {
     this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
-  async next(ms = 10_000): Promise<Frame> {
-    const deadline = Date.now() + ms;
-    while (this.cursor >= this.frames.length) {
-      if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting`);
-      if (Date.now() > deadline) throw new Error(`no frame within ${ms} ms`);
-      await this.wait(deadline - Date.now());
-    }
-    return this.frames[this.cursor++] as Frame;
-  }
-
-  async until(match: (f: Frame) => boolean, ms = 10_000): Promise<{ before: Frame[]; match: Frame }> {
-    const before: Frame[] = [];
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const f = await this.next(Math.max(1, deadline - Date.now()));
-      if (match(f)) return { before, match: f };
-      before.push(f);
-    }
-  }
-
-  /** Collects frames matching `match` until there are `count` of them. */
-  async collect(match: (f: Frame) => boolean, count: number, ms = 20_000): Promise<Frame[]> {
-    const got: Frame[] = [];
-    const deadline = Date.now() + ms;
-    while (got.length < count) {
-      const f = await this.next(Math.max(1, deadline - Date.now())).catch((e: Error) => {
-        throw new Error(`${e.message}: had ${got.length}/${count}`);
-      });
-      if (match(f)) got.push(f);
-    }
-    return got;
-  }
-
-  /** Frames not yet taken, after waiting `ms` for stragglers. */
-  async drain(ms = 500): Promise<Frame[]> {
-    await new Promise((r) => setTimeout(r, ms));
-    const rest = this.frames.slice(this.cursor);
-    this.cursor = this.frames.length;
-    return rest;
-  }
-
-  async closedWith(ms = 10_000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + ms;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error("socket did not close");
-      await this.wait(deadline - Date.now());
-    }
-    return this.closed;
-  }
-
   /** Drops the connection without a close handshake, as a vanished device would. */
   terminate(): void {
     this.ws.terminate();
@@ -101,20 +42,6 @@ export class NodeSocket {
 
   close(): void {
     this.ws.close(1000);
-  }
-
-  private notify(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, Math.max(1, ms));
-      this.waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, env } from "cloudflare:test";
+import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import worker from "../../src/index";
@@ -52,7 +52,7 @@ describe("pruneDirectory", () => {
 
   it("runs from the daily cron", async () => {
     await env.DB.prepare("INSERT INTO throttles (key, count, reset_at) VALUES ('done', 3, 1)").run();
-    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "23 4 * * *" }), env, createExecutionContext());
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "23 4 * * *" }), env);
     expect(await count("throttles")).toBe(0);
   });
 });
