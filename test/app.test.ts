@@ -25,6 +25,28 @@ describe("app shell", () => {
     expect(page.headers.get("content-type")).toContain("text/html");
   });
 
+  it("documents the thread, reaction and pin routes with the events they append, and every channel event type", async () => {
+    const doc = (await (await call("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { description?: string }>>;
+      components: { schemas: Record<string, { oneOf?: { properties: { type: { const?: string; enum?: string[] } } }[] }> };
+    };
+    const routes = {
+      "/channels/{channel_id}/messages/{message_id}/replies": ["get"],
+      "/channels/{channel_id}/messages/{message_id}/replies/read": ["post"],
+      "/channels/{channel_id}/messages/{message_id}/follow": ["put", "delete"],
+      "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}": ["put", "delete"],
+      "/channels/{channel_id}/pins": ["get"],
+      "/channels/{channel_id}/pins/{message_id}": ["put", "delete"],
+      "/users/me/threads": ["get"],
+    };
+    for (const [path, methods] of Object.entries(routes)) expect(Object.keys(doc.paths[path] ?? {}).sort(), path).toEqual(methods.sort());
+    expect(doc.paths["/channels/{channel_id}/messages/{message_id}/reactions/{emoji}"]?.put?.description).toContain("`reaction.added`");
+    expect(doc.paths["/channels/{channel_id}/pins/{message_id}"]?.delete?.description).toContain("`pin.removed`");
+    expect(doc.paths["/channels/{channel_id}/messages"]?.post?.description).toContain("`thread.reply`");
+    const types = (doc.components.schemas.ChannelEvent?.oneOf ?? []).map((o) => o.properties.type.const ?? o.properties.type.enum?.[0]);
+    expect(types).toEqual(expect.arrayContaining(["reaction.added", "reaction.removed", "pin.added", "pin.removed", "message.updated"]));
+  });
+
   it("answers unknown paths with problem+json 404", async () => {
     const res = await call("/api/v1/nope");
     expect(res.status).toBe(404);

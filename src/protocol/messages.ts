@@ -103,7 +103,8 @@ export const SendMessageBodySchema = z
     path: ["also_send_to_channel"],
   })
   .openapi("SendMessage");
-export type SendMessageBody = z.infer<typeof SendMessageBodySchema>;
+/** What a send carries; `also_send_to_channel` may be left out (false), so direct RPC callers need not name it. */
+export type SendMessageBody = z.input<typeof SendMessageBodySchema>;
 
 export const EditMessageBodySchema = z.strictObject({ text: MessageTextSchema }).openapi("EditMessage");
 
