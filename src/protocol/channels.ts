@@ -115,8 +115,14 @@ export const ChannelReadStateSchema = z
     channel: ChannelSchema,
     last_seq: z.number().int().openapi({ description: "The seq of the channel's newest message (0 when empty)." }),
     last_read_seq: z.number().int(),
-    unread_count: z.number().int().openapi({ description: "Messages after last_read_seq by others, not deleted." }),
-    mention_count: z.number().int().openapi({ description: "Of those, the ones mentioning the caller (by name, @channel or @here)." }),
+    unread_count: z.number().int().openapi({
+      description:
+        "Messages after last_read_seq by others, not deleted, that history shows (thread replies only when also sent to the channel).",
+    }),
+    mention_count: z.number().int().openapi({
+      description:
+        "Messages after last_read_seq by others, not deleted, mentioning the caller (by name, @channel or @here), thread replies included.",
+    }),
   })
   .openapi("ChannelReadState");
 export type ChannelReadState = z.infer<typeof ChannelReadStateSchema>;
