@@ -22,7 +22,7 @@ import { isAdminRole } from "../../src/services/authUser";
 import { runMigrations } from "../shared/runMigrations";
 import { MAX_MENTION_NAMES, parseMentions } from "./parseMentions";
 import { ReactionStore } from "./ReactionStore";
-import type { Actor, NewMember, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
+import type { Actor, EditedMessage, NewMember, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
 import { SendRateLimiter } from "./SendRateLimiter";
 import { channelRoomMigrations } from "./schema";
 import { type AutoFollow, replyUserIds, ThreadStore } from "./ThreadStore";
@@ -447,8 +447,11 @@ export class ChannelRoom extends DurableObject<Env> {
     });
   }
 
-  /** The author edits their message's text; mentions are parsed again. */
-  editMessage(actor: Actor, messageId: string, text: string): RoomResult<Message> {
+  /**
+   * The author edits their message's text; mentions are parsed again. Members a reply's edit newly
+   * mentions follow its thread, as if the reply had mentioned them from the start.
+   */
+  editMessage(actor: Actor, messageId: string, text: string): RoomResult<EditedMessage> {
     return answer(() => {
       const meta = this.requireMeta();
       this.requireMember(meta, actor);
@@ -456,12 +459,13 @@ export class ChannelRoom extends DurableObject<Env> {
       if (row.author_id !== actor.id) throw forbidden("Only the author may edit a message.", "not_author");
       if (row.deleted) throw deletedError();
       if (meta.archived) throw archivedError();
-      if (row.text === text) return this.messageJson(meta, row);
+      if (row.text === text) return { message: this.messageJson(meta, row), thread: null };
       const at = new Date();
       const { mentions, notify } = this.resolveMentions(text, actor.id);
       const edited: MessageRow = { ...row, text, mentions: JSON.stringify(mentions), edited_at: at.toISOString() };
       const message = this.messageFrom(meta, edited, mentions, this.reactionsOf(row.seq));
-      const event = this.transact(() => {
+      const mentionedBefore = new Set(MentionsSchema.parse(JSON.parse(row.mentions)).user_ids);
+      const { event, newFollowers } = this.transact(() => {
         this.sql.exec(
           "UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ?",
           text,
@@ -471,10 +475,16 @@ export class ChannelRoom extends DurableObject<Env> {
         );
         this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", row.seq);
         for (const userId of notify) this.sql.exec("INSERT INTO message_mentions (user_id, seq) VALUES (?, ?)", userId, row.seq);
-        return this.appendEvent(meta, "message.updated", message, at);
+        const rootId = row.thread_root_id;
+        const newFollowers =
+          rootId === null
+            ? []
+            : mentions.user_ids.filter((userId) => !mentionedBefore.has(userId) && this.threads.autoFollow(rootId, userId, "acted"));
+        return { event: this.appendEvent(meta, "message.updated", message, at), newFollowers };
       });
       this.fanOut(event);
-      return message;
+      const thread = row.thread_root_id === null ? null : { root_id: row.thread_root_id, new_followers: newFollowers };
+      return { message, thread };
     });
   }
 

@@ -45,3 +45,6 @@ export type SentMessage = {
   created: boolean;
   thread: { root_id: string; new_followers: string[]; notify: string[] } | null;
 };
+
+/** An edited message; for a reply, the members its edit made follow the thread (to record in the directory). */
+export type EditedMessage = { message: Message; thread: { root_id: string; new_followers: string[] } | null };

@@ -60,13 +60,13 @@ export const messagesRoutes = createRouter()
       method: "patch",
       path: "/{channel_id}/messages/{message_id}",
       summary: "Edit a message's text (author only)",
-      description: "Channel events: `message.updated`.",
+      description: "Channel events: `message.updated`. Members a thread reply's edit newly mentions follow the thread.",
       request: { params: MessageParamsSchema, body: jsonBody(EditMessageBodySchema) },
       responses: { 200: jsonContent(MessageSchema, "The edited message"), ...errorResponses },
     }),
     async (c) => {
       const { channel_id, message_id } = c.req.valid("param");
-      return c.json(await editMessage(c.env, c.var.user, channel_id, message_id, c.req.valid("json").text), 200);
+      return c.json(await editMessage(c.env, c.var.db, c.var.user, channel_id, message_id, c.req.valid("json").text), 200);
     },
   )
   .openapi(

@@ -28,9 +28,7 @@ export async function sendMessage(
   if (thread) {
     const data: ThreadReplyEventData = { channel_id: channelId, root_id: thread.root_id, message };
     await Promise.all([
-      recordThreadFollows(db, channelId, thread.root_id, thread.new_followers).catch((error: unknown) =>
-        log("warn", "thread follow directory write failed", { channel_id: channelId, root_id: thread.root_id, error }),
-      ),
+      recordFollowsQuietly(db, channelId, thread.root_id, thread.new_followers),
       emitUserEvent(env, thread.notify, "thread.reply", data),
     ]);
   }
@@ -45,8 +43,26 @@ export async function listReplies(env: Env, user: AuthUser, channelId: string, r
   return roomValue(await channelRoom(env, channelId).listReplies(actorOf(user), rootId, query));
 }
 
-export async function editMessage(env: Env, user: AuthUser, channelId: string, messageId: string, text: string): Promise<Message> {
-  return roomValue(await channelRoom(env, channelId).editMessage(actorOf(user), messageId, text));
+/** Edits a message; members a reply's edit newly mentions follow its thread (recorded in the directory, best effort). */
+export async function editMessage(
+  env: Env,
+  db: Database,
+  user: AuthUser,
+  channelId: string,
+  messageId: string,
+  text: string,
+): Promise<Message> {
+  const { message, thread } = roomValue(await channelRoom(env, channelId).editMessage(actorOf(user), messageId, text));
+  if (thread) await recordFollowsQuietly(db, channelId, thread.root_id, thread.new_followers);
+  return message;
+}
+
+/** The reply or edit stands whatever happens to the directory row; a failure is logged. */
+async function recordFollowsQuietly(db: Database, channelId: string, rootId: string, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await recordThreadFollows(db, channelId, rootId, userIds).catch((error: unknown) =>
+    log("warn", "thread follow directory write failed", { channel_id: channelId, root_id: rootId, error }),
+  );
 }
 
 export async function deleteMessage(env: Env, user: AuthUser, channelId: string, messageId: string): Promise<void> {

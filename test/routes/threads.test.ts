@@ -230,7 +230,7 @@ describe("following threads", () => {
     await addMembers(alice, channel.id, owner, guest);
     const root = await sent(alice, channel.id, `question for @${owner.user.username}`);
     for (const who of [alice, bob, carol, owner, guest]) expect(await myThreads(who)).toEqual([]);
-    await replied(bob, channel.id, root.id, `answer, cc @${carol.user.username}`);
+    const answer = await replied(bob, channel.id, root.id, `answer, cc @${carol.user.username}`);
     const following = async (who: Account) => (await myThreads(who)).map((t) => t.root.id);
     expect(await following(alice)).toEqual([root.id]); // root author
     expect(await following(bob)).toEqual([root.id]); // replier
@@ -247,6 +247,13 @@ describe("following threads", () => {
       last_reply_at: state.root.last_reply_at,
     });
     expect((await myThreads(alice))[0]).toMatchObject({ last_read_seq: 0, unread_reply_count: 1 });
+    // Editing a reply to mention someone new counts as mentioning them in the thread.
+    const edit = `answer, cc @${carol.user.username} @${guest.user.username}`;
+    expectStatus(await call("PATCH", `/channels/${channel.id}/messages/${answer.id}`, { token: bob.token, body: { text: edit } }), 200);
+    expect(await following(guest)).toEqual([root.id]);
+    expect(await env.DB.prepare("SELECT root_id FROM thread_follows WHERE user_id = ?").bind(guest.user.id).all()).toMatchObject({
+      results: [{ root_id: root.id }],
+    });
   });
 
   it("PUT and DELETE follow are idempotent; unfollowing on purpose sticks until the user replies or is mentioned in a reply", async () => {
