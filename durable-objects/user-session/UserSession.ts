@@ -74,6 +74,7 @@ export class UserSession extends DurableObject<Env> {
   /** Per socket: the last channel event seq sent, by channel, to drop stragglers and spot gaps. */
   private readonly highWater = new Map<string, Map<string, number>>();
   private readonly resuming = new Set<string>();
+  private readonly attachments = new WeakMap<WebSocket, Attachment>();
   /** Online/offline registrations with the user's ChannelRooms run one after another. */
   private transitions: Promise<void> = Promise.resolve();
   /** The user's channel ids, from D1, kept current by channel.added/removed; null until needed. */
@@ -113,9 +114,14 @@ export class UserSession extends DurableObject<Env> {
   }
 
   async deliverChannelEvent(userId: string, channelId: string, seq: number, frame: string): Promise<boolean> {
+    return this.deliverChannelEvents(userId, channelId, [{ seq, frame }]);
+  }
+
+  /** Several events of one channel, in `seq` order, in one call (the room batches under load). */
+  async deliverChannelEvents(userId: string, channelId: string, events: { seq: number; frame: string }[]): Promise<boolean> {
     this.rememberUser(userId);
     const sockets = this.openSockets();
-    for (const ws of sockets) this.push(ws, { frame, channelId, seq });
+    for (const ws of sockets) for (const { seq, frame } of events) this.push(ws, { frame, channelId, seq });
     return sockets.length > 0;
   }
 
@@ -612,7 +618,11 @@ export class UserSession extends DurableObject<Env> {
     const due = [inputs.connected ? now + HEARTBEAT_INTERVAL_MS : null, nextPresenceChange(inputs, now)].filter(
       (t): t is number => t !== null,
     );
-    if (due.length === 0) return;
+    if (due.length === 0) {
+      // Offline, and nothing changes with time: no reason to wake up.
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
     const at = Math.min(...due);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at || current < now) await this.ctx.storage.setAlarm(at);
@@ -624,13 +634,20 @@ export class UserSession extends DurableObject<Env> {
     return this.ctx.getWebSockets().filter((ws) => ws.readyState === OPEN);
   }
 
+  /** The socket's attachment, parsed once per wake-up: deliveries read it for every frame. */
   private attachment(ws: WebSocket): Attachment {
-    const parsed = Attachment.safeParse(ws.deserializeAttachment());
-    return parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null, seenAt: 0 };
+    let att = this.attachments.get(ws);
+    if (!att) {
+      const parsed = Attachment.safeParse(ws.deserializeAttachment());
+      att = parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null, seenAt: 0 };
+      this.attachments.set(ws, att);
+    }
+    return att;
   }
 
   private setAttachment(ws: WebSocket, att: Attachment): void {
     ws.serializeAttachment(att);
+    this.attachments.set(ws, att);
   }
 
   private forget(socketId: string): void {
