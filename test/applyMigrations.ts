@@ -1,5 +1,6 @@
-import { applyD1Migrations, env } from "cloudflare:test";
-import { beforeEach } from "vitest";
+import { applyD1Migrations, env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+import { afterEach, beforeEach } from "vitest";
+import { TestSocket } from "./socketClient";
 
 // Runs before each test file. Since the Vitest 4 integration, storage is isolated per test file,
 // not per test, so the D1 directory is emptied before every test: each starts with a workspace
@@ -22,3 +23,17 @@ async function emptyDirectory(): Promise<void> {
 }
 
 beforeEach(emptyDirectory);
+
+/**
+ * Durable Object alarms outlive the test that armed them (workers-sdk #5388): a UserSession's
+ * heartbeat alarm firing while a finished file is torn down fails the run. So after each test the
+ * sockets it left open are closed and every UserSession's alarm is deleted.
+ */
+async function stopAlarms(): Promise<void> {
+  if (TestSocket.closeAll() > 0) await new Promise((r) => setTimeout(r, 20));
+  for (const id of await listDurableObjectIds(env.USER_SESSION)) {
+    await runInDurableObject(env.USER_SESSION.get(id), (_instance, state) => state.storage.deleteAlarm());
+  }
+}
+
+afterEach(stopAlarms);

@@ -6,13 +6,26 @@ import { type Frame, FrameQueue } from "./frameQueue";
 export type { Frame };
 
 export class TestSocket extends FrameQueue {
+  private static readonly open = new Set<TestSocket>();
+
+  /** Closes every socket tests left open (the setup file does this after each test). */
+  static closeAll(): number {
+    const n = TestSocket.open.size;
+    for (const s of TestSocket.open) s.close();
+    return n;
+  }
+
   constructor(readonly ws: WebSocket) {
     super();
+    TestSocket.open.add(this);
     ws.accept();
     ws.addEventListener("message", (e) =>
       this.received(JSON.parse(typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data as ArrayBuffer))),
     );
-    ws.addEventListener("close", (e) => this.ended({ code: e.code, reason: e.reason }));
+    ws.addEventListener("close", (e) => {
+      TestSocket.open.delete(this);
+      this.ended({ code: e.code, reason: e.reason });
+    });
   }
 
   static fromResponse(res: Response): TestSocket {
@@ -25,6 +38,7 @@ export class TestSocket extends FrameQueue {
   }
 
   close(): void {
+    TestSocket.open.delete(this);
     try {
       this.ws.close(1000, "bye");
     } catch {
