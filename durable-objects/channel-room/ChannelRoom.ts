@@ -76,6 +76,10 @@ const PRUNE_EVERY = 100;
 const PRUNE_BATCH = 1000;
 const TYPING_INTERVAL_MS = 1000;
 const MAX_SEED_BATCH = 50_000;
+/** Events held for one member whose delivery calls are slower than the channel. */
+const MAX_QUEUED_DELIVERIES = 1_000;
+
+type Outbox = { sending: boolean; events: { seq: number; frame: string }[] };
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 
 const channelNotFound = () => notFound("channel");
@@ -115,6 +119,8 @@ export class ChannelRoom extends DurableObject<Env> {
   private generation = 0;
   /** One stub per user: calls on the same stub arrive in the order they were made. */
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
+  /** Per online member: events waiting to go, and whether a delivery call is in flight. */
+  private readonly outbox = new Map<string, Outbox>();
   private readonly sendLimiter: SendRateLimiter;
   private readonly lastTyping = new Map<string, number>();
   private readonly reactions: ReactionStore;
@@ -998,23 +1004,47 @@ export class ChannelRoom extends DurableObject<Env> {
   }
 
   /**
-   * Pushes an event to every online member's UserSession, synchronously in seq order. A session
+   * Queues the event for every online member's UserSession. Each member has at most one delivery
+   * call in flight; events that arrive meanwhile go together in the next call. When idle, an event
+   * leaves at once; under load, calls carry batches, so the cost per message stays well below one
+   * call per member. One call in flight also keeps each member's events in `seq` order. A session
    * with no socket left answers false and the member goes offline, unless they came back online
-   * since this push left (a newer generation).
+   * since that call left (a newer generation).
    */
   private fanOut(event: Appended): void {
-    const { channelId } = event;
-    for (const [userId, generation] of this.online) {
-      this.session(userId)
-        .deliverChannelEvent(userId, channelId, event.seq, event.frame)
-        .then(
-          (delivered) => {
-            if (!delivered && this.online.get(userId) === generation) this.setOnline(userId, false);
-          },
-          (error: unknown) =>
-            log("warn", "channel event delivery failed", { channel_id: channelId, user_id: userId, seq: event.seq, error }),
-        );
+    for (const userId of this.online.keys()) {
+      let box = this.outbox.get(userId);
+      if (!box) {
+        box = { sending: false, events: [] };
+        this.outbox.set(userId, box);
+      }
+      // A member that cannot keep up loses the oldest queued events; their session sees the hole
+      // in `seq` and tells the client to fetch it (channel.gap).
+      if (box.events.length >= MAX_QUEUED_DELIVERIES) box.events.shift();
+      box.events.push({ seq: event.seq, frame: event.frame });
+      if (!box.sending) this.deliver(userId, box);
     }
+  }
+
+  private deliver(userId: string, box: Outbox): void {
+    const events = box.events.splice(0);
+    const generation = this.online.get(userId);
+    const channelId = this.readMeta()?.channel_id ?? "";
+    box.sending = true;
+    this.session(userId)
+      .deliverChannelEvents(userId, channelId, events)
+      .then(
+        (delivered) => {
+          if (!delivered && generation !== undefined && this.online.get(userId) === generation) this.setOnline(userId, false);
+        },
+        (error: unknown) =>
+          log("warn", "channel event delivery failed", { channel_id: channelId, user_id: userId, seq: events[0]?.seq, error }),
+      )
+      .finally(() => {
+        box.sending = false;
+        if (box.events.length > 0 && this.online.has(userId)) this.deliver(userId, box);
+        else this.outbox.delete(userId);
+      });
   }
 
   private session(userId: string): ReturnType<typeof userSession> {
