@@ -138,7 +138,7 @@ export class UserSession extends DurableObject<Env> {
     const channelId = channelOf(type, data);
     if (channelId && type === "channel.added") {
       this.channelIds?.add(channelId);
-      if (sockets.length > 0) this.transitions = this.transitions.then(() => this.setOnlineIn([channelId], true));
+      if (sockets.length > 0) this.queueTransition(() => this.setOnlineIn([channelId], true));
     }
     if (channelId && type === "channel.removed") this.channelIds?.delete(channelId);
     return userSeq;
@@ -379,15 +379,20 @@ export class UserSession extends DurableObject<Env> {
   // ── Online registration with ChannelRooms ──────────────────────────────────────────────────
 
   private schedule(online: boolean): void {
-    this.transitions = this.transitions.then(async () => {
-      const userId = this.userId;
-      if (!userId) return;
+    this.queueTransition(async () => {
       // The state may have flipped back while we waited in line.
-      if (online !== this.openSockets().length > 0) return;
+      if (!this.userId || online !== this.openSockets().length > 0) return;
       // Fresh from the directory each time the user comes online or goes offline.
       this.channelIds = null;
       await this.setOnlineIn([...(await this.myChannels())], online);
     });
+  }
+
+  /** Runs after the transitions before it; a failure is logged and does not block the next. */
+  private queueTransition(step: () => Promise<void>): void {
+    this.transitions = this.transitions
+      .then(step)
+      .catch((error: unknown) => log("warn", "presence transition failed", { user_id: this.userId, error }));
   }
 
   private async myChannels(): Promise<Set<string>> {
