@@ -79,7 +79,7 @@ const MAX_SEED_BATCH = 50_000;
 /** Events held for one member whose delivery calls are slower than the channel. */
 const MAX_QUEUED_DELIVERIES = 1_000;
 
-type Outbox = { sending: boolean; events: { seq: number; frame: string }[] };
+type Outbox = { channelId: string; sending: boolean; events: { seq: number; frame: string }[] };
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 
 const channelNotFound = () => notFound("channel");
@@ -1015,7 +1015,7 @@ export class ChannelRoom extends DurableObject<Env> {
     for (const userId of this.online.keys()) {
       let box = this.outbox.get(userId);
       if (!box) {
-        box = { sending: false, events: [] };
+        box = { channelId: event.channelId, sending: false, events: [] };
         this.outbox.set(userId, box);
       }
       // A member that cannot keep up loses the oldest queued events; their session sees the hole
@@ -1029,7 +1029,7 @@ export class ChannelRoom extends DurableObject<Env> {
   private deliver(userId: string, box: Outbox): void {
     const events = box.events.splice(0);
     const generation = this.online.get(userId);
-    const channelId = this.readMeta()?.channel_id ?? "";
+    const { channelId } = box;
     box.sending = true;
     this.session(userId)
       .deliverChannelEvents(userId, channelId, events)
