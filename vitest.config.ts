@@ -28,6 +28,8 @@ export default defineConfig(async () => {
       exclude: ["test/e2e/**", "node_modules/**"],
       setupFiles: ["./test/applyMigrations.ts"],
       silent: "passed-only",
+      // One worker per core: each test file gets its own workerd either way.
+      maxWorkers: 2,
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

@@ -1,5 +1,5 @@
 import { applyD1Migrations, env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeEach } from "vitest";
 import { TestSocket } from "./socketClient";
 
 // Runs before each test file. Since the Vitest 4 integration, storage is isolated per test file,
@@ -26,14 +26,25 @@ beforeEach(emptyDirectory);
 
 /**
  * Durable Object alarms outlive the test that armed them (workers-sdk #5388): a UserSession's
- * heartbeat alarm firing while a finished file is torn down fails the run. So after each test the
- * sockets it left open are closed and every UserSession's alarm is deleted.
+ * heartbeat alarm firing while a finished file is torn down fails the run. Only connected users
+ * arm one, so after a test that opened sockets they are closed and every UserSession's alarm is
+ * deleted. What closing sets off (going offline in the user's channels, a presence update
+ * coalesced for up to a second) must also finish before the file's runtime is torn down, or the
+ * run fails with EnvironmentTeardownError although every test passed.
  */
-async function stopAlarms(): Promise<void> {
-  if (TestSocket.closeAll() > 0) await new Promise((r) => setTimeout(r, 20));
+const SETTLE_MS = 1_500;
+let fileOpenedSockets = false;
+
+afterEach(async () => {
+  if (TestSocket.openedSinceReset === 0) return;
+  fileOpenedSockets = true;
+  TestSocket.closeAll();
+  await new Promise((r) => setTimeout(r, 20));
   for (const id of await listDurableObjectIds(env.USER_SESSION)) {
     await runInDurableObject(env.USER_SESSION.get(id), (_instance, state) => state.storage.deleteAlarm());
   }
-}
+});
 
-afterEach(stopAlarms);
+afterAll(async () => {
+  if (fileOpenedSockets) await new Promise((r) => setTimeout(r, SETTLE_MS));
+});

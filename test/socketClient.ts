@@ -7,17 +7,19 @@ export type { Frame };
 
 export class TestSocket extends FrameQueue {
   private static readonly open = new Set<TestSocket>();
+  /** Sockets opened since the last `closeAll()`. */
+  static openedSinceReset = 0;
 
   /** Closes every socket tests left open (the setup file does this after each test). */
-  static closeAll(): number {
-    const n = TestSocket.open.size;
+  static closeAll(): void {
     for (const s of TestSocket.open) s.close();
-    return n;
+    TestSocket.openedSinceReset = 0;
   }
 
   constructor(readonly ws: WebSocket) {
     super();
     TestSocket.open.add(this);
+    TestSocket.openedSinceReset++;
     ws.accept();
     ws.addEventListener("message", (e) =>
       this.received(JSON.parse(typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data as ArrayBuffer))),
