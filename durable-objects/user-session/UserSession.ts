@@ -32,7 +32,7 @@ import {
 import { userSessionMigrations } from "./schema";
 
 /** User event types: what concerns one user alone, in their own `user_seq` order. */
-export type UserEventType = "channel.added" | "channel.removed" | "read.updated" | "user.updated" | "thread.reply";
+export type UserEventType = "channel.added" | "channel.removed" | "read.updated" | "user.updated" | "thread.reply" | "thread.read";
 
 /** Headers the Worker sets on the internal upgrade request, after it has authenticated the caller. */
 export const USER_ID_HEADER = "x-colink-user-id";

@@ -4,6 +4,7 @@ import { channelRoom } from "../lib/stubs";
 import type { MyThreadsQuery, ThreadState } from "../protocol/threads";
 import type { AuthUser } from "./authUser";
 import { actorOf } from "./channelActions";
+import { emitUserEvent } from "./emitUserEvent";
 import { roomValue } from "./roomValue";
 import { channelsWithFollowedThreads, forgetThreadFollow, recordThreadFollows } from "./threadFollowDirectory";
 
@@ -29,8 +30,11 @@ export async function setThreadFollowing(
 }
 
 /** Moves the caller's read marker in a thread forward (never back). */
+/** Moves the caller's read marker in a thread forward (never back) and tells their other devices. */
 export async function markThreadRead(env: Env, user: AuthUser, channelId: string, rootId: string, seq: number): Promise<ThreadState> {
-  return roomValue(await channelRoom(env, channelId).markThreadRead(actorOf(user), rootId, seq)).state;
+  const { state, moved } = roomValue(await channelRoom(env, channelId).markThreadRead(actorOf(user), rootId, seq));
+  if (moved) await emitUserEvent(env, [user.id], "thread.read", { channel_id: channelId, root_id: rootId, seq: state.last_read_seq });
+  return state;
 }
 
 const activity = (t: ThreadState) => t.last_reply_at ?? t.root.created_at;

@@ -109,3 +109,26 @@ describe("threads, reactions and pins in real time", () => {
     // handling running past the runtime's teardown (an unhandled EnvironmentTeardownError).
   });
 });
+
+describe("thread read state across devices", () => {
+  it("tells the user's other devices when a thread is marked read, and only when the marker moves", async () => {
+    const owner = await registerOwner();
+    const member = await signUp(owner.token);
+    const channel = await createChannel(owner, { is_private: true });
+    await addMembers(owner, channel.id, member);
+    const root = await sent(member, channel.id, "question");
+    const reply = await replied(owner, channel.id, root.id, "answer");
+    const [phone, laptop] = await Promise.all([openLiveSocket(member.token), openLiveSocket(member.token)]);
+    const read = (seq: number) =>
+      call("POST", `/channels/${channel.id}/messages/${root.id}/replies/read`, { token: member.token, body: { seq } });
+    expectStatus(await read(reply.seq), 200);
+    for (const device of [phone, laptop])
+      expect((await device.ws.until((f) => f.type === "thread.read")).match.data).toEqual({
+        channel_id: channel.id,
+        root_id: root.id,
+        seq: reply.seq,
+      });
+    expectStatus(await read(reply.seq), 200);
+    expect((await laptop.ws.drain()).filter((f) => f.type === "thread.read")).toEqual([]);
+  });
+});
