@@ -580,11 +580,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): RoomResult<Message> {
     return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      const row = this.requireMessage(messageId);
-      if (row.deleted) throw deletedError();
-      if (meta.archived) throw archivedError();
+      const { meta, row } = this.messageMembersMayChange(actor, messageId);
       if (this.reactions.has(row.seq, emoji, actor.id) === present) return this.messageJson(meta, row);
       const now = Date.now();
       this.takeSendToken(actor, now);
@@ -619,11 +615,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** A member pins a message (idempotent: pinning it again returns the pin, no event): `pin.added`. */
   pin(actor: Actor, messageId: string): RoomResult<Pin> {
     return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      const row = this.requireMessage(messageId);
-      if (row.deleted) throw deletedError();
-      if (meta.archived) throw archivedError();
+      const { meta, row } = this.messageMembersMayChange(actor, messageId);
       const existing = this.pinOf(row.seq);
       if (existing) return pinJson(existing, this.messageJson(meta, row));
       const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pins").one().n;
@@ -807,6 +799,16 @@ export class ChannelRoom extends DurableObject<Env> {
     const meta = this.readMeta();
     if (!meta) throw channelNotFound();
     return meta;
+  }
+
+  /** A live message of an unarchived channel, for a member to react to or pin. */
+  private messageMembersMayChange(actor: Actor, messageId: string): { meta: MetaRow; row: MessageRow } {
+    const meta = this.requireMeta();
+    this.requireMember(meta, actor);
+    const row = this.requireMessage(messageId);
+    if (row.deleted) throw deletedError();
+    if (meta.archived) throw archivedError();
+    return { meta, row };
   }
 
   private member(userId: string): MemberRow | null {
