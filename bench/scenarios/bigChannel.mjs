@@ -1,5 +1,4 @@
-import { deliveryPhase } from "../lib/measure.mjs";
-import { buildWorld, connectAll, deliveryGoal, p99Goal, warmUp } from "./common.mjs";
+import { buildWorld, connectAll, deliveryGoal, openLoopPhase, p99Goal, warmUp } from "./common.mjs";
 
 // big-channel: one channel with thousands of members, all online, at a fixed 5 messages a second
 // (open loop: a message goes out on schedule whatever happened to the previous one). Fan-out per
@@ -24,16 +23,7 @@ export const bigChannel = {
     const tag = `big.${round}.${t.name}`;
     const ch = world.channels[0];
     const items = Array.from({ length: p.rate * p.seconds }, (_, n) => ({ at: (n * 1000) / p.rate, idx: n % p.senders, channel: ch, n }));
-    const startAt = performance.timeOrigin + performance.now() + 500;
-    return deliveryPhase({
-      gen: t.gen,
-      server: t.server,
-      tag,
-      receivers: world.receivers,
-      drive: () => t.gen.openLoop(tag, startAt, items),
-      // open loop: a server that falls behind shows as latency; past a minute of backlog, stop waiting
-      maxWaitMs: 60_000,
-    });
+    return openLoopPhase(t, world, tag, items);
   },
 
   teardown: (t) => t.gen.closeAll(),

@@ -81,6 +81,22 @@ export async function warmUp(t, world, log) {
 }
 
 /** Splits `total` into `parts` near-equal integers. */
+/**
+ * Sends `items` at their fixed times (open loop) and waits for the deliveries: a server that falls
+ * behind shows as latency; past a minute of backlog, stop waiting.
+ */
+export function openLoopPhase(t, world, tag, items) {
+  const startAt = performance.timeOrigin + performance.now() + 500;
+  return deliveryPhase({
+    gen: t.gen,
+    server: t.server,
+    tag,
+    receivers: world.receivers,
+    drive: () => t.gen.openLoop(tag, startAt, items),
+    maxWaitMs: 60_000,
+  });
+}
+
 export const shares = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 
 /** A small deterministic PRNG (mulberry32) so both targets get the same schedule. */

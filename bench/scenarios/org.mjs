@@ -1,5 +1,4 @@
-import { deliveryPhase } from "../lib/measure.mjs";
-import { buildWorld, connectAll, deliveryGoal, p99Goal, prng, warmUp } from "./common.mjs";
+import { buildWorld, connectAll, deliveryGoal, openLoopPhase, p99Goal, prng, warmUp } from "./common.mjs";
 
 // org: a workspace-shaped load. Every user is in a fixed share of the channels; messages go to
 // random channels from random members at a fixed total rate (the same schedule for every target).
@@ -46,16 +45,7 @@ export const org = {
       const idx = inChannel[Math.floor(rand() * inChannel.length)];
       return { at: (n * 1000) / p.rate, idx, channel: world.channels[c], n };
     });
-    const startAt = performance.timeOrigin + performance.now() + 500;
-    return deliveryPhase({
-      gen: t.gen,
-      server: t.server,
-      tag,
-      receivers: world.receivers,
-      drive: () => t.gen.openLoop(tag, startAt, items),
-      // open loop: a server that falls behind shows as latency; past a minute of backlog, stop waiting
-      maxWaitMs: 60_000,
-    });
+    return openLoopPhase(t, world, tag, items);
   },
 
   teardown: (t) => t.gen.closeAll(),
