@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,7 +11,6 @@ import { findWranglerLeader, serverSnapshot } from "./proc.mjs";
 // and needs no migrations.
 
 const root = path.resolve(import.meta.dirname, "../..");
-const wranglerBin = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /**
  * @typedef {object} BenchServer
@@ -99,68 +98,20 @@ export async function startColinkServer(vars, { live = false } = {}) {
   };
 }
 
-/** @returns {Promise<BenchServer>} */
+/**
+ * The baseline Worker (bench/baseline/), started by the same launcher as Colink, without D1.
+ * @returns {Promise<BenchServer>}
+ */
 export async function startBaselineServer() {
-  const { freePort } = await e2eLauncher();
-  const port = await freePort();
-  const stateDir = mkdtempSync(path.join(tmpdir(), "colink-bench-baseline-"));
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
-  const args = [
-    wranglerBin,
-    "dev",
-    "--config",
-    path.join(root, "bench", "baseline", "wrangler.toml"),
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--persist-to",
-    stateDir,
-    "--inspector-port",
-    "0",
-    "--show-interactive-dev-session=false",
-  ];
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let logs = "";
-  child.stdout?.on("data", (d) => {
-    logs += d;
-  });
-  child.stderr?.on("data", (d) => {
-    logs += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`baseline wrangler dev exited early:\n${logs}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`baseline wrangler dev did not come up:\n${logs}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const exited = new Promise((resolve) => child.once("exit", () => resolve(undefined)));
-  const kill = async (signal) => {
-    if (child.exitCode !== null || child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // already gone
-    }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
-  };
-  const pgid = child.pid ?? null;
+  const { startWranglerDev } = await e2eLauncher();
+  const dev = await startWranglerDev({ config: path.join(root, "bench", "baseline", "wrangler.toml") });
+  const pgid = findWranglerLeader(dev.port);
   return {
-    url,
-    port,
+    url: dev.url,
+    port: dev.port,
     pgid,
-    snapshot: () => serverSnapshot(pgid, port),
-    logs: () => logs,
-    stop: async () => {
-      await kill("SIGTERM");
-      await kill("SIGKILL");
-      rmSync(stateDir, { recursive: true, force: true });
-    },
+    snapshot: () => serverSnapshot(pgid, dev.port),
+    logs: () => dev.logs(),
+    stop: () => dev.stop(),
   };
 }

@@ -43,20 +43,32 @@ export type DevServer = {
   logs(): string;
 };
 
-export async function startWranglerDev(
-  options: { vars?: Record<string, string>; stateDir?: string; port?: number } = {},
-): Promise<DevServer> {
+export type DevServerOptions = {
+  vars?: Record<string, string>;
+  /** Reuse this state directory (a restart); a fresh one is made otherwise. */
+  stateDir?: string;
+  port?: number;
+  /** Another Worker's wrangler config (the bench's baseline); Colink's by default. */
+  config?: string;
+  /** Apply Colink's D1 migrations first; by default on fresh state of Colink's own config. */
+  migrate?: boolean;
+};
+
+export async function startWranglerDev(options: DevServerOptions = {}): Promise<DevServer> {
   const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), "colink-e2e-"));
   const port = options.port ?? (await freePort());
   const vars = options.vars ?? {};
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
-  if (!options.stateDir) await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], env);
+  if (options.migrate ?? (!options.stateDir && !options.config))
+    await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], env);
+  const configArgs = options.config ? ["--config", options.config] : [];
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child: ChildProcess = spawn(
     process.execPath,
     [
       wranglerBin,
       "dev",
+      ...configArgs,
       "--ip",
       "127.0.0.1",
       "--port",
@@ -108,7 +120,7 @@ export async function startWranglerDev(
       await kill("SIGKILL");
       if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
     },
-    restart: () => startWranglerDev({ vars, stateDir, port }),
+    restart: () => startWranglerDev({ ...options, stateDir, port }),
   };
   return server;
 }
