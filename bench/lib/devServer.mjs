@@ -84,18 +84,9 @@ export async function startColinkServer(vars, { live = false } = {}) {
     if (!live) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const pgid = findWranglerLeader(dev.port);
-  return {
-    url: dev.url,
-    port: dev.port,
-    pgid,
-    snapshot: () => serverSnapshot(pgid, dev.port),
-    logs: () => dev.logs(),
-    stop: async () => {
-      await dev.stop();
-      if (!live) rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return benchServer(dev, () => {
+    if (!live) rmSync(dir, { recursive: true, force: true });
+  });
 }
 
 /**
@@ -105,6 +96,15 @@ export async function startColinkServer(vars, { live = false } = {}) {
 export async function startBaselineServer() {
   const { startWranglerDev } = await e2eLauncher();
   const dev = await startWranglerDev({ config: path.join(root, "bench", "baseline", "wrangler.toml") });
+  return benchServer(dev);
+}
+
+/**
+ * A started `wrangler dev` as the bench measures it: its process group for RSS and CPU readings,
+ * and a stop that also runs `cleanup`.
+ * @returns {BenchServer}
+ */
+function benchServer(dev, cleanup = () => {}) {
   const pgid = findWranglerLeader(dev.port);
   return {
     url: dev.url,
@@ -112,6 +112,9 @@ export async function startBaselineServer() {
     pgid,
     snapshot: () => serverSnapshot(pgid, dev.port),
     logs: () => dev.logs(),
-    stop: () => dev.stop(),
+    stop: async () => {
+      await dev.stop();
+      cleanup();
+    },
   };
 }
