@@ -27,15 +27,6 @@ const post = async (who: Account, channelId: string, text: string) => {
   return res.body as { id: string; seq: number };
 };
 
-async function collect(ws: Awaited<ReturnType<typeof openLiveSocket>>["ws"], match: (f: Frame) => boolean, count: number) {
-  const got: Frame[] = [];
-  while (got.length < count) {
-    const f = await ws.next();
-    if (match(f)) got.push(f);
-  }
-  return got;
-}
-
 describe("fan-out", () => {
   it("invariant 2: each device of each member gets every message once, in order; invariant 5: a non-member gets nothing", async () => {
     const owner = await registerOwner();
@@ -46,7 +37,7 @@ describe("fan-out", () => {
     const sent = [];
     for (let i = 0; i < 10; i++) sent.push((await post(i % 2 ? member : owner, channelId, `m${i}`)).id);
     for (const { ws } of devices) {
-      const got = await collect(ws, inChannel(channelId, "message.created"), 10);
+      const got = await ws.collect(inChannel(channelId, "message.created"), 10);
       expect(got.map((f) => f.data.id)).toEqual(sent);
       expect((await ws.drain()).filter(inChannel(channelId, "message.created"))).toEqual([]);
     }
@@ -59,7 +50,7 @@ describe("fan-out", () => {
     const channelId = await privateChannel(owner, [member]);
     const { ws } = await openLiveSocket(member.token);
     await post(owner, channelId, "before");
-    await collect(ws, inChannel(channelId, "message.created"), 1);
+    await ws.collect(inChannel(channelId, "message.created"), 1);
     expect((await call("DELETE", `/channels/${channelId}/members/${member.user.id}`, { token: owner.token })).status).toBeLessThan(300);
     const removed = (await ws.until((f) => f.type === "channel.removed")).match;
     expect(removed.data).toMatchObject({ channel_id: channelId });
@@ -79,7 +70,7 @@ describe("fan-out", () => {
     const added = (await ws.until((f) => f.type === "channel.added")).match;
     expect(added.data.channel.id).toBe(channelId);
     const sent = await post(owner, channelId, "welcome");
-    const got = await collect(ws, inChannel(channelId, "message.created"), 1);
+    const got = await ws.collect(inChannel(channelId, "message.created"), 1);
     expect(got[0]?.data.id).toBe(sent.id);
   });
 
@@ -89,11 +80,11 @@ describe("fan-out", () => {
     const channelId = await privateChannel(owner, [member]);
     const { ws } = await openLiveSocket(member.token);
     await post(owner, channelId, "before");
-    await collect(ws, inChannel(channelId, "message.created"), 1);
+    await ws.collect(inChannel(channelId, "message.created"), 1);
     await evictDurableObject(env.USER_SESSION.getByName(member.user.id), { webSockets: "hibernate" });
     await evictDurableObject(env.CHANNEL_ROOM.getByName(channelId));
     const sent = await post(owner, channelId, "after hibernation");
-    const got = await collect(ws, inChannel(channelId, "message.created"), 1);
+    const got = await ws.collect(inChannel(channelId, "message.created"), 1);
     expect(got[0]?.data.id).toBe(sent.id);
   });
 });
@@ -105,7 +96,7 @@ describe("resume", () => {
     const channelId = await privateChannel(owner, [member]);
     const first = await openLiveSocket(member.token);
     await post(owner, channelId, "seen");
-    const seen = await collect(first.ws, inChannel(channelId), 1);
+    const seen = await first.ws.collect(inChannel(channelId), 1);
     const cursor = seen[0]?.seq as number;
     const userSeq = first.ws.frames.filter((f) => typeof f.user_seq === "number" && f.type !== "ready").at(-1)?.user_seq ?? 0;
     first.ws.close();
@@ -121,7 +112,7 @@ describe("resume", () => {
     expect(channelFrames.filter((f) => f.type === "message.created").map((f) => f.data.id)).toEqual(missed);
     expect(again.replay.filter((f) => f.type === "read.updated")).toHaveLength(1);
     const live = await post(owner, channelId, "live");
-    expect((await collect(again.ws, inChannel(channelId), 1))[0]?.data.id).toBe(live.id);
+    expect((await again.ws.collect(inChannel(channelId), 1))[0]?.data.id).toBe(live.id);
   });
 
   it("sends channel.gap past the inline limit and resync_required for a pruned cursor", async () => {
