@@ -9,6 +9,7 @@ import { checkRenderer, renderCharts } from "./lib/charts.mjs";
 import { defaultThreads, Generator } from "./lib/generator.mjs";
 import { aggregateRounds } from "./lib/measure.mjs";
 import { writeSummary } from "./lib/report.mjs";
+import { SkipTarget } from "./scenarios/common.mjs";
 import { scenarios } from "./scenarios/index.mjs";
 
 const { values: opts } = parseArgs({
@@ -144,9 +145,14 @@ try {
         outcome[name] = { setupSeconds: Math.round(performance.now() - setupStarted) / 1000, rounds: [], rss: { start: rssAtStart } };
         prepared.push({ t, world, raw: [] });
       } catch (error) {
+        await t.gen.closeAll().catch(() => {});
+        if (error instanceof SkipTarget) {
+          log(`${scenario.name}: ${name} skipped: ${error.message}`);
+          outcome[name] = { skipped: error.message };
+          continue;
+        }
         log(`${scenario.name}: ${name} setup failed: ${error instanceof Error ? error.message : error}`);
         outcome[name] = { error: `setup: ${error instanceof Error ? error.message : String(error)}` };
-        await t.gen.closeAll().catch(() => {});
       }
     }
     for (let round = 1; round <= rounds; round++) {

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { findWranglerLeader, serverSnapshot } from "./proc.mjs";
+import { findWranglerLeader, runtimeUrl, serverSnapshot, socketHeadroom } from "./proc.mjs";
 
 // Starts the servers under test. Colink is started exactly as the e2e suite starts it
 // (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port), from a
@@ -14,10 +14,12 @@ const root = path.resolve(import.meta.dirname, "../..");
 
 /**
  * @typedef {object} BenchServer
- * @property {string} url
+ * @property {string} url the runtime workerd's own entry socket, which the load goes to
+ * @property {string} devUrl wrangler dev's public URL (its dev proxy)
  * @property {number} port
  * @property {number | null} pgid process group of `wrangler dev` (its workerd children are in it)
  * @property {() => ReturnType<typeof serverSnapshot>} snapshot RSS and CPU of the workerd processes
+ * @property {() => number | null} socketHeadroom how many more sockets the runtime has descriptors for
  * @property {() => Promise<void>} stop
  * @property {() => string} logs
  */
@@ -100,17 +102,24 @@ export async function startBaselineServer() {
 }
 
 /**
- * A started `wrangler dev` as the bench measures it: its process group for RSS and CPU readings,
- * and a stop that also runs `cleanup`.
- * @returns {BenchServer}
+ * A started `wrangler dev` as the bench measures it: the runtime's own URL, its process group for
+ * RSS and CPU readings, and a stop that also runs `cleanup`.
+ * @returns {Promise<BenchServer>}
  */
-function benchServer(dev, cleanup = () => {}) {
+async function benchServer(dev, cleanup = () => {}) {
   const pgid = findWranglerLeader(dev.port);
+  // Load goes straight to the runtime. wrangler's dev proxy in front of it is a development aid
+  // (it holds requests across reloads) that no deployment has: it would add its own CPU to every
+  // frame, and at 4 file descriptors per socket it cannot hold the idle-sockets scenario's sockets.
+  const direct = await runtimeUrl(pgid, dev.port);
+  if (!direct) throw new Error(`could not find the runtime's own port behind wrangler dev at ${dev.url}`);
   return {
-    url: dev.url,
+    url: direct,
+    devUrl: dev.url,
     port: dev.port,
     pgid,
     snapshot: () => serverSnapshot(pgid, dev.port),
+    socketHeadroom: () => socketHeadroom(pgid, dev.port),
     logs: () => dev.logs(),
     stop: async () => {
       await dev.stop();

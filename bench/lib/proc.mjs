@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 // Reads what the benchmark needs from /proc: the workerd processes of one `wrangler dev`, their
 // resident memory and CPU time, and the machine's CPU time. Linux only; elsewhere every reading
@@ -83,6 +83,67 @@ export function machineCpu() {
 function role(pid, port) {
   const cmd = read(`/proc/${pid}/cmdline`) ?? "";
   return cmd.includes(`entry=127.0.0.1:${port}`) ? "proxy" : "runtime";
+}
+
+/** The TCP ports process `pid` listens on (IPv4, from /proc/<pid>/net/tcp and its socket fds). */
+export function listeningPorts(pid) {
+  /** @type {Set<string>} */
+  const inodes = new Set();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m?.[1]) inodes.add(m[1]);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports = [];
+  for (const line of (read(`/proc/${pid}/net/tcp`) ?? "").split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // local_address is hex "IP:PORT", st 0A is LISTEN, the inode is the 10th field
+    if (f[3] === "0A" && f[9] && inodes.has(f[9])) ports.push(Number.parseInt(f[1]?.split(":")[1] ?? "", 16));
+  }
+  return ports;
+}
+
+/**
+ * The runtime workerd of the `wrangler dev` in process group `pgid`, reachable directly: the port
+ * of its own entry socket, found by asking each port it listens on for `/healthz`.
+ */
+export async function runtimeUrl(pgid, port) {
+  const runtime = workerdPids(pgid).find((pid) => role(pid, port) === "runtime");
+  if (runtime === undefined) return null;
+  for (const p of listeningPorts(runtime)) {
+    const url = `http://127.0.0.1:${p}`;
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return url;
+    } catch {
+      // the inspector or another internal socket
+    }
+  }
+  return null;
+}
+
+/**
+ * How many more sockets the runtime workerd of process group `pgid` can accept before it runs out
+ * of file descriptors: workerd keeps two descriptors per accepted connection (it duplicates each).
+ */
+export function socketHeadroom(pgid, port) {
+  const runtime = workerdPids(pgid).find((pid) => role(pid, port) === "runtime");
+  if (runtime === undefined) return null;
+  const limit = /Max open files\s+(\d+)/.exec(read(`/proc/${runtime}/limits`) ?? "");
+  let open = 0;
+  try {
+    open = readdirSync(`/proc/${runtime}/fd`).length;
+  } catch {
+    return null;
+  }
+  return limit?.[1] ? Math.max(0, Math.floor((Number(limit[1]) - open - 1024) / 2)) : null;
 }
 
 /** A snapshot of one server's workerd processes: RSS (KiB) and CPU seconds, in total and for the runtime alone. */

@@ -51,6 +51,16 @@ export async function buildWorld(t, scenario, users, specs, log) {
   return { accounts, channels, clients, receivers };
 }
 
+/** Thrown by a scenario's `prepare` when a target cannot take part here; the report says why. */
+export class SkipTarget extends Error {}
+
+/** Refuses to set up more sockets than the target's runtime has file descriptors for. */
+export function requireSocketRoom(t, sockets) {
+  const room = t.server.socketHeadroom();
+  if (room !== null && sockets > room)
+    throw new SkipTarget(`needs ${sockets} sockets, and the runtime's open-file limit leaves room for ${room} (2 descriptors per socket)`);
+}
+
 /** Connects clients; every socket must come up, or the scenario stops here with the reason. */
 export async function connectAll(t, clients, log, first = "resume") {
   const r = await t.gen.connect(clients, { first, concurrency: 32 });
@@ -80,7 +90,6 @@ export async function warmUp(t, world, log) {
   if (!d.complete) throw new Error(`warm-up incomplete: ${d.delivered}/${d.expected} delivered, ${d.duplicated} duplicated`);
 }
 
-/** Splits `total` into `parts` near-equal integers. */
 /**
  * Sends `items` at their fixed times (open loop) and waits for the deliveries: a server that falls
  * behind shows as latency; past a minute of backlog, stop waiting.
@@ -97,6 +106,7 @@ export function openLoopPhase(t, world, tag, items) {
   });
 }
 
+/** Splits `total` into `parts` near-equal integers. */
 export const shares = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 
 /** A small deterministic PRNG (mulberry32) so both targets get the same schedule. */
