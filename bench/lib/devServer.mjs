@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { findWranglerLeader, runtimeUrl, serverSnapshot, socketHeadroom } from "./proc.mjs";
+import { findWranglerLeader, freeDescriptors, runtimeUrl, serverSnapshot } from "./proc.mjs";
 
 // Starts the servers under test. Colink is started exactly as the e2e suite starts it
 // (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port), from a
@@ -19,7 +19,7 @@ const root = path.resolve(import.meta.dirname, "../..");
  * @property {number} port
  * @property {number | null} pgid process group of `wrangler dev` (its workerd children are in it)
  * @property {() => ReturnType<typeof serverSnapshot>} snapshot RSS and CPU of the workerd processes
- * @property {() => number | null} socketHeadroom how many more sockets the runtime has descriptors for
+ * @property {() => number | null} freeDescriptors how many more file descriptors the runtime may open
  * @property {() => Promise<void>} stop
  * @property {() => string} logs
  */
@@ -119,7 +119,7 @@ async function benchServer(dev, cleanup = () => {}) {
     port: dev.port,
     pgid,
     snapshot: () => serverSnapshot(pgid, dev.port),
-    socketHeadroom: () => socketHeadroom(pgid, dev.port),
+    freeDescriptors: () => freeDescriptors(pgid, dev.port),
     logs: () => dev.logs(),
     stop: async () => {
       await dev.stop();

@@ -42,13 +42,13 @@ export function findWranglerLeader(port) {
   return null;
 }
 
-/** Every workerd process in the process group `pgid`. */
+/** Every workerd process in the process group `pgid`, or on the machine when `pgid` is undefined. */
 export function workerdPids(pgid) {
   if (pgid === null) return [];
   const out = [];
   for (const pid of pids()) {
     const s = statFields(pid);
-    if (s?.comm.startsWith("workerd") && Number(s.rest[2]) === pgid) out.push(Number(pid));
+    if (s?.comm.startsWith("workerd") && (pgid === undefined || Number(s.rest[2]) === pgid)) out.push(Number(pid));
   }
   return out.sort((a, b) => a - b);
 }
@@ -130,10 +130,11 @@ export async function runtimeUrl(pgid, port) {
 }
 
 /**
- * How many more sockets the runtime workerd of process group `pgid` can accept before it runs out
- * of file descriptors: workerd keeps two descriptors per accepted connection (it duplicates each).
+ * How many more file descriptors the runtime workerd of process group `pgid` can open, keeping
+ * 1,024 in reserve. An accepted socket takes two (workerd duplicates each), a Durable Object with
+ * SQLite storage three while it is loaded (its database, WAL and shared-memory files).
  */
-export function socketHeadroom(pgid, port) {
+export function freeDescriptors(pgid, port) {
   const runtime = workerdPids(pgid).find((pid) => role(pid, port) === "runtime");
   if (runtime === undefined) return null;
   const limit = /Max open files\s+(\d+)/.exec(read(`/proc/${runtime}/limits`) ?? "");
@@ -143,7 +144,7 @@ export function socketHeadroom(pgid, port) {
   } catch {
     return null;
   }
-  return limit?.[1] ? Math.max(0, Math.floor((Number(limit[1]) - open - 1024) / 2)) : null;
+  return limit?.[1] ? Math.max(0, Number(limit[1]) - open - 1024) : null;
 }
 
 /** A snapshot of one server's workerd processes: RSS (KiB) and CPU seconds, in total and for the runtime alone. */

@@ -54,11 +54,18 @@ export async function buildWorld(t, scenario, users, specs, log) {
 /** Thrown by a scenario's `prepare` when a target cannot take part here; the report says why. */
 export class SkipTarget extends Error {}
 
-/** Refuses to set up more sockets than the target's runtime has file descriptors for. */
-export function requireSocketRoom(t, sockets) {
-  const room = t.server.socketHeadroom();
-  if (room !== null && sockets > room)
-    throw new SkipTarget(`needs ${sockets} sockets, and the runtime's open-file limit leaves room for ${room} (2 descriptors per socket)`);
+/** File descriptors the runtime workerd keeps per accepted socket, and per loaded SQLite-backed object. */
+export const FDS_PER_SOCKET = 2;
+export const FDS_PER_OBJECT = 3;
+
+/** Refuses to set up more sockets and Durable Objects than the target's runtime has descriptors for. */
+export function requireDescriptors(t, sockets, objects) {
+  const free = t.server.freeDescriptors();
+  const needed = sockets * FDS_PER_SOCKET + objects * FDS_PER_OBJECT;
+  if (free !== null && needed > free)
+    throw new SkipTarget(
+      `needs ${sockets} sockets and ${objects} Durable Objects (${needed} file descriptors), and the runtime's open-file limit leaves ${free}`,
+    );
 }
 
 /** Connects clients; every socket must come up, or the scenario stops here with the reason. */

@@ -1,6 +1,6 @@
 import { sleep } from "../lib/http.mjs";
 import { endUsage, startUsage } from "../lib/measure.mjs";
-import { fmt, missing } from "./common.mjs";
+import { FDS_PER_OBJECT, FDS_PER_SOCKET, fmt, missing } from "./common.mjs";
 
 // idle-sockets: many sockets that do nothing after their first frame, so their Durable Objects can
 // hibernate; the cost is the workerd resident memory they add, per socket. Colink spreads them
@@ -18,17 +18,20 @@ export const idleSockets = {
   supports: () => true,
 
   async prepare(t, p, log) {
-    const accounts = await t.mod.ensureUsers(t.ctx, p.users, log);
-    const rooms = t.mod.capabilities.socketPerChannel
+    // As many of the sockets as the runtime has file descriptors for, with the same number of
+    // sockets per user (Colink) or the same rooms (baseline): each loaded Durable Object costs some.
+    const perChannel = t.mod.capabilities.socketPerChannel;
+    const free = t.server.freeDescriptors();
+    const perSocket = FDS_PER_SOCKET + (perChannel ? 0 : (FDS_PER_OBJECT * p.users) / p.sockets);
+    const fixed = perChannel ? FDS_PER_OBJECT * p.rooms : 0;
+    const sockets = free === null ? p.sockets : Math.min(p.sockets, Math.floor((free - fixed) / perSocket));
+    const users = perChannel ? p.users : Math.ceil((sockets * p.users) / p.sockets);
+    if (sockets < p.sockets)
+      log(`${t.name}: ${sockets} sockets over ${users} users, not ${p.sockets}: the runtime's open-file limit leaves room for no more`);
+    const accounts = await t.mod.ensureUsers(t.ctx, users, log);
+    const rooms = perChannel
       ? await Promise.all(Array.from({ length: p.rooms }, (_, i) => t.mod.createChannel(t.ctx, `idle-${i}`, [])))
       : [];
-    // Every socket costs the runtime two file descriptors, and its limit here may not allow them all.
-    const headroom = t.server.socketHeadroom();
-    const sockets = headroom === null ? p.sockets : Math.min(p.sockets, headroom);
-    if (sockets < p.sockets)
-      log(
-        `${t.name}: ${sockets} sockets, not ${p.sockets}: the runtime's open-file limit leaves room for no more (2 descriptors per socket)`,
-      );
     const clients = Array.from({ length: sockets }, (_, idx) => ({
       idx,
       account: accounts[idx % accounts.length],

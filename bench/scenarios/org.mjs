@@ -1,4 +1,4 @@
-import { buildWorld, connectAll, deliveryGoal, openLoopPhase, p99Goal, prng, requireSocketRoom, warmUp } from "./common.mjs";
+import { buildWorld, connectAll, deliveryGoal, openLoopPhase, p99Goal, prng, requireDescriptors, warmUp } from "./common.mjs";
 
 // org: a workspace-shaped load. Every user is in a fixed share of the channels; messages go to
 // random channels from random members at a fixed total rate (the same schedule for every target).
@@ -24,7 +24,8 @@ export const org = {
 
   async prepare(t, p, log) {
     // A target with a socket per channel (the baseline) needs users × perUser of them.
-    if (t.mod.capabilities.socketPerChannel) requireSocketRoom(t, p.users * p.perUser);
+    const sockets = t.mod.capabilities.socketPerChannel ? p.users * p.perUser : p.users;
+    requireDescriptors(t, sockets, p.users + p.channels);
     const members = orgMembership(p.users, p.channels, p.perUser);
     const world = await buildWorld(
       t,

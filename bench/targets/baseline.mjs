@@ -48,7 +48,7 @@ export async function send(url, _account, channelId, text, clientMsgId) {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ text, client_msg_id: clientMsgId }),
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(120_000), // as long as colink.mjs waits
   });
   await res.arrayBuffer();
   return res.status;

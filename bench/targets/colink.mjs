@@ -224,7 +224,9 @@ export async function send(url, account, channelId, text, clientMsgId) {
     method: "POST",
     headers: { authorization: `Bearer ${account.token}`, "content-type": "application/json" },
     body: JSON.stringify({ text, client_msg_id: clientMsgId }),
-    signal: AbortSignal.timeout(30_000),
+    // Longer than the bench waits for a backlog: a send given up on here would still be written
+    // and delivered, and would count as delivered-but-never-sent.
+    signal: AbortSignal.timeout(120_000),
   });
   await res.arrayBuffer();
   return res.status;

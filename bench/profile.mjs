@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// CPU-profiles a running benchmark server through workerd's inspector: the "what a profile shows"
+// behind the summary. Run it beside `npm run bench` while the scenario you care about is measuring:
+//
+//   node bench/profile.mjs [--seconds 20] [--worker colink] [--out FILE.cpuprofile]
+//
+// It finds the workerd process that runs the Worker, samples it, writes a .cpuprofile (open it in
+// Chrome DevTools, Performance panel) and prints the functions with the most self and total time.
+// Names refer to wrangler's bundle of the Worker.
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { WebSocket } from "ws";
+import { listeningPorts, workerdPids } from "./lib/proc.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "20" },
+    worker: { type: "string", default: "colink" },
+    out: { type: "string", default: `/tmp/colink-${Date.now()}.cpuprofile` },
+    top: { type: "string", default: "30" },
+  },
+});
+
+/** The inspector target of worker `name` in any local workerd. */
+async function findTarget(name) {
+  for (const pid of workerdPids(undefined))
+    for (const port of listeningPorts(pid)) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1_000) });
+        if (!res.ok) continue;
+        /** @type {{ title: string }[]} */
+        const targets = await res.json();
+        const hit = targets.find((t) => t.title.endsWith(`core:user:${name}`));
+        if (hit) return { pid, url: `ws://127.0.0.1:${port}/core:user:${name}` };
+      } catch {
+        // not an inspector port
+      }
+    }
+  return null;
+}
+
+function inspector(url) {
+  const ws = new WebSocket(url);
+  let id = 0;
+  const pending = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data));
+    pending.get(msg.id)?.(msg);
+    pending.delete(msg.id);
+  });
+  const call = (method, params = {}, timeoutMs = 60_000) =>
+    new Promise((resolve, reject) => {
+      const n = ++id;
+      const timer = setTimeout(() => reject(new Error(`the inspector did not answer ${method} in ${timeoutMs / 1000} s`)), timeoutMs);
+      pending.set(n, (msg) => {
+        clearTimeout(timer);
+        resolve(msg.result);
+      });
+      ws.send(JSON.stringify({ id: n, method, params }));
+    });
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve({ call, close: () => ws.close() }));
+    ws.once("error", reject);
+  });
+}
+
+/** Self and inclusive time per function, as fractions of the sampled time. */
+function summarize(profile) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n) => {
+    const f = n.callFrame;
+    return `${f.functionName || "(anonymous)"}${f.url ? ` ${f.url.split("/").at(-1)}:${f.lineNumber + 1}` : ""}`;
+  };
+  const self = new Map();
+  const total = new Map();
+  let sampled = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    sampled += dt;
+    const leaf = label(nodes.get(id));
+    self.set(leaf, (self.get(leaf) ?? 0) + dt);
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const l = label(nodes.get(cur));
+      if (seen.has(l)) continue;
+      seen.add(l);
+      total.set(l, (total.get(l) ?? 0) + dt);
+    }
+  });
+  const rank = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / sampled]);
+  return { sampledMs: sampled / 1000, self: rank(self), total: rank(total) };
+}
+
+const target = await findTarget(opts.worker);
+if (!target) {
+  console.error(`no running workerd has a worker named "${opts.worker}" (start npm run bench first)`);
+  process.exit(1);
+}
+console.error(`profiling ${opts.worker} in workerd ${target.pid} for ${opts.seconds} s`);
+// A busy runtime may leave the first inspector session unanswered; a fresh one usually works.
+let session;
+for (let attempt = 1; !session; attempt++) {
+  const s = await inspector(target.url);
+  try {
+    await s.call("Profiler.enable", {}, 5_000);
+    session = s;
+  } catch (error) {
+    s.close();
+    if (attempt === 6) throw error;
+  }
+}
+const { call, close } = session;
+await call("Profiler.setSamplingInterval", { interval: 500 });
+await call("Profiler.start");
+await new Promise((r) => setTimeout(r, Number(opts.seconds) * 1000));
+const { profile } = await call("Profiler.stop");
+close();
+writeFileSync(opts.out, JSON.stringify(profile));
+const s = summarize(profile);
+const pct = (f) => `${(f * 100).toFixed(1).padStart(5)}%`;
+const n = Number(opts.top);
+console.log(`${s.sampledMs.toFixed(0)} ms sampled; profile written to ${opts.out}\n\nself time:`);
+for (const [k, f] of s.self.slice(0, n)) console.log(`${pct(f)}  ${k}`);
+console.log("\ntotal time (including callees):");
+for (const [k, f] of s.total.slice(0, n)) console.log(`${pct(f)}  ${k}`);
