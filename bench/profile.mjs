@@ -59,7 +59,10 @@ function inspector(url) {
       ws.send(JSON.stringify({ id: n, method, params }));
     });
   return new Promise((resolve, reject) => {
-    ws.once("open", () => resolve({ call, close: () => ws.close() }));
+    ws.once("open", () => {
+      ws.on("error", () => {}); // a dropped session surfaces as an unanswered call
+      resolve({ call, close: () => ws.terminate() });
+    });
     ws.once("error", reject);
   });
 }
@@ -102,13 +105,16 @@ console.error(`profiling ${opts.worker} in workerd ${target.pid} for ${opts.seco
 // A busy runtime may leave the first inspector session unanswered; a fresh one usually works.
 let session;
 for (let attempt = 1; !session; attempt++) {
-  const s = await inspector(target.url);
   try {
-    await s.call("Profiler.enable", {}, 5_000);
+    const s = await inspector(target.url);
+    await s.call("Profiler.enable", {}, 5_000).catch((error) => {
+      s.close();
+      throw error;
+    });
     session = s;
   } catch (error) {
-    s.close();
     if (attempt === 6) throw error;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 const { call, close } = session;

@@ -84,14 +84,20 @@ process.env.WRANGLER_LOG ??= "warn";
 const running = new Map();
 let stopping = false;
 
-async function stopAll() {
-  if (stopping) return;
-  stopping = true;
+/** Stops every running target's generator and server. */
+async function stopTargets() {
   for (const t of running.values()) {
     await t.gen.closeAll().catch(() => {});
     await t.gen.stop().catch(() => {});
     await t.mod.stop(t.ctx).catch(() => {});
   }
+  running.clear();
+}
+
+async function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  await stopTargets();
 }
 
 for (const sig of ["SIGINT", "SIGTERM"])
@@ -217,6 +223,10 @@ try {
       );
     log(`${scenario.name} done in ${record.seconds.toFixed(0)} s → ${path.relative(process.cwd(), file)}`);
     results.push(record);
+    // Every scenario gets fresh servers: locally all of a Worker's Durable Objects share one
+    // isolate, so what one scenario left in memory (thousands of objects, a million-message
+    // channel) would slow the next one down.
+    await stopTargets();
   }
 } finally {
   await stopAll();
