@@ -15,7 +15,6 @@ const root = path.resolve(import.meta.dirname, "../..");
 /**
  * @typedef {object} BenchServer
  * @property {string} url the runtime workerd's own entry socket, which the load goes to
- * @property {string} devUrl wrangler dev's public URL (its dev proxy)
  * @property {number} port
  * @property {number | null} pgid process group of `wrangler dev` (its workerd children are in it)
  * @property {() => ReturnType<typeof serverSnapshot>} snapshot RSS and CPU of the workerd processes
@@ -115,7 +114,6 @@ async function benchServer(dev, cleanup = () => {}) {
   if (!direct) throw new Error(`could not find the runtime's own port behind wrangler dev at ${dev.url}`);
   return {
     url: direct,
-    devUrl: dev.url,
     port: dev.port,
     pgid,
     snapshot: () => serverSnapshot(pgid, dev.port),

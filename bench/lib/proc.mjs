@@ -85,6 +85,8 @@ function role(pid, port) {
   return cmd.includes(`entry=127.0.0.1:${port}`) ? "proxy" : "runtime";
 }
 
+const runtimePid = (pgid, port) => workerdPids(pgid).find((pid) => role(pid, port) === "runtime");
+
 /** The TCP ports process `pid` listens on (IPv4, from /proc/<pid>/net/tcp and its socket fds). */
 export function listeningPorts(pid) {
   /** @type {Set<string>} */
@@ -115,7 +117,7 @@ export function listeningPorts(pid) {
  * of its own entry socket, found by asking each port it listens on for `/healthz`.
  */
 export async function runtimeUrl(pgid, port) {
-  const runtime = workerdPids(pgid).find((pid) => role(pid, port) === "runtime");
+  const runtime = runtimePid(pgid, port);
   if (runtime === undefined) return null;
   for (const p of listeningPorts(runtime)) {
     const url = `http://127.0.0.1:${p}`;
@@ -135,7 +137,7 @@ export async function runtimeUrl(pgid, port) {
  * SQLite storage three while it is loaded (its database, WAL and shared-memory files).
  */
 export function freeDescriptors(pgid, port) {
-  const runtime = workerdPids(pgid).find((pid) => role(pid, port) === "runtime");
+  const runtime = runtimePid(pgid, port);
   if (runtime === undefined) return null;
   const limit = /Max open files\s+(\d+)/.exec(read(`/proc/${runtime}/limits`) ?? "");
   let open = 0;
