@@ -88,17 +88,23 @@ export async function signAccessToken(env: Env, db: Database, userId: string, se
 }
 
 /**
- * Tokens whose signature and claims have been checked, by their exact text: a client presents the
- * same token on every request for up to 15 minutes, and the ES256 check was a twentieth of a
- * send's CPU. Only expiry depends on the time, so a hit checks that again. Whether the session and
- * user are still live is never cached (authenticate asks D1 every time).
+ * Tokens whose signature and claims have been checked, by their exact text, per environment (like
+ * the keys: the result depends on its key, issuer and audience). A client presents the same token
+ * on every request for up to 15 minutes, and the ES256 check was a twentieth of a send's CPU. Only
+ * expiry depends on the time, so a hit checks that again. Whether the session and user are still
+ * live is never cached (authenticate asks D1 every time).
  */
-const verified = new Map<string, AccessClaims>();
+const verifiedCache = new WeakMap<object, Map<string, AccessClaims>>();
 const VERIFIED_CACHE_SIZE = 10_000;
 const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** Verifies a Colink access token; returns null for anything that is not a valid one. */
 export async function verifyAccessToken(env: Env, db: Database, token: string): Promise<AccessClaims | null> {
+  let verified = verifiedCache.get(env);
+  if (!verified) {
+    verified = new Map();
+    verifiedCache.set(env, verified);
+  }
   const known = verified.get(token);
   if (known) {
     if (known.exp + CLOCK_TOLERANCE_SECONDS > Date.now() / 1000) return known;

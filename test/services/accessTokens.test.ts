@@ -20,6 +20,12 @@ describe("verifyAccessToken", () => {
     expect(await verifyAccessToken(env, db(), token)).toBeNull();
   });
 
+  it("does not carry a verified token over to a configuration with another audience", async () => {
+    const { token } = await signAccessToken(env, db(), "u_audience", "s_audience");
+    expect(await verifyAccessToken(env, db(), token)).not.toBeNull();
+    expect(await verifyAccessToken({ ...env, JWT_AUDIENCE: "another-service" }, db(), token)).toBeNull();
+  });
+
   it("refuses a tampered copy of a token it has verified", async () => {
     const { token } = await signAccessToken(env, db(), "u_tamper", "s_tamper");
     expect(await verifyAccessToken(env, db(), token)).not.toBeNull();
