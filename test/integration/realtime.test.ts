@@ -27,6 +27,17 @@ const post = async (who: Account, channelId: string, text: string) => {
   return res.body as { id: string; seq: number };
 };
 
+/** A member of a private channel, online, who has already had one message there live. */
+async function onlineMember() {
+  const owner = await registerOwner();
+  const member = await signUp(owner.token);
+  const channelId = await privateChannel(owner, [member]);
+  const { ws } = await openLiveSocket(member.token);
+  await post(owner, channelId, "before");
+  await ws.collect(inChannel(channelId, "message.created"), 1);
+  return { owner, member, channelId, ws };
+}
+
 describe("fan-out", () => {
   it("invariant 2: each device of each member gets every message once, in order; invariant 5: a non-member gets nothing", async () => {
     const owner = await registerOwner();
@@ -45,12 +56,7 @@ describe("fan-out", () => {
   });
 
   it("invariant 5: a removed member gets channel.removed and nothing more from the channel", async () => {
-    const owner = await registerOwner();
-    const member = await signUp(owner.token);
-    const channelId = await privateChannel(owner, [member]);
-    const { ws } = await openLiveSocket(member.token);
-    await post(owner, channelId, "before");
-    await ws.collect(inChannel(channelId, "message.created"), 1);
+    const { owner, member, channelId, ws } = await onlineMember();
     expect((await call("DELETE", `/channels/${channelId}/members/${member.user.id}`, { token: owner.token })).status).toBeLessThan(300);
     const removed = (await ws.until((f) => f.type === "channel.removed")).match;
     expect(removed.data).toMatchObject({ channel_id: channelId });
@@ -75,12 +81,7 @@ describe("fan-out", () => {
   });
 
   it("keeps delivering after both objects are evicted with hibernating sockets", async () => {
-    const owner = await registerOwner();
-    const member = await signUp(owner.token);
-    const channelId = await privateChannel(owner, [member]);
-    const { ws } = await openLiveSocket(member.token);
-    await post(owner, channelId, "before");
-    await ws.collect(inChannel(channelId, "message.created"), 1);
+    const { owner, member, channelId, ws } = await onlineMember();
     await evictDurableObject(env.USER_SESSION.getByName(member.user.id), { webSockets: "hibernate" });
     await evictDurableObject(env.CHANNEL_ROOM.getByName(channelId));
     const sent = await post(owner, channelId, "after hibernation");
