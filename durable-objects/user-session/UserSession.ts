@@ -47,6 +47,12 @@ const TICKET_TTL_MS = 30_000;
 const PENDING_GRACE_MS = 1_500;
 const PRUNE_EVERY = 100;
 const DAY_MS = 86_400_000;
+/**
+ * How long the user's own channel list is trusted before the next online/offline transition reads
+ * it again from the directory. channel.added/removed keep it current; the recheck repairs a list
+ * that missed one (an append that failed after the directory changed).
+ */
+export const CHANNELS_RECHECK_MS = 5 * 60_000;
 
 /** The channel a channel.added / channel.removed user event is about. */
 function channelOf(type: UserEventType, data: unknown): string | undefined {
@@ -77,8 +83,10 @@ export class UserSession extends DurableObject<Env> {
   private readonly attachments = new WeakMap<WebSocket, Attachment>();
   /** Online/offline registrations with the user's ChannelRooms run one after another. */
   private transitions: Promise<void> = Promise.resolve();
-  /** The user's channel ids, from D1, kept current by channel.added/removed; null until needed. */
+  /** The `channels` table in memory; null until needed. */
   private channelIds: Set<string> | null = null;
+  /** Counts channel.added/removed, so a directory read that raced one is done again. */
+  private channelChanges = 0;
   private appendsSincePrune = 0;
   private announceTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -137,10 +145,16 @@ export class UserSession extends DurableObject<Env> {
     for (const ws of sockets) this.push(ws, { frame, userSeq });
     const channelId = channelOf(type, data);
     if (channelId && type === "channel.added") {
+      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO channels (channel_id) VALUES (?)", channelId);
       this.channelIds?.add(channelId);
+      this.channelChanges++;
       if (sockets.length > 0) this.queueTransition(() => this.setOnlineIn([channelId], true));
     }
-    if (channelId && type === "channel.removed") this.channelIds?.delete(channelId);
+    if (channelId && type === "channel.removed") {
+      this.ctx.storage.sql.exec("DELETE FROM channels WHERE channel_id = ?", channelId);
+      this.channelIds?.delete(channelId);
+      this.channelChanges++;
+    }
     return userSeq;
   }
 
@@ -382,9 +396,7 @@ export class UserSession extends DurableObject<Env> {
     this.queueTransition(async () => {
       // The state may have flipped back while we waited in line.
       if (!this.userId || online !== this.openSockets().length > 0) return;
-      // Fresh from the directory each time the user comes online or goes offline.
-      this.channelIds = null;
-      await this.setOnlineIn([...(await this.myChannels())], online);
+      await this.setOnlineIn([...(await this.myChannels(CHANNELS_RECHECK_MS))], online);
     });
   }
 
@@ -395,14 +407,38 @@ export class UserSession extends DurableObject<Env> {
       .catch((error: unknown) => log("warn", "presence transition failed", { user_id: this.userId, error }));
   }
 
-  private async myChannels(): Promise<Set<string>> {
-    if (this.channelIds) return this.channelIds;
-    const rows = await createDb(this.env.DB)
-      .select({ channelId: memberships.channelId })
-      .from(memberships)
-      .where(eq(memberships.userId, this.requireUserId()));
-    this.channelIds = new Set(rows.map((r) => r.channelId));
-    return this.channelIds;
+  /**
+   * The user's channel ids: the kept list, read again from the directory first when it is older
+   * than `maxAgeMs` (a transition) or was never read (Infinity: a frame that only needs the list).
+   */
+  private async myChannels(maxAgeMs = Number.POSITIVE_INFINITY): Promise<Set<string>> {
+    const checkedAt = Number(this.meta("channels_checked_at") ?? "-1");
+    if (checkedAt >= 0 && Date.now() - checkedAt <= maxAgeMs) {
+      this.channelIds ??= new Set(
+        this.ctx.storage.sql
+          .exec<{ channel_id: string }>("SELECT channel_id FROM channels")
+          .toArray()
+          .map((r) => r.channel_id),
+      );
+      return this.channelIds;
+    }
+    for (;;) {
+      const changes = this.channelChanges;
+      const readAt = Date.now();
+      const rows = await createDb(this.env.DB)
+        .select({ channelId: memberships.channelId })
+        .from(memberships)
+        .where(eq(memberships.userId, this.requireUserId()));
+      if (changes !== this.channelChanges) continue;
+      const ids = new Set(rows.map((r) => r.channelId));
+      this.ctx.storage.transactionSync(() => {
+        this.ctx.storage.sql.exec("DELETE FROM channels");
+        for (const id of ids) this.ctx.storage.sql.exec("INSERT INTO channels (channel_id) VALUES (?)", id);
+        this.setMeta("channels_checked_at", String(readAt));
+      });
+      this.channelIds = ids;
+      return ids;
+    }
   }
 
   private async setOnlineIn(channelIds: string[], online: boolean): Promise<void> {

@@ -25,4 +25,12 @@ export const userSessionMigrations: readonly Migration[] = [
       CREATE INDEX socket_subscriptions_target ON socket_subscriptions (target_id);
     `,
   },
+  {
+    name: "channel list",
+    sql: `
+      -- The user's channels: copied from the directory (D1), then kept current by channel.added
+      -- and channel.removed; meta 'channels_checked_at' says when it last matched the directory.
+      CREATE TABLE channels (channel_id TEXT PRIMARY KEY);
+    `,
+  },
 ];

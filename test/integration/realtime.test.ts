@@ -1,5 +1,6 @@
-import { env, evictDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { CHANNELS_RECHECK_MS } from "../../durable-objects/user-session/UserSession";
 import { type Account, call, registerOwner, signUp } from "../helpers";
 import { type Frame, openLiveSocket } from "../socketClient";
 
@@ -78,6 +79,28 @@ describe("fan-out", () => {
     const sent = await post(owner, channelId, "welcome");
     const got = await ws.collect(inChannel(channelId, "message.created"), 1);
     expect(got[0]?.data.id).toBe(sent.id);
+  });
+
+  it("reads a channel list that missed a change again from the directory once it is due for a recheck", async () => {
+    const { owner, member, channelId, ws } = await onlineMember();
+    const cursor = ws.frames.filter(inChannel(channelId)).at(-1)?.seq as number;
+    ws.close();
+    // As if the channel.added append had failed after the directory changed: the session's own
+    // list lacks the channel, and it was last matched with the directory before the interval.
+    const session = env.USER_SESSION.getByName(member.user.id);
+    await runInDurableObject(session, async (_, state) => {
+      state.storage.sql.exec("DELETE FROM channels WHERE channel_id = ?", channelId);
+      state.storage.sql.exec(
+        "UPDATE meta SET value = ? WHERE key = 'channels_checked_at'",
+        String(Date.now() - CHANNELS_RECHECK_MS - 1_000),
+      );
+    });
+    await evictDurableObject(session);
+    const missed = await post(owner, channelId, "while away");
+    const again = await openLiveSocket(member.token, { user_seq: 0, channels: { [channelId]: cursor } });
+    expect(again.replay.filter(inChannel(channelId, "message.created")).map((f) => f.data.id)).toEqual([missed.id]);
+    const live = await post(owner, channelId, "live again");
+    expect((await again.ws.collect(inChannel(channelId, "message.created"), 1))[0]?.data.id).toBe(live.id);
   });
 
   it("keeps delivering after both objects are evicted with hibernating sockets", async () => {
