@@ -3,11 +3,15 @@
 // behind the summary. Run it beside `npm run bench` while the scenario you care about is measuring:
 //
 //   node bench/profile.mjs [--seconds 20] [--worker colink] [--out FILE.cpuprofile]
+//                          [--wait-for LOGFILE:TEXT]
 //
+// With --wait-for, sampling starts at once (a saturated runtime may not answer Profiler.start) and
+// the summary covers only the --seconds after TEXT appears in LOGFILE, e.g. the bench's log line
+// "clients resume now".
 // It finds the workerd process that runs the Worker, samples it, writes a .cpuprofile (open it in
 // Chrome DevTools, Performance panel) and prints the functions with the most self and total time.
 // Names refer to wrangler's bundle of the Worker.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
 import { listeningPorts, workerdPids } from "./lib/proc.mjs";
@@ -18,6 +22,7 @@ const { values: opts } = parseArgs({
     worker: { type: "string", default: "colink" },
     out: { type: "string", default: `/tmp/colink-${Date.now()}.cpuprofile` },
     top: { type: "string", default: "30" },
+    "wait-for": { type: "string" },
   },
 });
 
@@ -67,8 +72,8 @@ function inspector(url) {
   });
 }
 
-/** Self and inclusive time per function, as fractions of the sampled time. */
-function summarize(profile) {
+/** Self and inclusive time per function, as fractions of the time sampled from `fromMs` on. */
+function summarize(profile, fromMs = 0) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -79,8 +84,11 @@ function summarize(profile) {
   const self = new Map();
   const total = new Map();
   let sampled = 0;
+  let at = 0;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (at < fromMs * 1000) return;
     sampled += dt;
     const leaf = label(nodes.get(id));
     self.set(leaf, (self.get(leaf) ?? 0) + dt);
@@ -120,11 +128,19 @@ for (let attempt = 1; !session; attempt++) {
 const { call, close } = session;
 await call("Profiler.setSamplingInterval", { interval: 500 });
 await call("Profiler.start");
+const started = performance.now();
+let fromMs = 0;
+if (opts["wait-for"]) {
+  const [file, text] = opts["wait-for"].split(/:(.*)/s);
+  console.error(`sampling; the summary starts when ${file} says "${text}"`);
+  while (!(readFileSync(file, "utf8").includes(text ?? ""))) await new Promise((r) => setTimeout(r, 50));
+  fromMs = performance.now() - started;
+}
 await new Promise((r) => setTimeout(r, Number(opts.seconds) * 1000));
 const { profile } = await call("Profiler.stop");
 close();
 writeFileSync(opts.out, JSON.stringify(profile));
-const s = summarize(profile);
+const s = summarize(profile, fromMs);
 const pct = (f) => `${(f * 100).toFixed(1).padStart(5)}%`;
 const n = Number(opts.top);
 console.log(`${s.sampledMs.toFixed(0)} ms sampled; profile written to ${opts.out}\n\nself time:`);

@@ -119,13 +119,16 @@ export function listeningPorts(pid) {
 export async function runtimeUrl(pgid, port) {
   const runtime = runtimePid(pgid, port);
   if (runtime === undefined) return null;
-  for (const p of listeningPorts(runtime)) {
-    const url = `http://127.0.0.1:${p}`;
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return url;
-    } catch {
-      // the inspector or another internal socket
+  // A freshly started runtime can take seconds to answer its first request: ask again for a while.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    for (const p of listeningPorts(runtime)) {
+      const url = `http://127.0.0.1:${p}`;
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+        if (res.ok) return url;
+      } catch {
+        // the inspector or another internal socket
+      }
     }
   }
   return null;
