@@ -26,17 +26,17 @@ const { values: opts } = parseArgs({
   },
 });
 
-/** The inspector target of worker `name` in any local workerd. */
+/** The inspector target of worker `name` (a user Worker, or with a colon any of workerd's, e.g. `d1:db`). */
 async function findTarget(name) {
   for (const pid of workerdPids(undefined))
     for (const port of listeningPorts(pid)) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1_000) });
         if (!res.ok) continue;
-        /** @type {{ title: string }[]} */
+        /** @type {{ title: string, webSocketDebuggerUrl: string }[]} */
         const targets = await res.json();
-        const hit = targets.find((t) => t.title.endsWith(`core:user:${name}`));
-        if (hit) return { pid, url: `ws://127.0.0.1:${port}/core:user:${name}` };
+        const hit = targets.find((t) => t.title.endsWith(name.includes(":") ? ` ${name}` : `core:user:${name}`));
+        if (hit) return { pid, url: hit.webSocketDebuggerUrl };
       } catch {
         // not an inspector port
       }
