@@ -698,8 +698,7 @@ export class ChannelRoom extends DurableObject<Env> {
    * Returns false when they are not a member: the session should stop asking.
    */
   setOnline(userId: string, online: boolean): boolean {
-    const meta = this.readMeta();
-    const member = meta ? this.member(userId) : null;
+    const member = this.member(userId);
     if (!member) {
       this.online.delete(userId);
       return false;

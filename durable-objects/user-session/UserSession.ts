@@ -89,12 +89,18 @@ export class UserSession extends DurableObject<Env> {
   private channelChanges = 0;
   private appendsSincePrune = 0;
   private announceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The `meta` table, read once per wake-up: presence reads it on every connect and frame. */
+  private readonly metaValues = new Map<string, string>();
+  /** When the alarm is set for, as far as this instance knows; undefined until read. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     ctx.blockConcurrencyWhile(async () => {
       runMigrations(ctx.storage.sql, userSessionMigrations);
+      for (const { key, value } of ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta"))
+        this.metaValues.set(key, value);
       this.userId = this.meta("user_id");
     });
   }
@@ -519,6 +525,7 @@ export class UserSession extends DurableObject<Env> {
 
   /** Heartbeats (a silent socket is a vanished device) and presence that changes with time. */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     const now = Date.now();
     for (const ws of this.openSockets()) {
       const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
@@ -659,14 +666,17 @@ export class UserSession extends DurableObject<Env> {
     const due = [inputs.connected ? now + HEARTBEAT_INTERVAL_MS : null, nextPresenceChange(inputs, now)].filter(
       (t): t is number => t !== null,
     );
-    if (due.length === 0) {
-      // Offline, and nothing changes with time: no reason to wake up.
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
+    // Offline, and nothing changes with time: an alarm already set fires once, finds nothing to do
+    // and is not set again. Leaving it costs one wake-up; deleting it would cost a write now and
+    // another when the user reconnects.
+    if (due.length === 0) return;
     const at = Math.min(...due);
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at || current < now) await this.ctx.storage.setAlarm(at);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    const current = this.alarmAt;
+    if (current === null || current > at || current < now) {
+      this.alarmAt = at;
+      await this.ctx.storage.setAlarm(at);
+    }
   }
 
   // ── State ──────────────────────────────────────────────────────────────────────────────────
@@ -728,10 +738,12 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private meta(key: string): string | null {
-    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+    return this.metaValues.get(key) ?? null;
   }
 
   private setMeta(key: string, value: string): void {
+    if (this.metaValues.get(key) === value) return;
+    this.metaValues.set(key, value);
     this.ctx.storage.sql.exec(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
