@@ -125,6 +125,12 @@ export class ChannelRoom extends DurableObject<Env> {
   private readonly lastTyping = new Map<string, number>();
   private readonly reactions: ReactionStore;
   private readonly threads: ThreadStore;
+  /**
+   * The meta row, read once per wake-up (undefined until then; null for a room never created).
+   * This object is its only writer: changes update it in place beside their SQL, inside
+   * `transact`, which forgets it if the transaction rolls back.
+   */
+  private metaRow: MetaRow | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -161,6 +167,7 @@ export class ChannelRoom extends DurableObject<Env> {
         );
         for (const m of members) this.insertMember(m, 0, channel.created_at);
       });
+      this.metaRow = undefined;
       for (const m of members) this.online.set(m.user_id, ++this.generation);
       return this.channelJson(this.requireMeta());
     });
@@ -169,6 +176,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Forgets everything: for a room whose creation lost a race in the directory and was never announced. */
   async discard(): Promise<void> {
     this.online.clear();
+    this.metaRow = undefined;
     await this.ctx.storage.deleteAll();
     runMigrations(this.sql, channelRoomMigrations);
   }
@@ -778,6 +786,7 @@ export class ChannelRoom extends DurableObject<Env> {
           );
         }
         this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", last);
+        meta.last_message_seq = last;
       });
       return { first_seq: first, last_seq: last };
     });
@@ -786,11 +795,17 @@ export class ChannelRoom extends DurableObject<Env> {
   // ── Internals ──────────────────────────────────────────────────────────────────────────────
 
   private transact<T>(body: () => T): T {
-    return this.ctx.storage.transactionSync(body);
+    try {
+      return this.ctx.storage.transactionSync(body);
+    } catch (err) {
+      this.metaRow = undefined;
+      throw err;
+    }
   }
 
   private readMeta(): MetaRow | null {
-    return this.sql.exec<MetaRow>("SELECT * FROM meta WHERE id = 1").toArray()[0] ?? null;
+    if (this.metaRow === undefined) this.metaRow = this.sql.exec<MetaRow>("SELECT * FROM meta WHERE id = 1").toArray()[0] ?? null;
+    return this.metaRow;
   }
 
   /** An uncreated room is indistinguishable from a channel the caller may not see. */
@@ -1001,6 +1016,7 @@ export class ChannelRoom extends DurableObject<Env> {
     if (through === null) return 0;
     const deleted = this.sql.exec("DELETE FROM events WHERE seq <= ?", through).rowsWritten;
     this.sql.exec("UPDATE meta SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", through);
+    if (this.metaRow) this.metaRow.pruned_through = Math.max(this.metaRow.pruned_through, through);
     return deleted;
   }
 
