@@ -78,6 +78,8 @@ const TYPING_INTERVAL_MS = 1000;
 const MAX_SEED_BATCH = 50_000;
 /** Events held for one member whose delivery calls are slower than the channel. */
 const MAX_QUEUED_DELIVERIES = 1_000;
+/** Online flags are written this long after they change, together (one commit for a crowd). */
+const ONLINE_WRITE_DELAY_MS = 50;
 
 type Outbox = { channelId: string; sending: boolean; events: { seq: number; frame: string }[] };
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
@@ -131,6 +133,11 @@ export class ChannelRoom extends DurableObject<Env> {
    * `transact`, which forgets it if the transaction rolls back.
    */
   private metaRow: MetaRow | null | undefined;
+  /** Member ids, read once per wake-up and kept like `metaRow`: online and replay calls ask often. */
+  private memberIds: Set<string> | undefined;
+  /** Online flags changed in `online` and not yet written, and the timer that writes them. */
+  private readonly onlineWrites = new Map<string, boolean>();
+  private onlineFlush: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -176,7 +183,9 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Forgets everything: for a room whose creation lost a race in the directory and was never announced. */
   async discard(): Promise<void> {
     this.online.clear();
+    this.onlineWrites.clear();
     this.metaRow = undefined;
+    this.memberIds = undefined;
     await this.ctx.storage.deleteAll();
     runMigrations(this.sql, channelRoomMigrations);
   }
@@ -270,7 +279,7 @@ export class ChannelRoom extends DurableObject<Env> {
       if (actor.role === "guest") throw forbidden("Guests cannot add people to channels.", "guest_not_allowed");
       if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be added to a DM; open a new one.");
       if (meta.archived) throw archivedError();
-      const fresh = users.filter((u, i) => users.findIndex((v) => v.user_id === u.user_id) === i && !this.member(u.user_id));
+      const fresh = users.filter((u, i) => users.findIndex((v) => v.user_id === u.user_id) === i && !this.isMember(u.user_id));
       this.addMembersNow(
         meta,
         fresh.map((u) => ({ ...u, role: "member" })),
@@ -284,7 +293,7 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => {
       const meta = this.requireMeta();
       if (!this.isDm(meta)) throw channelNotFound();
-      if (this.member(user.user_id)) return { channel: this.channelJson(meta), added: false };
+      if (this.isMember(user.user_id)) return { channel: this.channelJson(meta), added: false };
       this.addMembersNow(meta, [{ ...user, role: "member" }]);
       return { channel: this.channelJson(meta), added: true };
     });
@@ -306,11 +315,13 @@ export class ChannelRoom extends DurableObject<Env> {
         if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be removed from a DM.");
         if (!this.isManager(meta, actor, member))
           throw forbidden("Only channel admins or workspace admins may remove members.", "not_channel_admin");
-        if (!this.member(userId)) throw notFound("member");
+        if (!this.isMember(userId)) throw notFound("member");
       }
       const at = new Date();
       const event = this.transact(() => {
         this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
+        this.memberIds?.delete(userId);
+        this.onlineWrites.delete(userId);
         this.sql.exec("DELETE FROM read_markers WHERE user_id = ?", userId);
         this.threads.forget(userId);
         this.sql.exec("UPDATE meta SET member_count = member_count - 1 WHERE id = 1");
@@ -571,7 +582,7 @@ export class ChannelRoom extends DurableObject<Env> {
   followedThreads(actor: Actor, limit: number): RoomResult<ThreadState[]> {
     return answer(() => {
       const meta = this.requireMeta();
-      if (!this.member(actor.id)) return [];
+      if (!this.isMember(actor.id)) return [];
       return this.threads.followedBy(actor.id, limit).flatMap(({ root_id }) => {
         const root = this.messageById(root_id);
         return root ? [this.threadStateOf(meta, root, actor.id)] : [];
@@ -679,7 +690,7 @@ export class ChannelRoom extends DurableObject<Env> {
   readState(userId: string): RoomResult<ChannelReadState> {
     return answer(() => {
       const meta = this.requireMeta();
-      if (!this.member(userId)) throw channelNotFound();
+      if (!this.isMember(userId)) throw channelNotFound();
       return this.readStateOf(meta, userId);
     });
   }
@@ -706,14 +717,14 @@ export class ChannelRoom extends DurableObject<Env> {
    * Returns false when they are not a member: the session should stop asking.
    */
   setOnline(userId: string, online: boolean): boolean {
-    const member = this.member(userId);
-    if (!member) {
+    if (!this.isMember(userId)) {
       this.online.delete(userId);
       return false;
     }
+    const was = this.online.has(userId);
     if (online) this.online.set(userId, ++this.generation);
     else this.online.delete(userId);
-    if (Boolean(member.online) !== online) this.sql.exec("UPDATE members SET online = ? WHERE user_id = ?", online ? 1 : 0, userId);
+    if (was !== online) this.writeOnlineSoon(userId, online);
     return true;
   }
 
@@ -723,7 +734,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   relayTyping(userId: string, threadRootId: string | null): "ok" | "not_member" {
     const meta = this.readMeta();
-    if (!meta || !this.member(userId)) return "not_member";
+    if (!meta || !this.isMember(userId)) return "not_member";
     const now = Date.now();
     if (meta.archived || now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS) return "ok";
     this.lastTyping.set(userId, now);
@@ -743,7 +754,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   replay(userId: string, afterSeq: number, inlineLimit: number): ReplayResult {
     const meta = this.readMeta();
-    if (!meta || !this.member(userId)) return { kind: "not_member" };
+    if (!meta || !this.isMember(userId)) return { kind: "not_member" };
     const head = meta.last_event_seq;
     if (!Number.isSafeInteger(afterSeq) || afterSeq < meta.pruned_through || afterSeq > head) return { kind: "resync" };
     if (head - afterSeq > inlineLimit) return { kind: "gap", after: afterSeq, until: head };
@@ -799,6 +810,7 @@ export class ChannelRoom extends DurableObject<Env> {
       return this.ctx.storage.transactionSync(body);
     } catch (err) {
       this.metaRow = undefined;
+      this.memberIds = undefined;
       throw err;
     }
   }
@@ -823,6 +835,36 @@ export class ChannelRoom extends DurableObject<Env> {
     if (row.deleted) throw deletedError();
     if (meta.archived) throw archivedError();
     return { meta, row };
+  }
+
+  private isMember(userId: string): boolean {
+    this.memberIds ??= new Set(
+      this.sql
+        .exec<{ user_id: string }>("SELECT user_id FROM members")
+        .toArray()
+        .map((r) => r.user_id),
+    );
+    return this.memberIds.has(userId);
+  }
+
+  /**
+   * Persists a member's online flag a moment later, with the others that changed meanwhile: the
+   * flags matter only when the object wakes again, and a reconnecting crowd then costs one write.
+   */
+  private writeOnlineSoon(userId: string, online: boolean): void {
+    this.onlineWrites.set(userId, online);
+    this.onlineFlush ??= setTimeout(() => {
+      this.onlineFlush = null;
+      const writes = [...this.onlineWrites];
+      this.onlineWrites.clear();
+      try {
+        this.transact(() => {
+          for (const [id, on] of writes) this.sql.exec("UPDATE members SET online = ? WHERE user_id = ?", on ? 1 : 0, id);
+        });
+      } catch (error) {
+        log("error", "writing online flags failed", { count: writes.length, error });
+      }
+    }, ONLINE_WRITE_DELAY_MS);
   }
 
   private member(userId: string): MemberRow | null {
@@ -911,7 +953,7 @@ export class ChannelRoom extends DurableObject<Env> {
     follow(reply.author_id, "acted", reply.seq);
     for (const userId of mentions.user_ids) follow(userId, "acted");
     const rootMentions = MentionsSchema.parse(JSON.parse(root.mentions)).user_ids;
-    for (const userId of new Set([root.author_id, ...rootMentions])) if (this.member(userId)) follow(userId, "involved");
+    for (const userId of new Set([root.author_id, ...rootMentions])) if (this.isMember(userId)) follow(userId, "involved");
     return [...started];
   }
 
@@ -958,6 +1000,8 @@ export class ChannelRoom extends DurableObject<Env> {
       lastReadSeq,
     );
     this.sql.exec("UPDATE meta SET member_count = member_count + 1 WHERE id = 1");
+    this.memberIds?.add(m.user_id);
+    this.onlineWrites.delete(m.user_id);
   }
 
   /** Adds members and announces each (to them too: see insertMember). */
