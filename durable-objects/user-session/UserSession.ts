@@ -122,13 +122,8 @@ export class UserSession extends DurableObject<Env> {
     server.send(readyFrame(this.userSeq()));
     if (this.openSockets().length === 1) this.schedule(true);
     setTimeout(() => this.endGrace(attachment.id), PENDING_GRACE_MS + 50);
-    this.markActive(now);
-    this.presenceMayHaveChanged();
+    if (!this.markActive(now)) this.presenceMayHaveChanged();
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  async deliverChannelEvent(userId: string, channelId: string, seq: number, frame: string): Promise<boolean> {
-    return this.deliverChannelEvents(userId, channelId, [{ seq, frame }]);
   }
 
   /** Several events of one channel, in `seq` order, in one call (the room batches under load). */
@@ -480,8 +475,7 @@ export class UserSession extends DurableObject<Env> {
     const now = Date.now();
     this.setMeta("presence_manual", status === "active" ? "" : status);
     this.setMeta("presence_dnd_until", status === "dnd" && dndUntil !== null ? String(dndUntil) : "");
-    if (status === "active") this.markActive(now, true);
-    this.presenceMayHaveChanged();
+    if (!(status === "active" && this.markActive(now, true))) this.presenceMayHaveChanged();
     return this.presenceView(now);
   }
 
@@ -612,12 +606,17 @@ export class UserSession extends DurableObject<Env> {
     };
   }
 
-  /** Records activity; written at most every 10 s, or at once when it changes the status. */
-  private markActive(now: number, force = false): void {
+  /**
+   * Records activity; written at most every 10 s, or at once when it changes the status. Returns
+   * whether it already looked for a presence change (callers that would look too need not).
+   */
+  private markActive(now: number, force = false): boolean {
     const last = Number(this.meta("presence_active_at") || "0");
-    if (!force && now - last < 10_000) return;
+    if (!force && now - last < 10_000) return false;
     this.setMeta("presence_active_at", String(now));
-    if (now - last >= 10_000) this.presenceMayHaveChanged();
+    if (now - last < 10_000) return false;
+    this.presenceMayHaveChanged();
+    return true;
   }
 
   private sawSocket(ws: WebSocket): void {
