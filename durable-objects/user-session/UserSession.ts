@@ -91,8 +91,8 @@ export class UserSession extends DurableObject<Env> {
   private announceTimer: ReturnType<typeof setTimeout> | null = null;
   /** The `meta` table, read once per wake-up: presence reads it on every connect and frame. */
   private readonly metaValues = new Map<string, string>();
-  /** When the alarm is set for, as far as this instance knows; undefined until read. */
-  private alarmAt: number | null | undefined;
+  /** When the alarm is set for, read at wake-up, so arming it is a write in the same turn. */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -102,6 +102,7 @@ export class UserSession extends DurableObject<Env> {
       for (const { key, value } of ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta"))
         this.metaValues.set(key, value);
       this.userId = this.meta("user_id");
+      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
@@ -670,7 +671,6 @@ export class UserSession extends DurableObject<Env> {
     // another when the user reconnects.
     if (due.length === 0) return;
     const at = Math.min(...due);
-    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     const current = this.alarmAt;
     if (current === null || current > at || current < now) {
       this.alarmAt = at;
