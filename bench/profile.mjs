@@ -133,7 +133,7 @@ let fromMs = 0;
 if (opts["wait-for"]) {
   const [file, text] = opts["wait-for"].split(/:(.*)/s);
   console.error(`sampling; the summary starts when ${file} says "${text}"`);
-  while (!(readFileSync(file, "utf8").includes(text ?? ""))) await new Promise((r) => setTimeout(r, 50));
+  while (!readFileSync(file, "utf8").includes(text ?? "")) await new Promise((r) => setTimeout(r, 50));
   fromMs = performance.now() - started;
 }
 await new Promise((r) => setTimeout(r, Number(opts.seconds) * 1000));
