@@ -321,7 +321,6 @@ export class ChannelRoom extends DurableObject<Env> {
       const event = this.transact(() => {
         this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
         this.memberIds?.delete(userId);
-        this.onlineWrites.delete(userId);
         this.sql.exec("DELETE FROM read_markers WHERE user_id = ?", userId);
         this.threads.forget(userId);
         this.sql.exec("UPDATE meta SET member_count = member_count - 1 WHERE id = 1");

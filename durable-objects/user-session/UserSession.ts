@@ -21,7 +21,7 @@ import type { ReplayResult } from "../channel-room/rpcTypes";
 import { runMigrations } from "../shared/runMigrations";
 import { closeQuietly, OPEN, sendQuietly } from "../shared/sockets";
 import {
-  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_MIN_WAIT_MS,
   HEARTBEAT_TIMEOUT_MS,
   nextPresenceChange,
   PRESENCE_COALESCE_MS,
@@ -436,8 +436,8 @@ export class UserSession extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         this.ctx.storage.sql.exec("DELETE FROM channels");
         for (const id of ids) this.ctx.storage.sql.exec("INSERT INTO channels (channel_id) VALUES (?)", id);
-        this.setMeta("channels_checked_at", String(readAt));
       });
+      this.setMeta("channels_checked_at", String(readAt));
       this.channelIds = ids;
       return ids;
     }
@@ -523,8 +523,7 @@ export class UserSession extends DurableObject<Env> {
     this.alarmAt = null;
     const now = Date.now();
     for (const ws of this.openSockets()) {
-      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      if (now - Math.max(this.attachment(ws).seenAt, pinged) > HEARTBEAT_TIMEOUT_MS) {
+      if (now - this.lastSeen(ws) > HEARTBEAT_TIMEOUT_MS) {
         closeQuietly(ws, CloseCode.HeartbeatTimeout, "no heartbeat");
         this.socketGone(ws);
       }
@@ -646,7 +645,7 @@ export class UserSession extends DurableObject<Env> {
         this.broadcastPresence(view);
       }
     }
-    this.armAlarm(this.presenceInputs(excluding), now).catch((error: unknown) => log("warn", "setAlarm failed", { error }));
+    this.armAlarm(now, excluding).catch((error: unknown) => log("warn", "setAlarm failed", { error }));
   }
 
   private broadcastPresence(view: PresenceView): void {
@@ -662,8 +661,21 @@ export class UserSession extends DurableObject<Env> {
     }
   }
 
-  private async armAlarm(inputs: PresenceInputs, now: number): Promise<void> {
-    const due = [inputs.connected ? now + HEARTBEAT_INTERVAL_MS : null, nextPresenceChange(inputs, now)].filter(
+  /** A socket's last sign of life: its last frame, or its last ping (answered without waking us). */
+  private lastSeen(ws: WebSocket): number {
+    const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+    return Math.max(this.attachment(ws).seenAt, pinged);
+  }
+
+  /** When the quietest open socket would time out, or null with none open. */
+  private heartbeatDue(now: number, excluding?: WebSocket): number | null {
+    let quietest = Number.POSITIVE_INFINITY;
+    for (const ws of this.openSockets()) if (ws !== excluding) quietest = Math.min(quietest, this.lastSeen(ws));
+    return quietest === Number.POSITIVE_INFINITY ? null : Math.max(now + HEARTBEAT_MIN_WAIT_MS, quietest + HEARTBEAT_TIMEOUT_MS + 1);
+  }
+
+  private async armAlarm(now: number, excluding?: WebSocket): Promise<void> {
+    const due = [this.heartbeatDue(now, excluding), nextPresenceChange(this.presenceInputs(excluding), now)].filter(
       (t): t is number => t !== null,
     );
     // Offline, and nothing changes with time: an alarm already set fires once, finds nothing to do

@@ -8,10 +8,14 @@ export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
 export const ACTIVE_WINDOW_MS = 5 * 60_000;
 /** At most one presence update per user per this interval reaches subscribers. */
 export const PRESENCE_COALESCE_MS = 1_000;
-/** A socket silent (no frame, no ping) for this long is considered gone. */
+/**
+ * A socket silent (no frame, no ping) for this long is considered gone. The check runs when the
+ * quietest open socket would reach it, so a vanished device is dropped about this long after its
+ * last sign of life, and a user whose devices ping wakes up about once per ping interval at most.
+ */
 export const HEARTBEAT_TIMEOUT_MS = 40_000;
-/** How often a connected user's heartbeats are checked: timeout + interval ≤ 60 s. */
-export const HEARTBEAT_INTERVAL_MS = 20_000;
+/** The heartbeat check never runs sooner than this after it was armed. */
+export const HEARTBEAT_MIN_WAIT_MS = 1_000;
 
 export type PresenceInputs = {
   manual: "away" | "dnd" | null;

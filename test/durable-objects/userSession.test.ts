@@ -1,5 +1,6 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { HEARTBEAT_TIMEOUT_MS } from "../../durable-objects/user-session/presence";
 import { SESSION_ID_HEADER, USER_ID_HEADER, type UserSession } from "../../durable-objects/user-session/UserSession";
 import { newId } from "../../src/lib/ids";
 import { CloseCode } from "../../src/protocol/closeCodes";
@@ -216,6 +217,16 @@ describe("UserSession presence", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await ws.closedWith()).code).toBe(CloseCode.HeartbeatTimeout);
     expect((await stub.getPresence(userId)).status).toBe("offline");
+  });
+
+  it("arms the heartbeat check for when its quietest socket would time out", async () => {
+    const { userId, stub } = session();
+    const before = Date.now();
+    await live(stub, userId);
+    const after = Date.now();
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(before + HEARTBEAT_TIMEOUT_MS);
+    expect(alarm).toBeLessThanOrEqual(after + HEARTBEAT_TIMEOUT_MS + 1);
   });
 
   it("keeps a device that pings", async () => {
