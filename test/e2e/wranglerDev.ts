@@ -58,7 +58,15 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
   const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), "colink-e2e-"));
   const port = options.port ?? (await freePort());
   const vars = options.vars ?? {};
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+  // wrangler's local observability traces every invocation (each RPC between Durable Objects) to
+  // disk for its dev explorer: a development aid that costs more than the call it traces.
+  const env = {
+    X_LOCAL_OBSERVABILITY: "false",
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CI: "true",
+    NO_COLOR: "1",
+  };
   if (options.migrate ?? (!options.stateDir && !options.config))
     await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], env);
   const configArgs = options.config ? ["--config", options.config] : [];
