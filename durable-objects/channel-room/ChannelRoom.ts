@@ -78,10 +78,17 @@ const TYPING_INTERVAL_MS = 1000;
 const MAX_SEED_BATCH = 50_000;
 /** Events held for one member whose delivery calls are slower than the channel. */
 const MAX_QUEUED_DELIVERIES = 1_000;
+/**
+ * Delivery calls in flight at once per channel. Enough to keep the sessions busy, few enough that
+ * a big channel's fan-out does not queue thousands of calls ahead of the sends feeding it: members
+ * wait their turn instead, and whatever arrived meanwhile goes in their one call.
+ */
+export const MAX_DELIVERIES_IN_FLIGHT = 64;
 /** Online flags are written this long after they change, together (one commit for a crowd). */
 const ONLINE_WRITE_DELAY_MS = 50;
 
-type Outbox = { channelId: string; sending: boolean; events: { seq: number; frame: string }[] };
+/** A member's undelivered events; `waiting` while in the turn queue, `sending` while a call is out. */
+type Outbox = { channelId: string; waiting: boolean; sending: boolean; events: { seq: number; frame: string }[] };
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 
 const channelNotFound = () => notFound("channel");
@@ -123,6 +130,11 @@ export class ChannelRoom extends DurableObject<Env> {
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
   /** Per online member: events waiting to go, and whether a delivery call is in flight. */
   private readonly outbox = new Map<string, Outbox>();
+  /** Members whose events wait for a delivery call, in turn order (a queue read from `turnsHead`). */
+  private turns: string[] = [];
+  private turnsHead = 0;
+  private deliveriesInFlight = 0;
+  private turnsTimer = false;
   private readonly sendLimiter: SendRateLimiter;
   private readonly lastTyping = new Map<string, number>();
   private readonly reactions: ReactionStore;
@@ -1064,25 +1076,66 @@ export class ChannelRoom extends DurableObject<Env> {
   }
 
   /**
-   * Queues the event for every online member's UserSession. Each member has at most one delivery
-   * call in flight; events that arrive meanwhile go together in the next call. When idle, an event
-   * leaves at once; under load, calls carry batches, so the cost per message stays well below one
-   * call per member. One call in flight also keeps each member's events in `seq` order. A session
-   * with no socket left answers false and the member goes offline, unless they came back online
-   * since that call left (a newer generation).
+   * Queues the event for every online member's UserSession. Members take turns: at most
+   * MAX_DELIVERIES_IN_FLIGHT calls are out at once, and each member has at most one, carrying
+   * every event queued for them by the time their turn comes. When idle, an event leaves at once;
+   * under load, calls carry batches, so the cost per message stays well below one call per member.
+   * One call in flight per member also keeps their events in `seq` order. A session with no socket
+   * left answers false and the member goes offline, unless they came back online since that call
+   * left (a newer generation).
    */
   private fanOut(event: Appended): void {
     for (const userId of this.online.keys()) {
       let box = this.outbox.get(userId);
       if (!box) {
-        box = { channelId: event.channelId, sending: false, events: [] };
+        box = { channelId: event.channelId, waiting: false, sending: false, events: [] };
         this.outbox.set(userId, box);
       }
       // A member that cannot keep up loses the oldest queued events; their session sees the hole
       // in `seq` and tells the client to fetch it (channel.gap).
       if (box.events.length >= MAX_QUEUED_DELIVERIES) box.events.shift();
       box.events.push({ seq: event.seq, frame: event.frame });
-      if (!box.sending) this.deliver(userId, box);
+      if (!box.waiting && !box.sending) this.awaitTurn(userId, box);
+    }
+    this.deliverTurns();
+  }
+
+  private awaitTurn(userId: string, box: Outbox): void {
+    box.waiting = true;
+    this.turns.push(userId);
+  }
+
+  /**
+   * The next turns start from a timer, not from the finished call's continuation: a chain of calls
+   * that each start the next would keep the event loop busy until the whole fan-out is done, and
+   * the sends and other requests waiting on I/O would wait that long too (a second for a thousand
+   * members, measured). Between waves they get in, and their events join the waiting calls.
+   */
+  private deliverTurnsSoon(): void {
+    if (this.turnsTimer) return;
+    this.turnsTimer = true;
+    setTimeout(() => {
+      this.turnsTimer = false;
+      this.deliverTurns();
+    }, 0);
+  }
+
+  /** Starts delivery calls for the members next in turn, up to the in-flight limit. */
+  private deliverTurns(): void {
+    while (this.deliveriesInFlight < MAX_DELIVERIES_IN_FLIGHT && this.turnsHead < this.turns.length) {
+      const userId = this.turns[this.turnsHead++] as string;
+      const box = this.outbox.get(userId);
+      if (!box?.waiting) continue;
+      box.waiting = false;
+      if (this.online.has(userId)) this.deliver(userId, box);
+      else this.outbox.delete(userId);
+    }
+    if (this.turnsHead === this.turns.length) {
+      this.turns = [];
+      this.turnsHead = 0;
+    } else if (this.turnsHead > 1024 && this.turnsHead * 2 > this.turns.length) {
+      this.turns = this.turns.slice(this.turnsHead);
+      this.turnsHead = 0;
     }
   }
 
@@ -1091,6 +1144,7 @@ export class ChannelRoom extends DurableObject<Env> {
     const generation = this.online.get(userId);
     const { channelId } = box;
     box.sending = true;
+    this.deliveriesInFlight++;
     this.session(userId)
       .deliverChannelEvents(userId, channelId, events)
       .then(
@@ -1102,8 +1156,10 @@ export class ChannelRoom extends DurableObject<Env> {
       )
       .finally(() => {
         box.sending = false;
-        if (box.events.length > 0 && this.online.has(userId)) this.deliver(userId, box);
+        this.deliveriesInFlight--;
+        if (box.events.length > 0 && this.online.has(userId)) this.awaitTurn(userId, box);
         else this.outbox.delete(userId);
+        this.deliverTurnsSoon();
       });
   }
 

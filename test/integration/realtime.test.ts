@@ -1,5 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { MAX_DELIVERIES_IN_FLIGHT } from "../../durable-objects/channel-room/ChannelRoom";
 import { CHANNELS_RECHECK_MS } from "../../durable-objects/user-session/UserSession";
 import { type Account, call, registerOwner, signUp } from "../helpers";
 import { type Frame, openLiveSocket } from "../socketClient";
@@ -64,6 +65,22 @@ describe("fan-out", () => {
     await post(owner, channelId, "after");
     expect((await ws.drain()).filter((f) => f.channel_id === channelId && f.type !== "member.left")).toEqual([]);
     expect((await call("GET", `/channels/${channelId}/messages`, { token: member.token })).status).toBe(404);
+  });
+
+  it("more online members than delivery calls in flight: each gets every message once, in order", async () => {
+    const owner = await registerOwner();
+    const members = await Promise.all(Array.from({ length: MAX_DELIVERIES_IN_FLIGHT + 8 }, () => signUp(owner.token)));
+    const channelId = await privateChannel(owner, members);
+    const sockets = await Promise.all(members.map((m) => openLiveSocket(m.token)));
+    const sent = await Promise.all(Array.from({ length: 6 }, (_, i) => post(owner, channelId, `m${i}`)));
+    const inSeqOrder = sent.sort((a, b) => a.seq - b.seq).map((m) => m.id);
+    await Promise.all(
+      sockets.map(async ({ ws }) => {
+        const got = await ws.collect(inChannel(channelId, "message.created"), sent.length);
+        expect(got.map((f) => f.data.id)).toEqual(inSeqOrder);
+        expect((await ws.drain()).filter(inChannel(channelId, "message.created"))).toEqual([]);
+      }),
+    );
   });
 
   it("a channel joined while online streams at once, announced by channel.added", async () => {
