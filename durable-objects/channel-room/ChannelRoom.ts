@@ -87,8 +87,8 @@ export const MAX_DELIVERIES_IN_FLIGHT = 64;
 /** Online flags are written this long after they change, together (one commit for a crowd). */
 const ONLINE_WRITE_DELAY_MS = 50;
 
-/** A member's undelivered events; `waiting` while in the turn queue, `sending` while a call is out. */
-type Outbox = { channelId: string; waiting: boolean; sending: boolean; events: { seq: number; frame: string }[] };
+/** A member's undelivered events, and whether a delivery call is out. */
+type Outbox = { channelId: string; sending: boolean; events: { seq: number; frame: string }[] };
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 
 const channelNotFound = () => notFound("channel");
@@ -130,9 +130,8 @@ export class ChannelRoom extends DurableObject<Env> {
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
   /** Per online member: events waiting to go, and whether a delivery call is in flight. */
   private readonly outbox = new Map<string, Outbox>();
-  /** Members whose events wait for a delivery call, in turn order (a queue read from `turnsHead`). */
-  private turns: string[] = [];
-  private turnsHead = 0;
+  /** Members whose events wait for a delivery call, in turn order (a Set iterates in insertion order). */
+  private readonly turns = new Set<string>();
   private deliveriesInFlight = 0;
   private turnsTimer = false;
   private readonly sendLimiter: SendRateLimiter;
@@ -1088,21 +1087,16 @@ export class ChannelRoom extends DurableObject<Env> {
     for (const userId of this.online.keys()) {
       let box = this.outbox.get(userId);
       if (!box) {
-        box = { channelId: event.channelId, waiting: false, sending: false, events: [] };
+        box = { channelId: event.channelId, sending: false, events: [] };
         this.outbox.set(userId, box);
       }
       // A member that cannot keep up loses the oldest queued events; their session sees the hole
       // in `seq` and tells the client to fetch it (channel.gap).
       if (box.events.length >= MAX_QUEUED_DELIVERIES) box.events.shift();
       box.events.push({ seq: event.seq, frame: event.frame });
-      if (!box.waiting && !box.sending) this.awaitTurn(userId, box);
+      if (!box.sending) this.turns.add(userId);
     }
     this.deliverTurns();
-  }
-
-  private awaitTurn(userId: string, box: Outbox): void {
-    box.waiting = true;
-    this.turns.push(userId);
   }
 
   /**
@@ -1122,20 +1116,12 @@ export class ChannelRoom extends DurableObject<Env> {
 
   /** Starts delivery calls for the members next in turn, up to the in-flight limit. */
   private deliverTurns(): void {
-    while (this.deliveriesInFlight < MAX_DELIVERIES_IN_FLIGHT && this.turnsHead < this.turns.length) {
-      const userId = this.turns[this.turnsHead++] as string;
+    for (const userId of this.turns) {
+      if (this.deliveriesInFlight >= MAX_DELIVERIES_IN_FLIGHT) return;
+      this.turns.delete(userId);
       const box = this.outbox.get(userId);
-      if (!box?.waiting) continue;
-      box.waiting = false;
-      if (this.online.has(userId)) this.deliver(userId, box);
+      if (box && this.online.has(userId)) this.deliver(userId, box);
       else this.outbox.delete(userId);
-    }
-    if (this.turnsHead === this.turns.length) {
-      this.turns = [];
-      this.turnsHead = 0;
-    } else if (this.turnsHead > 1024 && this.turnsHead * 2 > this.turns.length) {
-      this.turns = this.turns.slice(this.turnsHead);
-      this.turnsHead = 0;
     }
   }
 
@@ -1157,7 +1143,7 @@ export class ChannelRoom extends DurableObject<Env> {
       .finally(() => {
         box.sending = false;
         this.deliveriesInFlight--;
-        if (box.events.length > 0 && this.online.has(userId)) this.awaitTurn(userId, box);
+        if (box.events.length > 0 && this.online.has(userId)) this.turns.add(userId);
         else this.outbox.delete(userId);
         this.deliverTurnsSoon();
       });
