@@ -87,8 +87,16 @@ export const MAX_DELIVERIES_IN_FLIGHT = 64;
 /** Online flags are written this long after they change, together (one commit for a crowd). */
 const ONLINE_WRITE_DELAY_MS = 50;
 
-/** A member's undelivered events, and whether a delivery call is out. */
-type Outbox = { channelId: string; sending: boolean; events: { seq: number; frame: string }[] };
+/**
+ * A member's next call waits at least this long after their previous one started, so that under
+ * load each call carries several events (like Nagle's algorithm, for calls between objects): a
+ * room with more messages than its members' sessions can take one call each for spends its time
+ * on sends and sockets, not on calls. An idle member's first event leaves at once.
+ */
+export const DELIVERY_COALESCE_MS = 50;
+
+/** An online member's undelivered events, whether a delivery call is out, and when the last one left. */
+type Outbox = { channelId: string; sending: boolean; sentAt: number; events: { seq: number; frame: string }[] };
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
 
 const channelNotFound = () => notFound("channel");
@@ -338,7 +346,7 @@ export class ChannelRoom extends DurableObject<Env> {
         meta.member_count -= 1;
         return this.appendEvent(meta, "member.left", { user_id: userId }, at);
       });
-      this.online.delete(userId);
+      this.goOffline(userId);
       this.fanOut(event);
       return { channel: this.channelJson(meta), removed: true };
     });
@@ -728,12 +736,12 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   setOnline(userId: string, online: boolean): boolean {
     if (!this.isMember(userId)) {
-      this.online.delete(userId);
+      this.goOffline(userId);
       return false;
     }
     const was = this.online.has(userId);
     if (online) this.online.set(userId, ++this.generation);
-    else this.online.delete(userId);
+    else this.goOffline(userId);
     if (was !== online) this.writeOnlineSoon(userId, online);
     return true;
   }
@@ -1077,8 +1085,9 @@ export class ChannelRoom extends DurableObject<Env> {
   /**
    * Queues the event for every online member's UserSession. Members take turns: at most
    * MAX_DELIVERIES_IN_FLIGHT calls are out at once, and each member has at most one, carrying
-   * every event queued for them by the time their turn comes. When idle, an event leaves at once;
-   * under load, calls carry batches, so the cost per message stays well below one call per member.
+   * every event queued for them by the time their turn comes, and no sooner than
+   * DELIVERY_COALESCE_MS after their last. When idle, an event leaves at once; under load, calls
+   * carry batches, so the cost per message stays well below one call per member.
    * One call in flight per member also keeps their events in `seq` order. A session with no socket
    * left answers false and the member goes offline, unless they came back online since that call
    * left (a newer generation).
@@ -1087,7 +1096,7 @@ export class ChannelRoom extends DurableObject<Env> {
     for (const userId of this.online.keys()) {
       let box = this.outbox.get(userId);
       if (!box) {
-        box = { channelId: event.channelId, sending: false, events: [] };
+        box = { channelId: event.channelId, sending: false, sentAt: 0, events: [] };
         this.outbox.set(userId, box);
       }
       // A member that cannot keep up loses the oldest queued events; their session sees the hole
@@ -1105,31 +1114,45 @@ export class ChannelRoom extends DurableObject<Env> {
    * the sends and other requests waiting on I/O would wait that long too (a second for a thousand
    * members, measured). Between waves they get in, and their events join the waiting calls.
    */
-  private deliverTurnsSoon(): void {
+  private deliverTurnsSoon(delayMs = 0): void {
     if (this.turnsTimer) return;
     this.turnsTimer = true;
     setTimeout(() => {
       this.turnsTimer = false;
       this.deliverTurns();
-    }, 0);
+    }, delayMs);
   }
 
-  /** Starts delivery calls for the members next in turn, up to the in-flight limit. */
+  /**
+   * Starts delivery calls for the members next in turn, up to the in-flight limit. A member whose
+   * last call left less than DELIVERY_COALESCE_MS ago keeps their place, and a timer comes back
+   * for them.
+   */
   private deliverTurns(): void {
+    const now = Date.now();
+    let wait = Number.POSITIVE_INFINITY;
     for (const userId of this.turns) {
       if (this.deliveriesInFlight >= MAX_DELIVERIES_IN_FLIGHT) return;
-      this.turns.delete(userId);
       const box = this.outbox.get(userId);
-      if (box && this.online.has(userId)) this.deliver(userId, box);
-      else this.outbox.delete(userId);
+      if (!box || !this.online.has(userId)) {
+        this.outbox.delete(userId);
+        this.turns.delete(userId);
+      } else if (now - box.sentAt < DELIVERY_COALESCE_MS) {
+        wait = Math.min(wait, box.sentAt + DELIVERY_COALESCE_MS - now);
+      } else {
+        this.turns.delete(userId);
+        this.deliver(userId, box, now);
+      }
     }
+    if (wait !== Number.POSITIVE_INFINITY) this.deliverTurnsSoon(wait);
   }
 
-  private deliver(userId: string, box: Outbox): void {
+  private deliver(userId: string, box: Outbox, now: number): void {
     const events = box.events.splice(0);
     const generation = this.online.get(userId);
     const { channelId } = box;
     box.sending = true;
+    box.sentAt = now;
     this.deliveriesInFlight++;
     this.session(userId)
       .deliverChannelEvents(userId, channelId, events)
@@ -1143,10 +1166,17 @@ export class ChannelRoom extends DurableObject<Env> {
       .finally(() => {
         box.sending = false;
         this.deliveriesInFlight--;
-        if (box.events.length > 0 && this.online.has(userId)) this.turns.add(userId);
-        else this.outbox.delete(userId);
+        // The box stays while they are online: it remembers when their last call left.
+        if (!this.online.has(userId)) this.outbox.delete(userId);
+        else if (box.events.length > 0) this.turns.add(userId);
         this.deliverTurnsSoon();
       });
+  }
+
+  /** Takes a member off the push list; a delivery call still out tidies their outbox when it returns. */
+  private goOffline(userId: string): void {
+    this.online.delete(userId);
+    if (!this.outbox.get(userId)?.sending) this.outbox.delete(userId);
   }
 
   private session(userId: string): ReturnType<typeof userSession> {

@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MAX_DELIVERIES_IN_FLIGHT } from "../../durable-objects/channel-room/ChannelRoom";
+import { DELIVERY_COALESCE_MS, MAX_DELIVERIES_IN_FLIGHT } from "../../durable-objects/channel-room/ChannelRoom";
 import { CHANNELS_RECHECK_MS } from "../../durable-objects/user-session/UserSession";
 import { type Account, call, registerOwner, signUp } from "../helpers";
 import { type Frame, openLiveSocket } from "../socketClient";
@@ -81,6 +81,36 @@ describe("fan-out", () => {
         expect((await ws.drain()).filter(inChannel(channelId, "message.created"))).toEqual([]);
       }),
     );
+  });
+
+  it("under load a member's calls carry several events, each call at least DELIVERY_COALESCE_MS after the last", async () => {
+    const { owner, member, channelId, ws } = await onlineMember();
+    // Records the delivery calls this member's session gets (on the prototype: RPC calls only
+    // prototype methods), and puts the method back afterwards.
+    const calls: { at: number; events: number }[] = [];
+    const session = env.USER_SESSION.getByName(member.user.id);
+    const restore = await runInDurableObject(session, (instance) => {
+      const proto = Object.getPrototypeOf(instance);
+      const original = proto.deliverChannelEvents;
+      proto.deliverChannelEvents = function (this: unknown, userId: string, channel: string, events: unknown[]) {
+        if (userId === member.user.id && channel === channelId) calls.push({ at: Date.now(), events: events.length });
+        return original.call(this, userId, channel, events);
+      };
+      return () => {
+        proto.deliverChannelEvents = original;
+      };
+    });
+    try {
+      const sent = await Promise.all(Array.from({ length: 6 }, (_, i) => post(owner, channelId, `burst ${i}`)));
+      const got = await ws.collect(inChannel(channelId, "message.created"), sent.length);
+      expect(got.map((f) => f.data.id)).toEqual(sent.sort((a, b) => a.seq - b.seq).map((m) => m.id));
+      expect(calls.reduce((n, c) => n + c.events, 0)).toBe(sent.length);
+      expect(calls.length).toBeLessThan(sent.length);
+      for (let i = 1; i < calls.length; i++)
+        expect((calls[i]?.at ?? 0) - (calls[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(DELIVERY_COALESCE_MS - 2);
+    } finally {
+      await runInDurableObject(session, () => restore());
+    }
   });
 
   it("a channel joined while online streams at once, announced by channel.added", async () => {
