@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
 import { renderApiDocs } from "./lib/apiDocs";
 import { ColinkError, problemResponse } from "./lib/ColinkError";
+import { ConfigError, config } from "./lib/config";
 import { log } from "./lib/log";
 import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
@@ -53,7 +54,11 @@ api.doc31("/openapi.json", OPENAPI_INFO);
 export const app = new OpenAPIHono<AppEnv>();
 app.use("*", requestContext);
 app.use("/api/v1/*", requireJsonBody);
-app.get("/healthz", (c) => c.json({ status: "ok" }));
+// Reads the settings, so a deployment with invalid ones fails its health check (503).
+app.get("/healthz", (c) => {
+  config(c.env);
+  return c.json({ status: "ok" });
+});
 app.get("/api/docs", (c) => c.html(renderApiDocs(api.getOpenAPI31Document(OPENAPI_INFO))));
 app.route("/api/v1", api);
 app.route("/_bench", benchSeedRoutes);
@@ -63,6 +68,13 @@ app.notFound((c) => problemResponse(new ColinkError(404, "not_found", "No such r
 app.onError((err, c) => {
   const requestId = c.get("requestId");
   if (err instanceof ColinkError) return problemResponse(err, requestId);
+  if (err instanceof ConfigError) {
+    log("error", "invalid configuration", { request_id: requestId, path: c.req.path, error: err });
+    return problemResponse(
+      new ColinkError(503, "misconfigured", "Colink is misconfigured; its operator can find the reason in the logs."),
+      requestId,
+    );
+  }
   if (err instanceof HTTPException && err.status < 500) {
     // Hono raises these for malformed JSON and similar request-level problems.
     const code = err.status === 400 ? "malformed_request" : "http_error";

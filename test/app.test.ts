@@ -1,5 +1,7 @@
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app } from "../src/app";
 
 const call = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://colink.test${path}`, init));
 
@@ -9,6 +11,28 @@ describe("app shell", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers 503 problem+json, health check included, when the deployment's settings are invalid, and keeps the reason for the log", async () => {
+    const misconfigured = { ...env, OIDC_ISSUER: "not a url", OIDC_AUDIENCE: "" };
+    for (const [path, init] of [
+      ["/healthz", {}],
+      [
+        "/api/v1/auth/login",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"login":"someone@example.com","password":"a long enough password"}',
+        },
+      ],
+    ] as const) {
+      const res = await app.request(path, init, misconfigured);
+      expect(res.status, path).toBe(503);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+      const body = (await res.json()) as { code: string; detail: string };
+      expect(body.code).toBe("misconfigured");
+      expect(body.detail).not.toContain("OIDC");
+    }
   });
 
   it("echoes a well-formed incoming request id", async () => {

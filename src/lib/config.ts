@@ -86,13 +86,18 @@ const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** The deployment's settings are invalid: the operator's problem, not the caller's (503, details in the log). */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
 const cache = new WeakMap<object, Config>();
 
 export function config(env: Env): Config {
   let c = cache.get(env);
   if (!c) {
     const parsed = ConfigSchema.safeParse(env);
-    if (!parsed.success) throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success) throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error)}`);
     c = parsed.data;
     cache.set(env, c);
   }
