@@ -136,12 +136,13 @@ export class ChannelRoom extends DurableObject<Env> {
   private generation = 0;
   /** One stub per user: calls on the same stub arrive in the order they were made. */
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
-  /** Per online member: events waiting to go, and whether a delivery call is in flight. */
+  /** Per online member: events waiting to go, whether a delivery call is in flight, when the last left. */
   private readonly outbox = new Map<string, Outbox>();
   /** Members whose events wait for a delivery call, in turn order (a Set iterates in insertion order). */
   private readonly turns = new Set<string>();
   private deliveriesInFlight = 0;
-  private turnsTimer = false;
+  /** The timer that starts the next turns, and when it fires. */
+  private turnsTimer: { at: number; id: ReturnType<typeof setTimeout> } | null = null;
   private readonly sendLimiter: SendRateLimiter;
   private readonly lastTyping = new Map<string, number>();
   private readonly reactions: ReactionStore;
@@ -1115,12 +1116,18 @@ export class ChannelRoom extends DurableObject<Env> {
    * members, measured). Between waves they get in, and their events join the waiting calls.
    */
   private deliverTurnsSoon(delayMs = 0): void {
-    if (this.turnsTimer) return;
-    this.turnsTimer = true;
-    setTimeout(() => {
-      this.turnsTimer = false;
+    const at = Date.now() + delayMs;
+    // One timer, at the earliest time asked for: a call that returns while a coalescing wait is
+    // pending frees a slot now, not when that wait ends.
+    if (this.turnsTimer) {
+      if (this.turnsTimer.at <= at) return;
+      clearTimeout(this.turnsTimer.id);
+    }
+    const id = setTimeout(() => {
+      this.turnsTimer = null;
       this.deliverTurns();
     }, delayMs);
+    this.turnsTimer = { at, id };
   }
 
   /**
