@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ChannelRole } from "../../src/db/schema";
 import { ColinkError, conflict, forbidden, invalid, notFound } from "../../src/lib/ColinkError";
 import { config } from "../../src/lib/config";
 import { newId } from "../../src/lib/ids";
@@ -17,8 +16,8 @@ import {
   type SendMessageBody,
 } from "../../src/protocol/messages";
 import { MAX_PINS_PER_CHANNEL, type Pin } from "../../src/protocol/pins";
+import { type ChannelRole, isAdminRole } from "../../src/protocol/roles";
 import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
-import { isAdminRole } from "../../src/services/authUser";
 import { runMigrations } from "../shared/runMigrations";
 import { MAX_MENTION_NAMES, parseMentions } from "./parseMentions";
 import { ReactionStore } from "./ReactionStore";

@@ -1,8 +1,8 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ChannelRole, Role } from "../../src/db/schema";
 import type { FieldError } from "../../src/lib/ColinkError";
 import type { Channel } from "../../src/protocol/channels";
 import type { Message } from "../../src/protocol/messages";
+import type { ChannelRole, Role } from "../../src/protocol/roles";
 
 // Values crossing the Worker ↔ ChannelRoom RPC boundary. Errors travel as values: RPC keeps only
 // an exception's message, and callers need the status and stable code.

@@ -17,6 +17,9 @@ import {
   readyFrame,
   resyncFrame,
 } from "../../src/protocol/frames";
+import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
+import type { PresenceView } from "../../src/protocol/presence";
+import type { UserEventType } from "../../src/protocol/userEvents";
 import type { ReplayResult } from "../channel-room/rpcTypes";
 import { runMigrations } from "../shared/runMigrations";
 import { closeQuietly, OPEN, sendQuietly } from "../shared/sockets";
@@ -26,17 +29,9 @@ import {
   nextPresenceChange,
   PRESENCE_COALESCE_MS,
   type PresenceInputs,
-  type PresenceView,
   presenceStatus,
 } from "./presence";
 import { userSessionMigrations } from "./schema";
-
-/** User event types: what concerns one user alone, in their own `user_seq` order. */
-export type UserEventType = "channel.added" | "channel.removed" | "read.updated" | "user.updated" | "thread.reply" | "thread.read";
-
-/** Headers the Worker sets on the internal upgrade request, after it has authenticated the caller. */
-export const USER_ID_HEADER = "x-colink-user-id";
-export const SESSION_ID_HEADER = "x-colink-session-id";
 
 const TICKET_TTL_MS = 30_000;
 /**

@@ -1,8 +1,7 @@
 // Presence: what a user's status is, computed from what they set by hand, their sockets and
 // their last activity. Pure, so the rules are tested on their own.
 
-export const PRESENCE_STATUSES = ["active", "away", "dnd", "offline"] as const;
-export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+import type { PresenceStatus } from "../../src/protocol/presence";
 
 /** A device counts as active for this long after its last activity. */
 export const ACTIVE_WINDOW_MS = 5 * 60_000;
@@ -23,8 +22,6 @@ export type PresenceInputs = {
   lastActiveAt: number | null;
   connected: boolean;
 };
-
-export type PresenceView = { user_id: string; status: PresenceStatus; last_active_at: string | null };
 
 export function presenceStatus(p: PresenceInputs, now: number): PresenceStatus {
   if (!p.connected) return "offline";

@@ -1,13 +1,11 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { CHANNEL_KINDS, CHANNEL_ROLES, ROLES } from "../protocol/roles";
 
 // The directory (D1). Per-message state never lives here: messages, channel events and read
 // markers belong to the ChannelRoom Durable Objects (DESIGN.md "Directory vs actor").
 
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
-
-export const ROLES = ["owner", "admin", "member", "guest"] as const;
-export type Role = (typeof ROLES)[number];
 
 export const users = sqliteTable(
   "users",
@@ -103,9 +101,6 @@ export const throttles = sqliteTable("throttles", {
   resetAt: integer("reset_at").notNull(),
 });
 
-export const CHANNEL_KINDS = ["public", "private", "dm", "group_dm"] as const;
-export type ChannelKind = (typeof CHANNEL_KINDS)[number];
-
 export const channels = sqliteTable(
   "channels",
   {
@@ -124,9 +119,6 @@ export const channels = sqliteTable(
   },
   (t) => [uniqueIndex("channels_name_unique").on(t.name), uniqueIndex("channels_dm_key_unique").on(t.dmKey)],
 );
-
-export const CHANNEL_ROLES = ["admin", "member"] as const;
-export type ChannelRole = (typeof CHANNEL_ROLES)[number];
 
 export const memberships = sqliteTable(
   "memberships",

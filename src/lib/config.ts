@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROLES, type Role } from "../db/schema";
+import { ROLES, type Role } from "../protocol/roles";
 
 const bool = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 const int = (min: number) => z.coerce.number().int().min(min);

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CHANNEL_KINDS, CHANNEL_ROLES } from "../db/schema";
+import { CHANNEL_KINDS, CHANNEL_ROLES } from "./roles";
 
 // Channels, DMs, membership and read state on the wire (API.md "Channels and DMs").
 

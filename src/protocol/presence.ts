@@ -1,6 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { PRESENCE_STATUSES } from "../../durable-objects/user-session/presence";
 import { MAX_PRESENCE_SUBSCRIPTIONS } from "./frames";
+
+export const PRESENCE_STATUSES = ["active", "away", "dnd", "offline"] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+export type PresenceView = { user_id: string; status: PresenceStatus; last_active_at: string | null };
 
 export const PresenceSchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ROLES } from "../db/schema";
+import { ROLES } from "./roles";
 
 // Users on the wire (API.md "Users").
 

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../durable-objects/user-session/UserSession";
 import { ColinkError } from "../lib/ColinkError";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { userSession } from "../lib/stubs";
 import { requireUser } from "../middleware/requireUser";
+import { SESSION_ID_HEADER, USER_ID_HEADER } from "../protocol/internalHeaders";
 import { TicketSchema } from "../protocol/ws";
 import { authenticateSocket } from "../services/authenticateSocket";
 

@@ -1,11 +1,12 @@
 import { eq, or } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type Role, users } from "../db/schema";
+import { users } from "../db/schema";
 import { uniqueViolation } from "../db/uniqueViolation";
 import { conflict, forbidden } from "../lib/ColinkError";
 import { config } from "../lib/config";
 import { newId } from "../lib/ids";
 import type { RegisterInput } from "../protocol/auth";
+import type { Role } from "../protocol/roles";
 import { unauthorized } from "./authenticate";
 import { usableInviteHash } from "./invites";
 import { onUserCreated } from "./onUserCreated";

@@ -1,4 +1,4 @@
-import type { Role } from "../db/schema";
+import type { Role } from "../protocol/roles";
 
 /** The caller, as the auth middleware resolved it for this request (fresh from D1). */
 export type AuthUser = {
@@ -7,5 +7,3 @@ export type AuthUser = {
   role: Role;
   displayName: string;
 };
-
-export const isAdminRole = (role: Role) => role === "owner" || role === "admin";

@@ -1,9 +1,10 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { NewMember } from "../../durable-objects/channel-room/rpcTypes";
 import type { Database } from "../db/client";
-import { type ChannelRole, channels, memberships, type Role, threadFollows, users } from "../db/schema";
+import { channels, memberships, threadFollows, users } from "../db/schema";
 import { ColinkError } from "../lib/ColinkError";
 import type { Channel } from "../protocol/channels";
+import type { ChannelRole, Role } from "../protocol/roles";
 
 // The D1 side of channels: the directory that lists channels and who is in what, for browsing and
 // "my channels". Each ChannelRoom stays the authority; the actions write here after it.

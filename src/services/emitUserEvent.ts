@@ -1,6 +1,6 @@
-import type { UserEventType } from "../../durable-objects/user-session/UserSession";
 import { log } from "../lib/log";
 import { userSession } from "../lib/stubs";
+import type { UserEventType } from "../protocol/userEvents";
 
 /**
  * Appends a user event to each user's own stream, after the change it reports is durable. The

@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { invites, type Role } from "../db/schema";
+import { invites } from "../db/schema";
 import { forbidden } from "../lib/ColinkError";
 import { newId, newSecret, sha256Hex } from "../lib/ids";
+import type { Role } from "../protocol/roles";
 import { type Actor, auditEntry } from "./audit";
 import { assertMayManageRole } from "./userAdmin";
 

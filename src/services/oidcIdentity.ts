@@ -1,9 +1,10 @@
 import { and, eq, inArray, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { identities, type Role, users } from "../db/schema";
+import { identities, users } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { type ExternalProfile, RESERVED_USERNAMES, withSuffix } from "../lib/oidcClaims";
+import type { Role } from "../protocol/roles";
 import type { AuthUser } from "./authUser";
 import { emitUserEvent } from "./emitUserEvent";
 import { onUserCreated } from "./onUserCreated";

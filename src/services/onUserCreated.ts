@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { channels, type Role, users } from "../db/schema";
+import { channels, users } from "../db/schema";
+import type { Role } from "../protocol/roles";
 import type { AuthUser } from "./authUser";
 import { createRoom, joinChannel } from "./channelActions";
 import { emitUserEvent } from "./emitUserEvent";

@@ -1,8 +1,8 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { PresenceView } from "../../durable-objects/user-session/presence";
 import type { Database } from "../db/client";
 import { users } from "../db/schema";
 import { userSession } from "../lib/stubs";
+import type { PresenceView } from "../protocol/presence";
 
 /** Presence of existing, active users among `ids` (others are left out), in the order asked. */
 export async function readPresence(env: Env, db: Database, ids: string[]): Promise<PresenceView[]> {

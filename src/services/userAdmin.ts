@@ -1,9 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type Role, users } from "../db/schema";
+import { users } from "../db/schema";
 import { conflict, forbidden } from "../lib/ColinkError";
 import { userSession } from "../lib/stubs";
 import { CloseCode } from "../protocol/closeCodes";
+import type { Role } from "../protocol/roles";
 import type { UserView } from "../protocol/users";
 import { type Actor, auditEntry } from "./audit";
 import { emitUserEvent } from "./emitUserEvent";

@@ -1,9 +1,10 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { HEARTBEAT_TIMEOUT_MS } from "../../durable-objects/user-session/presence";
-import { SESSION_ID_HEADER, USER_ID_HEADER, type UserSession } from "../../durable-objects/user-session/UserSession";
+import type { UserSession } from "../../durable-objects/user-session/UserSession";
 import { newId } from "../../src/lib/ids";
 import { CloseCode } from "../../src/protocol/closeCodes";
+import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
 import { TestSocket } from "../socketClient";
 
 // The UserSession on its own, reached the way the Worker reaches it after authenticating.
