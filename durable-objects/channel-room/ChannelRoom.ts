@@ -4,6 +4,7 @@ import { config } from "../../src/lib/config";
 import { newId } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";
 import { userSession } from "../../src/lib/stubs";
+import { DAY_MS } from "../../src/lib/time";
 import type { ChannelEventData, ChannelEventQuery, ChannelEventType } from "../../src/protocol/channelEvents";
 import type { Channel, ChannelMember, ChannelReadState, MemberList, MemberListQuery, UpdateChannelBody } from "../../src/protocol/channels";
 import {
@@ -69,7 +70,6 @@ const IN_CHANNEL_VIEW = "(thread_root_id IS NULL OR also_send_to_channel = 1)";
 /** An event appended to the log, ready to fan out. */
 type Appended = { channelId: string; seq: number; frame: string };
 
-const DAY_MS = 86_400_000;
 /** Every this many events, expired ones are pruned (a bounded batch, so a send never stalls). */
 const PRUNE_EVERY = 100;
 const PRUNE_BATCH = 1000;

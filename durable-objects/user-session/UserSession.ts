@@ -1,12 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import { activeUsersById } from "../../src/db/activeUsers";
 import { createDb } from "../../src/db/client";
 import { memberships, users } from "../../src/db/schema";
 import { config } from "../../src/lib/config";
 import { newId, newSecret, sha256Hex } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";
 import { channelRoom, userSession } from "../../src/lib/stubs";
+import { DAY_MS } from "../../src/lib/time";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import {
   type ClientFrame,
@@ -41,7 +43,6 @@ const TICKET_TTL_MS = 30_000;
  */
 const PENDING_GRACE_MS = 1_500;
 const PRUNE_EVERY = 100;
-const DAY_MS = 86_400_000;
 /**
  * How long the user's own channel list is trusted before the next online/offline transition reads
  * it again from the directory. channel.added/removed keep it current; the recheck repairs a list
@@ -532,16 +533,7 @@ export class UserSession extends DurableObject<Env> {
     const me = this.requireUserId();
     const socketId = this.attachment(ws).id;
     const wanted = [...new Set(userIds)];
-    const known = new Set<string>();
-    const db = createDb(this.env.DB);
-    // D1 binds at most 100 parameters per statement.
-    for (let i = 0; i < wanted.length; i += 100) {
-      const rows = await db
-        .select({ id: users.id })
-        .from(users)
-        .where(inArray(users.id, wanted.slice(i, i + 100)));
-      for (const r of rows) known.add(r.id);
-    }
+    const known = new Set((await activeUsersById(createDb(this.env.DB), wanted)).keys());
     const previous = this.ctx.storage.sql
       .exec<{ target_id: string }>("SELECT target_id FROM socket_subscriptions WHERE socket_id = ?", socketId)
       .toArray();

@@ -1,5 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { NewMember } from "../../durable-objects/channel-room/rpcTypes";
+import { activeUsersById, type DirectoryUser } from "../db/activeUsers";
+import { d1Chunks } from "../db/chunked";
 import type { Database } from "../db/client";
 import { channels, memberships, threadFollows, users } from "../db/schema";
 import { ColinkError } from "../lib/ColinkError";
@@ -59,15 +61,6 @@ export async function mirrorDirectoryChannel(db: Database, channel: Channel): Pr
     .where(eq(channels.id, channel.id));
 }
 
-/** D1 binds at most 100 parameters per statement. */
-const MAX_BOUND_PARAMS = 100;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** Records memberships the room has granted; idempotent, so a retried action repairs a missed write. */
 export async function addDirectoryMembers(
   db: Database,
@@ -75,9 +68,7 @@ export async function addDirectoryMembers(
   members: { userId: string; role: ChannelRole }[],
 ): Promise<void> {
   const rows = members.map((m) => ({ channelId, userId: m.userId, role: m.role }));
-  const [first, ...rest] = chunks(rows, Math.floor(MAX_BOUND_PARAMS / 3)).map((chunk) =>
-    db.insert(memberships).values(chunk).onConflictDoNothing(),
-  );
+  const [first, ...rest] = d1Chunks(rows, 3).map((chunk) => db.insert(memberships).values(chunk).onConflictDoNothing());
   if (!first) return;
   await db.batch([first, ...rest, recount(db, channelId)]);
 }
@@ -89,21 +80,6 @@ export async function removeDirectoryMember(db: Database, channelId: string, use
     db.delete(threadFollows).where(and(eq(threadFollows.channelId, channelId), eq(threadFollows.userId, userId))),
     recount(db, channelId),
   ]);
-}
-
-export type DirectoryUser = { id: string; username: string; role: Role };
-
-/** The active (not deactivated) users among `ids`, by id. */
-export async function activeUsersById(db: Database, ids: readonly string[]): Promise<Map<string, DirectoryUser>> {
-  const found = new Map<string, DirectoryUser>();
-  for (const chunk of chunks([...new Set(ids)], MAX_BOUND_PARAMS - 1)) {
-    const rows = await db
-      .select({ id: users.id, username: users.username, role: users.role })
-      .from(users)
-      .where(and(inArray(users.id, chunk), eq(users.deactivated, false)));
-    for (const row of rows) found.set(row.id, row);
-  }
-  return found;
 }
 
 /** The users named by `ids` (a request's `user_ids`), or 422 naming each unknown or deactivated one. */

@@ -1,8 +1,8 @@
 import { and, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { invites, refreshTokens, sessions, throttles } from "../db/schema";
+import { DAY_MS } from "../lib/time";
 
-const DAY_MS = 86_400_000;
 /** Ended sessions are kept this long for the audit trail, then removed with their tokens. */
 export const ENDED_SESSION_RETENTION_DAYS = 30;
 

@@ -5,6 +5,7 @@ import { config } from "../lib/config";
 import { newId, newSecret, sha256Hex } from "../lib/ids";
 import { log } from "../lib/log";
 import { userSession } from "../lib/stubs";
+import { DAY_MS } from "../lib/time";
 import { CloseCode } from "../protocol/closeCodes";
 import type { UserView } from "../protocol/users";
 import { signAccessToken } from "./accessTokens";
@@ -21,7 +22,7 @@ export type SignedIn = { user: UserView; tokens: TokenPair };
 const isoNow = () => new Date().toISOString();
 
 function sessionExpiry(env: Env): string {
-  return new Date(Date.now() + config(env).REFRESH_TOKEN_TTL_DAYS * 86_400_000).toISOString();
+  return new Date(Date.now() + config(env).REFRESH_TOKEN_TTL_DAYS * DAY_MS).toISOString();
 }
 
 async function tokenPair(env: Env, db: Database, userId: string, sessionId: string, refreshToken: string): Promise<TokenPair> {

@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import { d1Chunks } from "../db/chunked";
 import type { Database } from "../db/client";
 import { threadFollows } from "../db/schema";
 
@@ -8,21 +9,10 @@ import { threadFollows } from "../db/schema";
 // never per message. A member who leaves a channel loses its rows with the membership
 // (channelDirectory.removeDirectoryMember).
 
-/** D1 binds at most 100 parameters per statement; a row binds 3. */
-const ROWS_PER_INSERT = 33;
-
 /** Records that these users follow a thread; idempotent, so a retry repairs a missed write. */
 export async function recordThreadFollows(db: Database, channelId: string, rootId: string, userIds: readonly string[]): Promise<void> {
   const rows = userIds.map((userId) => ({ userId, channelId, rootId }));
-  const inserts = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
-    inserts.push(
-      db
-        .insert(threadFollows)
-        .values(rows.slice(i, i + ROWS_PER_INSERT))
-        .onConflictDoNothing(),
-    );
-  const [first, ...rest] = inserts;
+  const [first, ...rest] = d1Chunks(rows, 3).map((chunk) => db.insert(threadFollows).values(chunk).onConflictDoNothing());
   if (first) await db.batch([first, ...rest]);
 }
 
