@@ -1,5 +1,5 @@
 import type { Database } from "./db/client";
-import type { AuthUser } from "./services/authUser";
+import type { AuthUser } from "./services/auth/authUser";
 
 /** Hono environment for every route: bindings from wrangler.toml, plus per-request variables. */
 export type AppEnv = {

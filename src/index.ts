@@ -1,7 +1,7 @@
 import { app } from "./app";
 import { createDb } from "./db/client";
 import { log } from "./lib/log";
-import { pruneDirectory } from "./services/pruneDirectory";
+import { pruneDirectory } from "./services/actions/pruneDirectory";
 
 export { ChannelRoom } from "../durable-objects/channel-room/ChannelRoom";
 export { UserSession } from "../durable-objects/user-session/UserSession";

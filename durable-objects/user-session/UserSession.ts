@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import { eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { activeUsersById } from "../../src/db/activeUsers";
 import { createDb } from "../../src/db/client";
-import { memberships, users } from "../../src/db/schema";
+import { memberships } from "../../src/db/schema";
 import { config } from "../../src/lib/config";
 import { newId, newSecret, sha256Hex } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { authenticate, bearerToken } from "../services/authenticate";
+import { authenticate, bearerToken } from "../services/auth/authenticate";
 
 /** Authenticates the Bearer token and sets `c.var.user`, or answers 401. */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {

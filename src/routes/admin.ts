@@ -6,9 +6,9 @@ import { requireAdmin } from "../middleware/requireAdmin";
 import { requireUser } from "../middleware/requireUser";
 import { ChangeRoleBody, CreateInviteBody, InviteSchema } from "../protocol/admin";
 import { UserIdParam, UserSchema } from "../protocol/users";
+import { createInvite } from "../services/actions/invites";
+import { changeRole, deactivateUser, reactivateUser } from "../services/actions/userAdmin";
 import type { Actor } from "../services/audit";
-import { createInvite } from "../services/invites";
-import { changeRole, deactivateUser, reactivateUser } from "../services/userAdmin";
 
 const common = { tags: ["Admin"], middleware: [requireUser, requireAdmin], security: bearerSecurity };
 

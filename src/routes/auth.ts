@@ -4,8 +4,8 @@ import type { AppEnv } from "../env";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
 import { AuthResponseSchema, LoginBody, RefreshBody, RegisterBody } from "../protocol/auth";
-import { type Client, logIn, register } from "../services/accounts";
-import { refreshSession, revokeSession, type SignedIn } from "../services/sessions";
+import { type Client, logIn, register } from "../services/actions/accounts";
+import { refreshSession, revokeSession, type SignedIn } from "../services/auth/sessions";
 
 const tags = ["Auth"];
 

@@ -4,9 +4,8 @@ import type { AppEnv } from "../env";
 import { ColinkError } from "../lib/ColinkError";
 import { config } from "../lib/config";
 import { fieldErrors } from "../lib/openapi";
-import { channelRoom } from "../lib/stubs";
 import { CHANNEL_ID_PATTERN } from "../protocol/channels";
-import { roomValue } from "../services/roomValue";
+import { seedMessages } from "../services/actions/seedMessages";
 
 // Bench-only bulk seeding of a channel's history (bench/README.md "Seeding history"). Invisible
 // (404, like any unknown path) unless BENCH_SEED_TOKEN is set and the caller presents it; it is
@@ -28,5 +27,5 @@ export const benchSeedRoutes = new Hono<AppEnv>().post("/channels/:channel_id/se
   if (!CHANNEL_ID_PATTERN.test(channelId)) throw notFound();
   const parsed = SeedBody.safeParse(await c.req.json().catch(() => null));
   if (!parsed.success) throw new ColinkError(422, "validation_failed", "Some fields are invalid.", { errors: fieldErrors(parsed.error) });
-  return c.json(roomValue(await channelRoom(c.env, channelId).seedMessages(parsed.data.author_id, parsed.data.count)), 200);
+  return c.json(await seedMessages(c.env, channelId, parsed.data.author_id, parsed.data.count), 200);
 });

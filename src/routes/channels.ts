@@ -24,8 +24,8 @@ import {
   removeChannelMember,
   setChannelArchived,
   updateChannel,
-} from "../services/channelActions";
-import { getChannel, listChannelEvents, listChannelMembers, listChannels } from "../services/channelQueries";
+} from "../services/actions/channels";
+import { getChannel, listChannelEvents, listChannelMembers, listChannels } from "../services/queries/channels";
 
 const common = { tags: ["Channels"], middleware: [requireUser], security: bearerSecurity };
 const channelResponse = (description: string) => ({ 200: jsonContent(ChannelSchema, description), ...errorResponses });

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
 import { ChannelSchema, OpenDmBodySchema } from "../protocol/channels";
-import { openDm } from "../services/openDm";
+import { openDm } from "../services/actions/dms";
 
 export const dmsRoutes = createRouter().openapi(
   createRoute({

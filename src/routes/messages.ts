@@ -10,7 +10,8 @@ import {
   MessageSchema,
   SendMessageBodySchema,
 } from "../protocol/messages";
-import { deleteMessage, editMessage, listMessages, sendMessage } from "../services/messageActions";
+import { deleteMessage, editMessage, sendMessage } from "../services/actions/messages";
+import { listMessages } from "../services/queries/messages";
 
 const common = { tags: ["Messages"], middleware: [requireUser], security: bearerSecurity };
 

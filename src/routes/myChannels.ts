@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
 import { MyChannelsSchema } from "../protocol/channels";
-import { listMyChannels } from "../services/channelQueries";
+import { listMyChannels } from "../services/queries/myChannels";
 
 /** `GET /users/me/channels`: the caller's channels and DMs with read state. */
 export const myChannelsRoutes = createRouter().openapi(

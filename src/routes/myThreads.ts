@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
 import { MyThreadsQuerySchema, MyThreadsSchema } from "../protocol/threads";
-import { listMyThreads } from "../services/threadActions";
+import { listMyThreads } from "../services/queries/myThreads";
 
 /** `GET /users/me/threads`: the caller's followed threads across channels, with unread replies. */
 export const myThreadsRoutes = createRouter().openapi(

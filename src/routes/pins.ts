@@ -3,7 +3,8 @@ import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../li
 import { requireUser } from "../middleware/requireUser";
 import { ChannelParamsSchema } from "../protocol/channels";
 import { MAX_PINS_PER_CHANNEL, PinListSchema, PinParamsSchema, PinSchema } from "../protocol/pins";
-import { listPins, pinMessage, unpinMessage } from "../services/pinActions";
+import { pinMessage, unpinMessage } from "../services/actions/pins";
+import { listPins } from "../services/queries/pins";
 
 const common = { tags: ["Pins"], middleware: [requireUser], security: bearerSecurity };
 

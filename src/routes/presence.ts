@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
 import { PresenceListSchema, PresenceQuerySchema, PresenceSchema, SetPresenceSchema } from "../protocol/presence";
-import { readPresence, setPresence } from "../services/presence";
+import { setPresence } from "../services/actions/presence";
+import { readPresence } from "../services/queries/presence";
 
 const read = createRoute({
   method: "get",

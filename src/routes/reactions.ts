@@ -4,7 +4,7 @@ import { requireUser } from "../middleware/requireUser";
 import { MAX_EMOJI_LENGTH } from "../protocol/emoji";
 import { MAX_REACTIONS_PER_MESSAGE, MessageSchema } from "../protocol/messages";
 import { ReactionParamsSchema } from "../protocol/reactions";
-import { setReaction } from "../services/reactionActions";
+import { setReaction } from "../services/actions/reactions";
 
 const common = { tags: ["Reactions"], middleware: [requireUser], security: bearerSecurity };
 

@@ -3,8 +3,8 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } f
 import { requireUser } from "../middleware/requireUser";
 import { MessageParamsSchema } from "../protocol/messages";
 import { MarkThreadReadBodySchema, RepliesQuerySchema, ReplyPageSchema, ThreadStateSchema } from "../protocol/threads";
-import { listReplies } from "../services/messageActions";
-import { markThreadRead, setThreadFollowing } from "../services/threadActions";
+import { markThreadRead, setThreadFollowing } from "../services/actions/threads";
+import { listReplies } from "../services/queries/messages";
 
 const common = { tags: ["Threads"], middleware: [requireUser], security: bearerSecurity };
 const stateResponse = (description: string) => ({ 200: jsonContent(ThreadStateSchema, description), ...errorResponses });

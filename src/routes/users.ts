@@ -2,7 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
 import { ListUsersQuery, UpdateProfileBody, UserIdParam, UserListSchema, UserSchema } from "../protocol/users";
-import { getUser, listUsers, updateProfile } from "../services/users";
+import { updateProfile } from "../services/actions/accounts";
+import { getUser, listUsers } from "../services/queries/users";
 
 const common = { tags: ["Users"], middleware: [requireUser], security: bearerSecurity };
 

@@ -5,7 +5,8 @@ import { userSession } from "../lib/stubs";
 import { requireUser } from "../middleware/requireUser";
 import { SESSION_ID_HEADER, USER_ID_HEADER } from "../protocol/internalHeaders";
 import { TicketSchema } from "../protocol/ws";
-import { authenticateSocket } from "../services/authenticateSocket";
+import { authenticateSocket } from "../services/auth/authenticateSocket";
+import { issueSocketTicket } from "../services/auth/issueSocketTicket";
 
 const connect = createRoute({
   method: "get",
@@ -52,6 +53,5 @@ export const wsRoutes = createRouter()
     return userSession(c.env, user.id).fetch(new Request("https://user-session/ws", { headers }));
   })
   .openapi(issueTicket, async (c) => {
-    const { ticket, expiresAt } = await userSession(c.env, c.var.user.id).issueTicket(c.var.user.id);
-    return c.json({ ticket, expires_at: new Date(expiresAt).toISOString() }, 200);
+    return c.json(await issueSocketTicket(c.env, c.var.user.id), 200);
   });

@@ -1,6 +1,6 @@
 import type { Database } from "../db/client";
 import { auditLog } from "../db/schema";
-import type { AuthUser } from "./authUser";
+import type { AuthUser } from "./auth/authUser";
 
 /** Who is acting, for the audit log: the caller and the request that carries the action. */
 export type Actor = { user: AuthUser; requestId: string };

@@ -1,0 +1,83 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { users } from "../../db/schema";
+import { conflict, forbidden } from "../../lib/ColinkError";
+import { userSession } from "../../lib/stubs";
+import { CloseCode } from "../../protocol/closeCodes";
+import type { Role } from "../../protocol/roles";
+import type { UserView } from "../../protocol/users";
+import { type Actor, auditEntry } from "../audit";
+import { revokeUserSessions } from "../auth/sessions";
+import { emitUserEvent } from "../emitUserEvent";
+import { findUser, toUserView } from "../queries/users";
+
+// Workspace administration. Owners manage everyone; admins manage members and guests only, so
+// nobody can raise anyone (themselves included) to their own level or above unless an owner.
+
+/** May a caller with role `actor` act on accounts with role `role` (or hand that role out)? */
+export const mayManageRole = (actor: Role, role: Role) =>
+  actor === "owner" || (actor === "admin" && (role === "member" || role === "guest"));
+
+export function assertMayManageRole(actor: Role, role: Role): void {
+  if (!mayManageRole(actor, role))
+    throw forbidden("Only an owner may grant, change or remove the owner and admin roles.", "owner_required");
+}
+
+const isoNow = () => new Date().toISOString();
+
+/**
+ * True unless the row is an owner with no other active owner. Part of the UPDATE's WHERE, so two
+ * owners demoting each other at once cannot leave the workspace with none.
+ */
+const keepsAnActiveOwner = (userId: string) =>
+  sql`(${users.role} <> 'owner' OR EXISTS (SELECT 1 FROM users AS other WHERE other.role = 'owner' AND other.deactivated = 0 AND other.id <> ${userId}))`;
+
+const lastOwner = () => conflict("last_owner", "The workspace must keep at least one active owner.");
+
+export async function changeRole(env: Env, db: Database, actor: Actor, userId: string, role: Role): Promise<UserView> {
+  const target = await findUser(db, userId);
+  assertMayManageRole(actor.user.role, target.role);
+  assertMayManageRole(actor.user.role, role);
+  if (target.role === role) return toUserView(target);
+  const row = await db
+    .update(users)
+    .set({ role, updatedAt: isoNow() })
+    .where(and(eq(users.id, userId), role === "owner" ? undefined : keepsAnActiveOwner(userId)))
+    .returning()
+    .get();
+  if (!row) throw lastOwner();
+  await auditEntry(db, actor, "user.role_changed", { type: "user", id: userId }, { from: target.role, to: role });
+  const user = toUserView(row);
+  await emitUserEvent(env, [userId], "user.updated", { user });
+  return user;
+}
+
+/** Deactivates an account: its sessions end, its sockets close, its tokens stop working at once. */
+export async function deactivateUser(env: Env, db: Database, actor: Actor, userId: string): Promise<UserView> {
+  const target = await findUser(db, userId);
+  assertMayManageRole(actor.user.role, target.role);
+  const row = await db
+    .update(users)
+    .set({ deactivated: true, updatedAt: isoNow() })
+    .where(and(eq(users.id, userId), eq(users.deactivated, false), keepsAnActiveOwner(userId)))
+    .returning()
+    .get();
+  if (!row) throw target.deactivated ? conflict("already_deactivated", "The user is already deactivated.") : lastOwner();
+  await db.batch([revokeUserSessions(db, userId, "deactivated"), auditEntry(db, actor, "user.deactivated", { type: "user", id: userId })]);
+  await userSession(env, userId).closeAllSockets(userId, CloseCode.Deactivated, "deactivated");
+  return toUserView(row);
+}
+
+export async function reactivateUser(db: Database, actor: Actor, userId: string): Promise<UserView> {
+  const target = await findUser(db, userId);
+  assertMayManageRole(actor.user.role, target.role);
+  const row = await db
+    .update(users)
+    .set({ deactivated: false, updatedAt: isoNow() })
+    .where(and(eq(users.id, userId), eq(users.deactivated, true)))
+    .returning()
+    .get();
+  if (!row) throw conflict("not_deactivated", "The user is not deactivated.");
+  await auditEntry(db, actor, "user.reactivated", { type: "user", id: userId });
+  return toUserView(row);
+}

@@ -1,0 +1,35 @@
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { throttles } from "../../db/schema";
+import { ColinkError } from "../../lib/ColinkError";
+
+/**
+ * Counts one attempt against `key` in a fixed window and answers 429 (with Retry-After) once more
+ * than `limit` attempts fall in the window. One atomic upsert, so concurrent attempts are all
+ * counted: nobody gets more than `limit` tries by sending them at once.
+ */
+export async function countAttempt(db: Database, key: string, limit: number, windowSeconds: number, now = Date.now()): Promise<void> {
+  const nowSec = Math.floor(now / 1000);
+  const windowOver = sql`${throttles.resetAt} <= ${nowSec}`;
+  const row = await db
+    .insert(throttles)
+    .values({ key, count: 1, resetAt: nowSec + windowSeconds })
+    .onConflictDoUpdate({
+      target: throttles.key,
+      set: {
+        count: sql`CASE WHEN ${windowOver} THEN 1 ELSE ${throttles.count} + 1 END`,
+        resetAt: sql`CASE WHEN ${windowOver} THEN ${nowSec + windowSeconds} ELSE ${throttles.resetAt} END`,
+      },
+    })
+    .returning({ count: throttles.count, resetAt: throttles.resetAt })
+    .get();
+  if (row && row.count > limit) {
+    throw new ColinkError(429, "too_many_attempts", "Too many attempts; wait before trying again.", {
+      retryAfterSeconds: row.resetAt - nowSec,
+    });
+  }
+}
+
+export async function clearAttempts(db: Database, key: string): Promise<void> {
+  await db.delete(throttles).where(eq(throttles.key, key));
+}

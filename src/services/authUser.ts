@@ -1,9 +1,0 @@
-import type { Role } from "../protocol/roles";
-
-/** The caller, as the auth middleware resolved it for this request (fresh from D1). */
-export type AuthUser = {
-  id: string;
-  username: string;
-  role: Role;
-  displayName: string;
-};
