@@ -8,11 +8,11 @@ import { ChangeRoleBody, CreateInviteBody, InviteSchema } from "../protocol/admi
 import { UserIdParam, UserSchema } from "../protocol/users";
 import { createInvite } from "../services/actions/invites";
 import { changeRole, deactivateUser, reactivateUser } from "../services/actions/userAdmin";
-import type { Actor } from "../services/audit";
+import type { AuditActor } from "../services/audit";
 
 const common = { tags: ["Admin"], middleware: [requireUser, requireAdmin], security: bearerSecurity };
 
-const actor = (c: Context<AppEnv>): Actor => ({ user: c.var.user, requestId: c.var.requestId });
+const actor = (c: Context<AppEnv>): AuditActor => ({ user: c.var.user, requestId: c.var.requestId });
 
 export const adminRoutes = createRouter()
   .openapi(

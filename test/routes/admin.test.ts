@@ -91,6 +91,8 @@ describe("PATCH /admin/users/{user_id}", () => {
     expect((await setRole(owner, owner, "admin")).body.role).toBe("admin");
     const secondAgain = { ...second, token: (await logIn(second.user.username, second.password)).body.access_token };
     expectProblem(await setRole(secondAgain, secondAgain, "member"), 409, "last_owner");
+    // A refused change leaves no audit entry: the entry is written in the change's own batch, on its condition.
+    expect((await auditLog()).map((e) => e.action)).toEqual(["user.deactivated", "user.reactivated", "user.role_changed"]);
   });
 
   it("never leaves the workspace without an owner when two owners demote each other at once", async () => {
@@ -103,6 +105,7 @@ describe("PATCH /admin/users/{user_id}", () => {
     expect([403, 409]).toContain(lost?.status);
     const owners = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE role = 'owner'").first<{ n: number }>();
     expect(owners?.n).toBe(1);
+    expect((await auditLog()).map((e) => e.action)).toEqual(["user.role_changed"]);
   });
 
   it("answers bad input with 4xx", async () => {
@@ -171,12 +174,24 @@ describe("POST /admin/users/{user_id}/deactivate and /reactivate", () => {
     expectProblem(await reactivate(owner, member), 409, "not_deactivated");
     await deactivate(owner, member);
     expectProblem(await deactivate(owner, member), 409, "already_deactivated");
+    expect((await auditLog()).map((e) => e.action)).toEqual(["user.deactivated"]);
+  });
+
+  it("records one deactivation when two admins deactivate someone at once", async () => {
+    const owner = await registerOwner();
+    const admin = await signUp(owner.token, { role: "admin" });
+    const member = await signUp(owner.token);
+    const replies = await Promise.all([deactivate(owner, member), deactivate(admin, member)]);
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect((await auditLog()).map((e) => e.action)).toEqual(["user.deactivated"]);
   });
 
   it("keeps the last active owner", async () => {
     const owner = await registerOwner();
     expectProblem(await deactivate(owner, owner), 409, "last_owner");
+    // Refused: the owner's session survives (its revocation shares the deactivation's condition) and nothing is audited.
     expect((await call("GET", "/users/me", { token: owner.token })).status).toBe(200);
+    expect(await auditLog()).toEqual([]);
     const second = await signUp(owner.token, { role: "owner" });
     expect((await deactivate(second, owner)).status).toBe(200);
     expectProblem(await deactivate(second, second), 409, "last_owner");

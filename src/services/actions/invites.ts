@@ -2,7 +2,7 @@ import type { Database } from "../../db/client";
 import { invites } from "../../db/schema";
 import { newId, newSecret, sha256Hex } from "../../lib/ids";
 import type { Role } from "../../protocol/roles";
-import { type Actor, auditEntry } from "../audit";
+import { type AuditActor, auditEntry } from "../audit";
 import { assertMayManageRole } from "./userAdmin";
 
 // Invites are single-use bearer secrets; only their SHA-256 is stored, so a leaked database does
@@ -10,7 +10,7 @@ import { assertMayManageRole } from "./userAdmin";
 
 export async function createInvite(
   db: Database,
-  actor: Actor,
+  actor: AuditActor,
   options: { role: Role; expiresInHours: number },
 ): Promise<{ invite_token: string; expires_at: string }> {
   assertMayManageRole(actor.user.role, options.role);

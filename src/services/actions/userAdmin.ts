@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, exists, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { users } from "../../db/schema";
 import { conflict, forbidden } from "../../lib/ColinkError";
@@ -6,7 +6,7 @@ import { userSession } from "../../lib/stubs";
 import { CloseCode } from "../../protocol/closeCodes";
 import type { Role } from "../../protocol/roles";
 import type { UserView } from "../../protocol/users";
-import { type Actor, auditEntry } from "../audit";
+import { type AuditActor, auditEntry } from "../audit";
 import { revokeUserSessions } from "../auth/sessions";
 import { emitUserEvent } from "../emitUserEvent";
 import { findUser, toUserView } from "../queries/users";
@@ -34,50 +34,48 @@ const keepsAnActiveOwner = (userId: string) =>
 
 const lastOwner = () => conflict("last_owner", "The workspace must keep at least one active owner.");
 
-export async function changeRole(env: Env, db: Database, actor: Actor, userId: string, role: Role): Promise<UserView> {
+/** The row `where` picks out still exists as the batch reaches this point: the condition shared by a change and its records. */
+const stillMatches = (db: Database, where: SQL | undefined) => exists(db.select({ one: sql`1` }).from(users).where(where));
+
+export async function changeRole(env: Env, db: Database, actor: AuditActor, userId: string, role: Role): Promise<UserView> {
   const target = await findUser(db, userId);
   assertMayManageRole(actor.user.role, target.role);
   assertMayManageRole(actor.user.role, role);
   if (target.role === role) return toUserView(target);
-  const row = await db
-    .update(users)
-    .set({ role, updatedAt: isoNow() })
-    .where(and(eq(users.id, userId), role === "owner" ? undefined : keepsAnActiveOwner(userId)))
-    .returning()
-    .get();
+  const where = and(eq(users.id, userId), role === "owner" ? undefined : keepsAnActiveOwner(userId));
+  const [, [row]] = await db.batch([
+    auditEntry(db, actor, "user.role_changed", { type: "user", id: userId }, { from: target.role, to: role }, stillMatches(db, where)),
+    db.update(users).set({ role, updatedAt: isoNow() }).where(where).returning(),
+  ]);
   if (!row) throw lastOwner();
-  await auditEntry(db, actor, "user.role_changed", { type: "user", id: userId }, { from: target.role, to: role });
   const user = toUserView(row);
   await emitUserEvent(env, [userId], "user.updated", { user });
   return user;
 }
 
 /** Deactivates an account: its sessions end, its sockets close, its tokens stop working at once. */
-export async function deactivateUser(env: Env, db: Database, actor: Actor, userId: string): Promise<UserView> {
+export async function deactivateUser(env: Env, db: Database, actor: AuditActor, userId: string): Promise<UserView> {
   const target = await findUser(db, userId);
   assertMayManageRole(actor.user.role, target.role);
-  const row = await db
-    .update(users)
-    .set({ deactivated: true, updatedAt: isoNow() })
-    .where(and(eq(users.id, userId), eq(users.deactivated, false), keepsAnActiveOwner(userId)))
-    .returning()
-    .get();
+  const where = and(eq(users.id, userId), eq(users.deactivated, false), keepsAnActiveOwner(userId));
+  const [, , [row]] = await db.batch([
+    auditEntry(db, actor, "user.deactivated", { type: "user", id: userId }, {}, stillMatches(db, where)),
+    revokeUserSessions(db, userId, "deactivated", stillMatches(db, where)),
+    db.update(users).set({ deactivated: true, updatedAt: isoNow() }).where(where).returning(),
+  ]);
   if (!row) throw target.deactivated ? conflict("already_deactivated", "The user is already deactivated.") : lastOwner();
-  await db.batch([revokeUserSessions(db, userId, "deactivated"), auditEntry(db, actor, "user.deactivated", { type: "user", id: userId })]);
   await userSession(env, userId).closeAllSockets(userId, CloseCode.Deactivated, "deactivated");
   return toUserView(row);
 }
 
-export async function reactivateUser(db: Database, actor: Actor, userId: string): Promise<UserView> {
+export async function reactivateUser(db: Database, actor: AuditActor, userId: string): Promise<UserView> {
   const target = await findUser(db, userId);
   assertMayManageRole(actor.user.role, target.role);
-  const row = await db
-    .update(users)
-    .set({ deactivated: false, updatedAt: isoNow() })
-    .where(and(eq(users.id, userId), eq(users.deactivated, true)))
-    .returning()
-    .get();
+  const where = and(eq(users.id, userId), eq(users.deactivated, true));
+  const [, [row]] = await db.batch([
+    auditEntry(db, actor, "user.reactivated", { type: "user", id: userId }, {}, stillMatches(db, where)),
+    db.update(users).set({ deactivated: false, updatedAt: isoNow() }).where(where).returning(),
+  ]);
   if (!row) throw conflict("not_deactivated", "The user is not deactivated.");
-  await auditEntry(db, actor, "user.reactivated", { type: "user", id: userId });
   return toUserView(row);
 }

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { refreshTokens, sessions, users } from "../../db/schema";
 import { config } from "../../lib/config";
@@ -95,10 +95,13 @@ export async function revokeSession(env: Env, db: Database, userId: string, sess
   await userSession(env, userId).closeSessionSockets(userId, sessionId, CloseCode.Unauthorized, reason);
 }
 
-/** Ends every live session of a user (the caller closes the sockets); a query, so it can join a batch. */
-export function revokeUserSessions(db: Database, userId: string, reason: string) {
+/**
+ * Ends every live session of a user (the caller closes the sockets); a query, so it can join a
+ * batch, and with `onlyIf` only when that condition holds as the batch reaches it.
+ */
+export function revokeUserSessions(db: Database, userId: string, reason: string, onlyIf?: SQL) {
   return db
     .update(sessions)
     .set({ revokedAt: isoNow(), revokeReason: reason })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), onlyIf));
 }
