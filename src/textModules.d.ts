@@ -1,0 +1,6 @@
+// wrangler.toml's Text rule: importing a .txt file gives its contents as a string, in the Worker
+// and in the vitest pool (which reads the same rules).
+declare module "*.txt" {
+  const text: string;
+  export default text;
+}
