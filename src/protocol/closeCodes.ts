@@ -8,10 +8,6 @@ export const CloseCode = {
   Deactivated: 4003,
   /** The client went silent past the heartbeat window. */
   HeartbeatTimeout: 4008,
-  /** Sending too fast. */
-  RateLimited: 4029,
-  /** Server-side restart of the socket: reconnect and resume. */
-  Restart: 4099,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
