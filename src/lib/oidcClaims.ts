@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Role } from "../protocol/roles";
 
 // Mapping an external identity's verified token claims onto a Colink profile. Pure functions:
-// what to do with the profile (create, update) is the job of services/oidcIdentity.ts.
+// what to do with the profile (create, update) is the job of services/auth/oidcIdentity.ts.
 
 const optionalString = z.string().optional().catch(undefined);
 
