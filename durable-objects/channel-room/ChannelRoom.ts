@@ -19,6 +19,7 @@ import {
 import { MAX_PINS_PER_CHANNEL, type Pin } from "../../src/protocol/pins";
 import { type ChannelRole, isAdminRole } from "../../src/protocol/roles";
 import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
+import { AlarmSchedule } from "../shared/AlarmSchedule";
 import { runMigrations } from "../shared/runMigrations";
 import { MAX_MENTION_NAMES, parseMentions } from "./parseMentions";
 import { ReactionStore } from "./ReactionStore";
@@ -157,6 +158,9 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Online flags changed in `online` and not yet written, and the timer that writes them. */
   private readonly onlineWrites = new Map<string, boolean>();
   private onlineFlush: ReturnType<typeof setTimeout> | null = null;
+  /** The object's one alarm, shared by its purposes: so far the retention check of the event log. */
+  private readonly alarms: AlarmSchedule<"event_retention">;
+  private readonly retentionMs: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -164,8 +168,11 @@ export class ChannelRoom extends DurableObject<Env> {
     this.sendLimiter = new SendRateLimiter(config(env).SEND_RATE_PER_MINUTE);
     this.reactions = new ReactionStore(this.sql);
     this.threads = new ThreadStore(this.sql);
+    this.retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
+    this.alarms = new AlarmSchedule(ctx.storage, { event_retention: (now) => this.retentionCheck(now) });
     ctx.blockConcurrencyWhile(async () => {
       runMigrations(this.sql, channelRoomMigrations);
+      await this.alarms.load();
       for (const { user_id } of this.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1")) {
         this.online.set(user_id, ++this.generation);
       }
@@ -205,6 +212,8 @@ export class ChannelRoom extends DurableObject<Env> {
     this.onlineWrites.clear();
     this.metaRow = undefined;
     this.memberIds = undefined;
+    this.alarms.forget();
+    await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     runMigrations(this.sql, channelRoomMigrations);
   }
@@ -788,6 +797,10 @@ export class ChannelRoom extends DurableObject<Env> {
     return this.readMeta() ? this.transact(() => this.pruneWithin(now)) : 0;
   }
 
+  override async alarm(): Promise<void> {
+    await this.alarms.run(Date.now());
+  }
+
   /**
    * Bench only (bench/README.md "Seeding history"): appends `count` plain messages by `authorId` in
    * one transaction, without events, fan-out or mention rows. Reached only through the bench route,
@@ -829,6 +842,7 @@ export class ChannelRoom extends DurableObject<Env> {
     } catch (err) {
       this.metaRow = undefined;
       this.memberIds = undefined;
+      this.alarms.forget();
       throw err;
     }
   }
@@ -1059,7 +1073,21 @@ export class ChannelRoom extends DurableObject<Env> {
     this.sql.exec("UPDATE meta SET last_event_seq = ? WHERE id = 1", seq);
     meta.last_event_seq = seq;
     if (seq % PRUNE_EVERY === 0) this.pruneWithin(at.getTime());
+    // A no-op unless the log was empty: the check is already due when the oldest event expires.
+    this.alarms.schedule("event_retention", at.getTime() + this.retentionMs);
     return { channelId: meta.channel_id, seq, frame };
+  }
+
+  /**
+   * The retention alarm: prunes a batch of expired events, so a channel that has gone quiet still
+   * forgets them, and is due again when the oldest remaining event expires (at once if a full
+   * batch left more), or not until the next append if none remain.
+   */
+  private retentionCheck(now: number): number | null {
+    if (!this.readMeta()) return null;
+    this.transact(() => this.pruneWithin(now));
+    const oldest = this.sql.exec<{ at: number }>("SELECT at FROM events ORDER BY seq LIMIT 1").toArray()[0];
+    return oldest ? oldest.at + this.retentionMs : null;
   }
 
   /**
@@ -1067,7 +1095,7 @@ export class ChannelRoom extends DurableObject<Env> {
    * starts so older cursors get a resync rather than a silent gap. Call inside a transaction.
    */
   private pruneWithin(now: number): number {
-    const cutoff = now - config(this.env).EVENT_RETENTION_DAYS * DAY_MS;
+    const cutoff = now - this.retentionMs;
     const through = this.sql
       .exec<{ s: number | null }>(
         "SELECT MAX(seq) AS s FROM (SELECT seq FROM events WHERE at < ? ORDER BY seq LIMIT ?)",
