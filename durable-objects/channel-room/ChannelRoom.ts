@@ -5,7 +5,7 @@ import { newId } from "../../src/lib/ids";
 import { log } from "../../src/lib/log";
 import { userSession } from "../../src/lib/stubs";
 import { DAY_MS } from "../../src/lib/time";
-import type { ChannelEventData, ChannelEventQuery, ChannelEventType } from "../../src/protocol/channelEvents";
+import type { ChannelEventQuery } from "../../src/protocol/channelEvents";
 import type { Channel, ChannelMember, ChannelReadState, MemberList, MemberListQuery, UpdateChannelBody } from "../../src/protocol/channels";
 import {
   type Mentions,
@@ -21,27 +21,17 @@ import { type ChannelRole, isAdminRole } from "../../src/protocol/roles";
 import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
 import { AlarmSchedule } from "../shared/AlarmSchedule";
 import { runMigrations } from "../shared/runMigrations";
+import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
+import { FanOut } from "./FanOut";
+import { OnlineMembers } from "./OnlineMembers";
 import { MAX_MENTION_NAMES, parseMentions } from "./parseMentions";
 import { ReactionStore } from "./ReactionStore";
+import { channelJson, isDm, type MetaRow, RoomMeta } from "./RoomMeta";
+import { archivedError, channelNotFound, deletedError, invalidRoot, messageNotFound } from "./roomErrors";
 import type { Actor, EditedMessage, NewMember, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
 import { SendRateLimiter } from "./SendRateLimiter";
 import { channelRoomMigrations } from "./schema";
 import { type AutoFollow, replyUserIds, ThreadStore } from "./ThreadStore";
-
-type MetaRow = {
-  channel_id: string;
-  kind: Channel["kind"];
-  name: string | null;
-  topic: string;
-  purpose: string;
-  archived: number;
-  created_by: string;
-  created_at: string;
-  member_count: number;
-  last_message_seq: number;
-  last_event_seq: number;
-  pruned_through: number;
-};
 
 type MemberRow = { user_id: string; username: string; role: ChannelRole; online: number; joined_at: string };
 
@@ -68,43 +58,9 @@ type PinRow = { id: number; seq: number; pinned_by: string; pinned_at: string };
 /** What history shows: top-level messages and replies also sent to the channel (matches an index). */
 const IN_CHANNEL_VIEW = "(thread_root_id IS NULL OR also_send_to_channel = 1)";
 
-/** An event appended to the log, ready to fan out. */
-type Appended = { channelId: string; seq: number; frame: string };
-
-/** Every this many events, expired ones are pruned (a bounded batch, so a send never stalls). */
-const PRUNE_EVERY = 100;
-const PRUNE_BATCH = 1000;
 const TYPING_INTERVAL_MS = 1000;
 const MAX_SEED_BATCH = 50_000;
-/** Events held for one member whose delivery calls are slower than the channel. */
-const MAX_QUEUED_DELIVERIES = 1_000;
-/**
- * Delivery calls in flight at once per channel. Enough to keep the sessions busy, few enough that
- * a big channel's fan-out does not queue thousands of calls ahead of the sends feeding it: members
- * wait their turn instead, and whatever arrived meanwhile goes in their one call.
- */
-export const MAX_DELIVERIES_IN_FLIGHT = 64;
-/** Online flags are written this long after they change, together (one commit for a crowd). */
-const ONLINE_WRITE_DELAY_MS = 50;
-
-/**
- * A member's next call waits at least this long after their previous one started, so that under
- * load each call carries several events (like Nagle's algorithm, for calls between objects): a
- * room with more messages than its members' sessions can take one call each for spends its time
- * on sends and sockets, not on calls. An idle member's first event leaves at once.
- */
-export const DELIVERY_COALESCE_MS = 50;
-
-/** An online member's undelivered events, whether a delivery call is out, and when the last one left. */
-type Outbox = { channelId: string; sending: boolean; sentAt: number; events: { seq: number; frame: string }[] };
 const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
-
-const channelNotFound = () => notFound("channel");
-const messageNotFound = () => notFound("message");
-const archivedError = () => conflict("channel_archived", "The channel is archived: it can be read but not changed.");
-const deletedError = () => conflict("message_deleted", "The message was deleted.");
-const invalidRoot = (path: string) =>
-  invalid(path, "Threads start at an existing top-level message of this channel.", "invalid_thread_root");
 
 /** Runs an RPC body, turning a ColinkError into an error value (RPC would keep only its message). */
 function answer<T>(body: () => T): RoomResult<T> {
@@ -127,40 +83,20 @@ function answer<T>(body: () => T): RoomResult<T> {
  */
 export class ChannelRoom extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  /**
-   * Members to push events to: those whose session reported a socket, and new members until a
-   * push finds none. Each with the generation it went online at, so a stale "no socket" answer
-   * cannot take offline someone who came back since.
-   */
-  private readonly online = new Map<string, number>();
-  private generation = 0;
+  private readonly meta: RoomMeta;
+  private readonly online: OnlineMembers;
+  private readonly fanOut: FanOut;
+  private readonly events: EventLog;
   /** One stub per user: calls on the same stub arrive in the order they were made. */
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
-  /** Per online member: events waiting to go, whether a delivery call is in flight, when the last left. */
-  private readonly outbox = new Map<string, Outbox>();
-  /** Members whose events wait for a delivery call, in turn order (a Set iterates in insertion order). */
-  private readonly turns = new Set<string>();
-  private deliveriesInFlight = 0;
-  /** The timer that starts the next turns, and when it fires. */
-  private turnsTimer: { at: number; id: ReturnType<typeof setTimeout> } | null = null;
   private readonly sendLimiter: SendRateLimiter;
   private readonly lastTyping = new Map<string, number>();
   private readonly reactions: ReactionStore;
   private readonly threads: ThreadStore;
-  /**
-   * The meta row, read once per wake-up (undefined until then; null for a room never created).
-   * This object is its only writer: changes update it in place beside their SQL, inside
-   * `transact`, which forgets it if the transaction rolls back.
-   */
-  private metaRow: MetaRow | null | undefined;
-  /** Member ids, read once per wake-up and kept like `metaRow`: online and replay calls ask often. */
+  /** Member ids, read once per wake-up and kept like the meta row: online and replay calls ask often. */
   private memberIds: Set<string> | undefined;
-  /** Online flags changed in `online` and not yet written, and the timer that writes them. */
-  private readonly onlineWrites = new Map<string, boolean>();
-  private onlineFlush: ReturnType<typeof setTimeout> | null = null;
   /** The object's one alarm, shared by its purposes: so far the retention check of the event log. */
-  private readonly alarms: AlarmSchedule<"event_retention">;
-  private readonly retentionMs: number;
+  private readonly alarms: AlarmSchedule<typeof RETENTION_ALARM>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -168,14 +104,21 @@ export class ChannelRoom extends DurableObject<Env> {
     this.sendLimiter = new SendRateLimiter(config(env).SEND_RATE_PER_MINUTE);
     this.reactions = new ReactionStore(this.sql);
     this.threads = new ThreadStore(this.sql);
-    this.retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
-    this.alarms = new AlarmSchedule(ctx.storage, { event_retention: (now) => this.retentionCheck(now) });
+    const transact = <T>(body: () => T): T => this.transact(body);
+    this.meta = new RoomMeta(this.sql);
+    this.online = new OnlineMembers(this.sql, transact);
+    this.fanOut = new FanOut(
+      this.online.generations,
+      (userId, channelId, events) => this.session(userId).deliverChannelEvents(userId, channelId, events),
+      (userId) => this.setOnline(userId, false),
+    );
+    this.alarms = new AlarmSchedule(ctx.storage, { [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now) });
+    const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
+    this.events = new EventLog(this.sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
     ctx.blockConcurrencyWhile(async () => {
       runMigrations(this.sql, channelRoomMigrations);
+      this.online.load();
       await this.alarms.load();
-      for (const { user_id } of this.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1")) {
-        this.online.set(user_id, ++this.generation);
-      }
     });
   }
 
@@ -184,7 +127,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Creates the channel with its first members (no events: they learn of it as `channel.added`). */
   create(init: RoomInit): RoomResult<Channel> {
     return answer(() => {
-      if (this.readMeta()) throw conflict("channel_exists", "This channel already exists.");
+      if (this.meta.read()) throw conflict("channel_exists", "This channel already exists.");
       const { channel, members } = init;
       this.transact(() => {
         this.sql.exec(
@@ -200,17 +143,16 @@ export class ChannelRoom extends DurableObject<Env> {
         );
         for (const m of members) this.insertMember(m, 0, channel.created_at);
       });
-      this.metaRow = undefined;
-      for (const m of members) this.online.set(m.user_id, ++this.generation);
-      return this.channelJson(this.requireMeta());
+      this.meta.forget();
+      for (const m of members) this.online.add(m.user_id);
+      return channelJson(this.meta.require());
     });
   }
 
   /** Forgets everything: for a room whose creation lost a race in the directory and was never announced. */
   async discard(): Promise<void> {
     this.online.clear();
-    this.onlineWrites.clear();
-    this.metaRow = undefined;
+    this.meta.forget();
     this.memberIds = undefined;
     this.alarms.forget();
     await this.ctx.storage.deleteAlarm();
@@ -222,9 +164,9 @@ export class ChannelRoom extends DurableObject<Env> {
 
   getChannel(actor: Actor): RoomResult<Channel> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.see(meta, actor);
-      return this.channelJson(meta);
+      return channelJson(meta);
     });
   }
 
@@ -235,12 +177,12 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   updateChannel(actor: Actor, patch: UpdateChannelBody): RoomResult<{ channel: Channel; previousName: string | null }> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.authorizeUpdate(meta, actor, patch);
       const next = { name: patch.name ?? meta.name, topic: patch.topic ?? meta.topic, purpose: patch.purpose ?? meta.purpose };
       const previousName = meta.name;
       if (next.name === meta.name && next.topic === meta.topic && next.purpose === meta.purpose)
-        return { channel: this.channelJson(meta), previousName };
+        return { channel: channelJson(meta), previousName };
       return { channel: this.changeChannel(meta, next), previousName };
     });
   }
@@ -248,17 +190,17 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Whether `updateChannel(actor, patch)` would be allowed, without changing anything. */
   checkUpdate(actor: Actor, patch: UpdateChannelBody): RoomResult<Channel> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.authorizeUpdate(meta, actor, patch);
-      return this.channelJson(meta);
+      return channelJson(meta);
     });
   }
 
   /** Undoes a rename the directory refused (the name was taken meanwhile), if nothing renamed it since. */
   restoreName(from: string, to: string | null): RoomResult<Channel> {
     return answer(() => {
-      const meta = this.requireMeta();
-      if (meta.name !== from) return this.channelJson(meta);
+      const meta = this.meta.require();
+      if (meta.name !== from) return channelJson(meta);
       return this.changeChannel(meta, { name: to, topic: meta.topic, purpose: meta.purpose });
     });
   }
@@ -266,9 +208,9 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Archive or unarchive: the creator, a channel admin or a workspace admin. */
   setArchived(actor: Actor, archived: boolean): RoomResult<Channel> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       const member = this.see(meta, actor);
-      if (this.isDm(meta)) throw conflict("dm_not_archivable", "DMs cannot be archived.");
+      if (isDm(meta)) throw conflict("dm_not_archivable", "DMs cannot be archived.");
       if (!this.isManager(meta, actor, member))
         throw forbidden("Only the channel's creator, its admins or a workspace admin may archive or unarchive it.", "not_channel_admin");
       if (Boolean(meta.archived) === archived)
@@ -279,10 +221,10 @@ export class ChannelRoom extends DurableObject<Env> {
       const event = this.transact(() => {
         this.sql.exec("UPDATE meta SET archived = ? WHERE id = 1", archived ? 1 : 0);
         meta.archived = archived ? 1 : 0;
-        return this.appendEvent(meta, archived ? "channel.archived" : "channel.unarchived", this.channelJson(meta), at);
+        return this.events.append(archived ? "channel.archived" : "channel.unarchived", channelJson(meta), at);
       });
-      this.fanOut(event);
-      return this.channelJson(meta);
+      this.fanOut.push(event);
+      return channelJson(meta);
     });
   }
 
@@ -291,39 +233,39 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Joins a public channel; joining one you are in is a no-op. Guests and private channels: 404. */
   join(actor: Actor, username: string): RoomResult<{ channel: Channel; joined: boolean }> {
     return answer(() => {
-      const meta = this.requireMeta();
-      if (this.see(meta, actor)) return { channel: this.channelJson(meta), joined: false };
+      const meta = this.meta.require();
+      if (this.see(meta, actor)) return { channel: channelJson(meta), joined: false };
       if (meta.archived) throw archivedError();
       this.addMembersNow(meta, [{ user_id: actor.id, username, role: "member" }]);
-      return { channel: this.channelJson(meta), joined: true };
+      return { channel: channelJson(meta), joined: true };
     });
   }
 
   /** A member adds others (guests may not); adding someone already in is a no-op. DMs are fixed. */
   addMembers(actor: Actor, users: { user_id: string; username: string }[]): RoomResult<{ channel: Channel; added: string[] }> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.requireMember(meta, actor);
       if (actor.role === "guest") throw forbidden("Guests cannot add people to channels.", "guest_not_allowed");
-      if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be added to a DM; open a new one.");
+      if (isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be added to a DM; open a new one.");
       if (meta.archived) throw archivedError();
       const fresh = users.filter((u, i) => users.findIndex((v) => v.user_id === u.user_id) === i && !this.isMember(u.user_id));
       this.addMembersNow(
         meta,
         fresh.map((u) => ({ ...u, role: "member" })),
       );
-      return { channel: this.channelJson(meta), added: fresh.map((u) => u.user_id) };
+      return { channel: channelJson(meta), added: fresh.map((u) => u.user_id) };
     });
   }
 
   /** Puts a participant back into a DM they left (reopening it). Only the DM service calls this. */
   restoreDmMember(user: { user_id: string; username: string }): RoomResult<{ channel: Channel; added: boolean }> {
     return answer(() => {
-      const meta = this.requireMeta();
-      if (!this.isDm(meta)) throw channelNotFound();
-      if (this.isMember(user.user_id)) return { channel: this.channelJson(meta), added: false };
+      const meta = this.meta.require();
+      if (!isDm(meta)) throw channelNotFound();
+      if (this.isMember(user.user_id)) return { channel: channelJson(meta), added: false };
       this.addMembersNow(meta, [{ ...user, role: "member" }]);
-      return { channel: this.channelJson(meta), added: true };
+      return { channel: channelJson(meta), added: true };
     });
   }
 
@@ -334,13 +276,13 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   removeMember(actor: Actor, userId: string): RoomResult<{ channel: Channel; removed: boolean }> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       const member = this.see(meta, actor);
       if (userId === actor.id) {
         if (meta.kind === "dm") throw conflict("cannot_leave_dm", "A DM between two people cannot be left.");
-        if (!member) return { channel: this.channelJson(meta), removed: false };
+        if (!member) return { channel: channelJson(meta), removed: false };
       } else {
-        if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be removed from a DM.");
+        if (isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be removed from a DM.");
         if (!this.isManager(meta, actor, member))
           throw forbidden("Only channel admins or workspace admins may remove members.", "not_channel_admin");
         if (!this.isMember(userId)) throw notFound("member");
@@ -353,17 +295,17 @@ export class ChannelRoom extends DurableObject<Env> {
         this.threads.forget(userId);
         this.sql.exec("UPDATE meta SET member_count = member_count - 1 WHERE id = 1");
         meta.member_count -= 1;
-        return this.appendEvent(meta, "member.left", { user_id: userId }, at);
+        return this.events.append("member.left", { user_id: userId }, at);
       });
       this.goOffline(userId);
-      this.fanOut(event);
-      return { channel: this.channelJson(meta), removed: true };
+      this.fanOut.push(event);
+      return { channel: channelJson(meta), removed: true };
     });
   }
 
   listMembers(actor: Actor, query: MemberListQuery): RoomResult<MemberList> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.see(meta, actor);
       const rows = this.sql
         .exec<MemberRow>("SELECT * FROM members WHERE user_id > ? ORDER BY user_id LIMIT ?", query.cursor ?? "", query.limit + 1)
@@ -386,7 +328,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   appendMessage(actor: Actor, input: SendMessageBody): RoomResult<SentMessage> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.requireMember(meta, actor);
       if (input.client_msg_id !== undefined) {
         const existing = this.sql
@@ -436,18 +378,18 @@ export class ChannelRoom extends DurableObject<Env> {
         for (const userId of notify) this.sql.exec("INSERT INTO message_mentions (user_id, seq) VALUES (?, ?)", userId, row.seq);
         this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", row.seq);
         meta.last_message_seq = row.seq;
-        const created = this.appendEvent(meta, "message.created", message, at);
+        const created = this.events.append("message.created", message, at);
         if (!root) return { events: [created], thread: null };
         const summary = this.threads.withReply(root, actor.id, row.created_at);
         this.threads.writeSummary(root.seq, summary);
         const newFollowers = this.followOnReply(root, row, mentions);
-        const updated = this.appendEvent(meta, "message.updated", this.messageJson(meta, { ...root, ...summary }), at);
+        const updated = this.events.append("message.updated", this.messageJson(meta, { ...root, ...summary }), at);
         return {
           events: [created, updated],
           thread: { root_id: root.id, new_followers: newFollowers, notify: this.threads.followersToNotify(root.id, actor.id) },
         };
       });
-      for (const event of events) this.fanOut(event);
+      for (const event of events) this.fanOut.push(event);
       return { message, created: true, thread };
     });
   }
@@ -459,7 +401,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   listMessages(actor: Actor, query: MessageHistoryQuery): RoomResult<MessagePage> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.see(meta, actor);
       const take = query.limit + 1;
       const forwards = query.before === undefined && query.after !== undefined;
@@ -484,7 +426,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** A thread's replies after a message seq, oldest first (tombstones included). */
   listReplies(actor: Actor, rootId: string, query: RepliesQuery): RoomResult<ReplyPage> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.see(meta, actor);
       this.requireRoot(rootId);
       const rows = this.sql
@@ -505,7 +447,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   editMessage(actor: Actor, messageId: string, text: string): RoomResult<EditedMessage> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.requireMember(meta, actor);
       const row = this.requireMessage(messageId);
       if (row.author_id !== actor.id) throw forbidden("Only the author may edit a message.", "not_author");
@@ -532,9 +474,9 @@ export class ChannelRoom extends DurableObject<Env> {
           rootId === null
             ? []
             : mentions.user_ids.filter((userId) => !mentionedBefore.has(userId) && this.threads.autoFollow(rootId, userId, "acted"));
-        return { event: this.appendEvent(meta, "message.updated", message, at), newFollowers };
+        return { event: this.events.append("message.updated", message, at), newFollowers };
       });
-      this.fanOut(event);
+      this.fanOut.push(event);
       const thread = row.thread_root_id === null ? null : { root_id: row.thread_root_id, new_followers: newFollowers };
       return { message, thread };
     });
@@ -548,7 +490,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   deleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       const member = this.see(meta, actor);
       const row = this.requireMessage(messageId);
       if (row.author_id !== actor.id && !this.isManager(meta, actor, member))
@@ -562,18 +504,18 @@ export class ChannelRoom extends DurableObject<Env> {
         this.sql.exec("UPDATE messages SET text = '', mentions = ?, deleted = 1 WHERE seq = ?", tombstone.mentions, row.seq);
         this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", row.seq);
         this.reactions.clear(row.seq);
-        const out = [this.appendEvent(meta, "message.deleted", message, at)];
+        const out = [this.events.append("message.deleted", message, at)];
         const pin = this.pinOf(row.seq);
-        if (pin) out.push(this.removePin(meta, row, pin, actor.id, at));
+        if (pin) out.push(this.removePin(row, pin, actor.id, at));
         const root = row.thread_root_id === null ? null : this.messageById(row.thread_root_id);
         if (root) {
           const summary = this.threads.recount(root.id);
           this.threads.writeSummary(root.seq, summary);
-          out.push(this.appendEvent(meta, "message.updated", this.messageJson(meta, { ...root, ...summary }), at));
+          out.push(this.events.append("message.updated", this.messageJson(meta, { ...root, ...summary }), at));
         }
         return out;
       });
-      for (const event of events) this.fanOut(event);
+      for (const event of events) this.fanOut.push(event);
       return message;
     });
   }
@@ -583,7 +525,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** A member follows or unfollows a thread on purpose (idempotent; no event). Archived channels too. */
   setThreadFollowing(actor: Actor, rootId: string, following: boolean): RoomResult<ThreadState> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.requireMember(meta, actor);
       const root = this.requireRoot(rootId);
       this.threads.setFollowing(root.id, actor.id, following);
@@ -594,7 +536,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Moves a member's read marker in a thread forward to `seq` (capped at its newest reply); never back. */
   markThreadRead(actor: Actor, rootId: string, seq: number): RoomResult<{ state: ThreadState; moved: boolean }> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.requireMember(meta, actor);
       const root = this.requireRoot(rootId);
       const moved = this.threads.markRead(root.id, actor.id, Math.min(seq, this.threads.lastReplySeq(root.id)));
@@ -608,7 +550,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   followedThreads(actor: Actor, limit: number): RoomResult<ThreadState[]> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       if (!this.isMember(actor.id)) return [];
       return this.threads.followedBy(actor.id, limit).flatMap(({ root_id }) => {
         const root = this.messageById(root_id);
@@ -634,9 +576,9 @@ export class ChannelRoom extends DurableObject<Env> {
         if (present) this.reactions.add(row.seq, emoji, actor.id);
         else this.reactions.remove(row.seq, emoji, actor.id);
         const data = { message_id: row.id, message_seq: row.seq, emoji, user_id: actor.id };
-        return this.appendEvent(meta, present ? "reaction.added" : "reaction.removed", data, new Date(now));
+        return this.events.append(present ? "reaction.added" : "reaction.removed", data, new Date(now));
       });
-      this.fanOut(event);
+      this.fanOut.push(event);
       return this.messageJson(meta, row);
     });
   }
@@ -646,7 +588,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** The channel's pins, newest first: for anyone who may read the channel. */
   listPins(actor: Actor): RoomResult<Pin[]> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.see(meta, actor);
       const pins = this.sql.exec<PinRow>("SELECT * FROM pins ORDER BY id DESC").toArray();
       const rows = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq IN (SELECT seq FROM pins) ORDER BY seq").toArray();
@@ -675,9 +617,9 @@ export class ChannelRoom extends DurableObject<Env> {
           .exec<PinRow>("INSERT INTO pins (seq, pinned_by, pinned_at) VALUES (?, ?, ?) RETURNING *", row.seq, actor.id, at.toISOString())
           .one();
         const pin = pinJson(pinRow, this.messageJson(meta, row));
-        return { pin, event: this.appendEvent(meta, "pin.added", pin, at) };
+        return { pin, event: this.events.append("pin.added", pin, at) };
       });
-      this.fanOut(event);
+      this.fanOut.push(event);
       return pin;
     });
   }
@@ -685,7 +627,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** A member unpins a message (idempotent: a message that is not pinned is a no-op): `pin.removed`. */
   unpin(actor: Actor, messageId: string): RoomResult<null> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.requireMember(meta, actor);
       const row = this.requireMessage(messageId);
       if (meta.archived) throw archivedError();
@@ -693,8 +635,8 @@ export class ChannelRoom extends DurableObject<Env> {
       if (!existing) return null;
       const now = Date.now();
       this.takeSendToken(actor, now);
-      const event = this.transact(() => this.removePin(meta, row, existing, actor.id, new Date(now)));
-      this.fanOut(event);
+      const event = this.transact(() => this.removePin(row, existing, actor.id, new Date(now)));
+      this.fanOut.push(event);
       return null;
     });
   }
@@ -704,7 +646,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Moves the member's read marker forward to `seq` (capped at the newest message); never back. */
   markRead(actor: Actor, seq: number): RoomResult<{ state: ChannelReadState; moved: boolean }> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       this.requireMember(meta, actor);
       const target = Math.min(seq, meta.last_message_seq);
       const moved = target > this.lastRead(actor.id);
@@ -716,7 +658,7 @@ export class ChannelRoom extends DurableObject<Env> {
   /** A member's position and counts, for "my channels". */
   readState(userId: string): RoomResult<ChannelReadState> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       if (!this.isMember(userId)) throw channelNotFound();
       return this.readStateOf(meta, userId);
     });
@@ -727,15 +669,8 @@ export class ChannelRoom extends DurableObject<Env> {
   /** The event log, oldest first, as the stored frames. A cursor below what was pruned: 410. */
   listEvents(actor: Actor, query: ChannelEventQuery): RoomResult<{ frames: string[]; has_more: boolean }> {
     return answer(() => {
-      const meta = this.requireMeta();
-      this.see(meta, actor);
-      if (query.after < meta.pruned_through)
-        throw new ColinkError(410, "resync_required", `Events up to seq ${meta.pruned_through} are no longer kept; reload the channel.`);
-      const frames = this.sql
-        .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq LIMIT ?", query.after, query.limit + 1)
-        .toArray()
-        .map((r) => r.frame);
-      return { frames: frames.slice(0, query.limit), has_more: frames.length > query.limit };
+      this.see(this.meta.require(), actor);
+      return this.events.page(query);
     });
   }
 
@@ -749,9 +684,9 @@ export class ChannelRoom extends DurableObject<Env> {
       return false;
     }
     const was = this.online.has(userId);
-    if (online) this.online.set(userId, ++this.generation);
+    if (online) this.online.add(userId);
     else this.goOffline(userId);
-    if (was !== online) this.writeOnlineSoon(userId, online);
+    if (was !== online) this.online.writeSoon(userId, online);
     return true;
   }
 
@@ -760,13 +695,13 @@ export class ChannelRoom extends DurableObject<Env> {
    * most once a second per user so a chatty client cannot amplify through the fan-out.
    */
   relayTyping(userId: string, threadRootId: string | null): "ok" | "not_member" {
-    const meta = this.readMeta();
+    const meta = this.meta.read();
     if (!meta || !this.isMember(userId)) return "not_member";
     const now = Date.now();
     if (meta.archived || now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS) return "ok";
     this.lastTyping.set(userId, now);
     const frame = JSON.stringify({ type: "typing", channel_id: meta.channel_id, data: { user_id: userId, thread_root_id: threadRootId } });
-    for (const other of this.online.keys()) {
+    for (const other of this.online.ids()) {
       if (other === userId) continue;
       this.session(other)
         .deliverEphemeral(other, frame)
@@ -780,21 +715,13 @@ export class ChannelRoom extends DurableObject<Env> {
    * HTTP, or a resync when the cursor is older than what is kept (or newer than anything sent).
    */
   replay(userId: string, afterSeq: number, inlineLimit: number): ReplayResult {
-    const meta = this.readMeta();
-    if (!meta || !this.isMember(userId)) return { kind: "not_member" };
-    const head = meta.last_event_seq;
-    if (!Number.isSafeInteger(afterSeq) || afterSeq < meta.pruned_through || afterSeq > head) return { kind: "resync" };
-    if (head - afterSeq > inlineLimit) return { kind: "gap", after: afterSeq, until: head };
-    const frames = this.sql
-      .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq", afterSeq)
-      .toArray()
-      .map((r) => r.frame);
-    return { kind: "events", frames, head };
+    if (!this.meta.read() || !this.isMember(userId)) return { kind: "not_member" };
+    return this.events.replay(afterSeq, inlineLimit);
   }
 
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */
   pruneExpiredEvents(now = Date.now()): number {
-    return this.readMeta() ? this.transact(() => this.pruneWithin(now)) : 0;
+    return this.events.prune(now);
   }
 
   override async alarm(): Promise<void> {
@@ -808,7 +735,7 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   seedMessages(authorId: string, count: number): RoomResult<{ first_seq: number; last_seq: number }> {
     return answer(() => {
-      const meta = this.requireMeta();
+      const meta = this.meta.require();
       if (!Number.isInteger(count) || count < 1 || count > MAX_SEED_BATCH) throw invalid("count", `1 to ${MAX_SEED_BATCH}.`);
       const now = Date.now();
       const createdAt = new Date(now).toISOString();
@@ -840,28 +767,16 @@ export class ChannelRoom extends DurableObject<Env> {
     try {
       return this.ctx.storage.transactionSync(body);
     } catch (err) {
-      this.metaRow = undefined;
+      this.meta.forget();
       this.memberIds = undefined;
       this.alarms.forget();
       throw err;
     }
   }
 
-  private readMeta(): MetaRow | null {
-    if (this.metaRow === undefined) this.metaRow = this.sql.exec<MetaRow>("SELECT * FROM meta WHERE id = 1").toArray()[0] ?? null;
-    return this.metaRow;
-  }
-
-  /** An uncreated room is indistinguishable from a channel the caller may not see. */
-  private requireMeta(): MetaRow {
-    const meta = this.readMeta();
-    if (!meta) throw channelNotFound();
-    return meta;
-  }
-
   /** A live message of an unarchived channel, for a member to react to or pin. */
   private messageMembersMayChange(actor: Actor, messageId: string): { meta: MetaRow; row: MessageRow } {
-    const meta = this.requireMeta();
+    const meta = this.meta.require();
     this.requireMember(meta, actor);
     const row = this.requireMessage(messageId);
     if (row.deleted) throw deletedError();
@@ -877,26 +792,6 @@ export class ChannelRoom extends DurableObject<Env> {
         .map((r) => r.user_id),
     );
     return this.memberIds.has(userId);
-  }
-
-  /**
-   * Persists a member's online flag a moment later, with the others that changed meanwhile: the
-   * flags matter only when the object wakes again, and a reconnecting crowd then costs one write.
-   */
-  private writeOnlineSoon(userId: string, online: boolean): void {
-    this.onlineWrites.set(userId, online);
-    this.onlineFlush ??= setTimeout(() => {
-      this.onlineFlush = null;
-      const writes = [...this.onlineWrites];
-      this.onlineWrites.clear();
-      try {
-        this.transact(() => {
-          for (const [id, on] of writes) this.sql.exec("UPDATE members SET online = ? WHERE user_id = ?", on ? 1 : 0, id);
-        });
-      } catch (error) {
-        log("error", "writing online flags failed", { count: writes.length, error });
-      }
-    }, ONLINE_WRITE_DELAY_MS);
   }
 
   private member(userId: string): MemberRow | null {
@@ -926,20 +821,16 @@ export class ChannelRoom extends DurableObject<Env> {
     const manager = this.isManager(meta, actor, member);
     if (!member && !manager) throw forbidden("Join the channel first.", "not_a_member");
     if (patch.name !== undefined && patch.name !== meta.name) {
-      if (this.isDm(meta)) throw invalid("name", "DMs have no name.");
+      if (isDm(meta)) throw invalid("name", "DMs have no name.");
       if (!manager) throw forbidden("Only the channel's creator, its admins or a workspace admin may rename it.", "not_channel_admin");
     }
     if (meta.archived) throw archivedError();
   }
 
-  private isDm(meta: MetaRow): boolean {
-    return meta.kind === "dm" || meta.kind === "group_dm";
-  }
-
   /** Workspace admins anywhere they can see; in channels (not DMs) also channel admins and the creator. */
   private isManager(meta: MetaRow, actor: Actor, member: MemberRow | null): boolean {
     if (isAdminRole(actor.role)) return true;
-    if (this.isDm(meta)) return false;
+    if (isDm(meta)) return false;
     return member?.role === "admin" || meta.created_by === actor.id;
   }
 
@@ -1006,10 +897,10 @@ export class ChannelRoom extends DurableObject<Env> {
   }
 
   /** Unpins and appends `pin.removed`. Call inside a transaction; fan out after it commits. */
-  private removePin(meta: MetaRow, row: MessageRow, pin: PinRow, by: string, at: Date): Appended {
+  private removePin(row: MessageRow, pin: PinRow, by: string, at: Date): Appended {
     this.sql.exec("DELETE FROM pins WHERE id = ?", pin.id);
     const data = { message_id: row.id, pinned_by: pin.pinned_by, pinned_at: pin.pinned_at, unpinned_by: by };
-    return this.appendEvent(meta, "pin.removed", data, at);
+    return this.events.append("pin.removed", data, at);
   }
 
   /**
@@ -1033,7 +924,7 @@ export class ChannelRoom extends DurableObject<Env> {
     );
     this.sql.exec("UPDATE meta SET member_count = member_count + 1 WHERE id = 1");
     this.memberIds?.add(m.user_id);
-    this.onlineWrites.delete(m.user_id);
+    this.online.written(m.user_id);
   }
 
   /** Adds members and announces each (to them too: see insertMember). */
@@ -1045,172 +936,27 @@ export class ChannelRoom extends DurableObject<Env> {
       members.map((m) => {
         this.insertMember(m, meta.last_message_seq, joinedAt);
         meta.member_count += 1;
-        return this.appendEvent(meta, "member.joined", { user_id: m.user_id, role: m.role, joined_at: joinedAt }, at);
+        return this.events.append("member.joined", { user_id: m.user_id, role: m.role, joined_at: joinedAt }, at);
       }),
     );
-    for (const m of members) this.online.set(m.user_id, ++this.generation);
-    for (const event of events) this.fanOut(event);
+    for (const m of members) this.online.add(m.user_id);
+    for (const event of events) this.fanOut.push(event);
   }
 
   private changeChannel(meta: MetaRow, next: { name: string | null; topic: string; purpose: string }): Channel {
     const event = this.transact(() => {
       this.sql.exec("UPDATE meta SET name = ?, topic = ?, purpose = ? WHERE id = 1", next.name, next.topic, next.purpose);
       Object.assign(meta, next);
-      return this.appendEvent(meta, "channel.updated", this.channelJson(meta), new Date());
+      return this.events.append("channel.updated", channelJson(meta), new Date());
     });
-    this.fanOut(event);
-    return this.channelJson(meta);
-  }
-
-  /**
-   * Gives the event the channel's next seq and stores its frame, the exact text every socket and
-   * every replay will get. Call inside a transaction; fan out after it commits.
-   */
-  private appendEvent<T extends ChannelEventType>(meta: MetaRow, type: T, data: ChannelEventData<T>, at: Date): Appended {
-    const seq = meta.last_event_seq + 1;
-    const frame = JSON.stringify({ type, channel_id: meta.channel_id, seq, at: at.toISOString(), data });
-    this.sql.exec("INSERT INTO events (seq, type, at, frame) VALUES (?, ?, ?, ?)", seq, type, at.getTime(), frame);
-    this.sql.exec("UPDATE meta SET last_event_seq = ? WHERE id = 1", seq);
-    meta.last_event_seq = seq;
-    if (seq % PRUNE_EVERY === 0) this.pruneWithin(at.getTime());
-    // A no-op unless the log was empty: the check is already due when the oldest event expires.
-    this.alarms.schedule("event_retention", at.getTime() + this.retentionMs);
-    return { channelId: meta.channel_id, seq, frame };
-  }
-
-  /**
-   * The retention alarm: prunes a batch of expired events, so a channel that has gone quiet still
-   * forgets them, and is due again when the oldest remaining event expires (at once if a full
-   * batch left more), or not until the next append if none remain.
-   */
-  private retentionCheck(now: number): number | null {
-    if (!this.readMeta()) return null;
-    this.transact(() => this.pruneWithin(now));
-    const oldest = this.sql.exec<{ at: number }>("SELECT at FROM events ORDER BY seq LIMIT 1").toArray()[0];
-    return oldest ? oldest.at + this.retentionMs : null;
-  }
-
-  /**
-   * Deletes the oldest events past retention, at most PRUNE_BATCH, and records how far the log now
-   * starts so older cursors get a resync rather than a silent gap. Call inside a transaction.
-   */
-  private pruneWithin(now: number): number {
-    const cutoff = now - this.retentionMs;
-    const through = this.sql
-      .exec<{ s: number | null }>(
-        "SELECT MAX(seq) AS s FROM (SELECT seq FROM events WHERE at < ? ORDER BY seq LIMIT ?)",
-        cutoff,
-        PRUNE_BATCH,
-      )
-      .one().s;
-    if (through === null) return 0;
-    const deleted = this.sql.exec("DELETE FROM events WHERE seq <= ?", through).rowsWritten;
-    this.sql.exec("UPDATE meta SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", through);
-    if (this.metaRow) this.metaRow.pruned_through = Math.max(this.metaRow.pruned_through, through);
-    return deleted;
-  }
-
-  /**
-   * Queues the event for every online member's UserSession. Members take turns: at most
-   * MAX_DELIVERIES_IN_FLIGHT calls are out at once, and each member has at most one, carrying
-   * every event queued for them by the time their turn comes, and no sooner than
-   * DELIVERY_COALESCE_MS after their last. When idle, an event leaves at once; under load, calls
-   * carry batches, so the cost per message stays well below one call per member.
-   * One call in flight per member also keeps their events in `seq` order. A session with no socket
-   * left answers false and the member goes offline, unless they came back online since that call
-   * left (a newer generation).
-   */
-  private fanOut(event: Appended): void {
-    for (const userId of this.online.keys()) {
-      let box = this.outbox.get(userId);
-      if (!box) {
-        box = { channelId: event.channelId, sending: false, sentAt: 0, events: [] };
-        this.outbox.set(userId, box);
-      }
-      // A member that cannot keep up loses the oldest queued events; their session sees the hole
-      // in `seq` and tells the client to fetch it (channel.gap).
-      if (box.events.length >= MAX_QUEUED_DELIVERIES) box.events.shift();
-      box.events.push({ seq: event.seq, frame: event.frame });
-      if (!box.sending) this.turns.add(userId);
-    }
-    this.deliverTurns();
-  }
-
-  /**
-   * The next turns start from a timer, not from the finished call's continuation: a chain of calls
-   * that each start the next would keep the event loop busy until the whole fan-out is done, and
-   * the sends and other requests waiting on I/O would wait that long too (a second for a thousand
-   * members, measured). Between waves they get in, and their events join the waiting calls.
-   */
-  private deliverTurnsSoon(delayMs = 0): void {
-    const at = Date.now() + delayMs;
-    // One timer, at the earliest time asked for: a call that returns while a coalescing wait is
-    // pending frees a slot now, not when that wait ends.
-    if (this.turnsTimer) {
-      if (this.turnsTimer.at <= at) return;
-      clearTimeout(this.turnsTimer.id);
-    }
-    const id = setTimeout(() => {
-      this.turnsTimer = null;
-      this.deliverTurns();
-    }, delayMs);
-    this.turnsTimer = { at, id };
-  }
-
-  /**
-   * Starts delivery calls for the members next in turn, up to the in-flight limit. A member whose
-   * last call left less than DELIVERY_COALESCE_MS ago keeps their place, and a timer comes back
-   * for them.
-   */
-  private deliverTurns(): void {
-    const now = Date.now();
-    let wait = Number.POSITIVE_INFINITY;
-    for (const userId of this.turns) {
-      if (this.deliveriesInFlight >= MAX_DELIVERIES_IN_FLIGHT) return;
-      const box = this.outbox.get(userId);
-      if (!box || !this.online.has(userId)) {
-        this.outbox.delete(userId);
-        this.turns.delete(userId);
-      } else if (now - box.sentAt < DELIVERY_COALESCE_MS) {
-        wait = Math.min(wait, box.sentAt + DELIVERY_COALESCE_MS - now);
-      } else {
-        this.turns.delete(userId);
-        this.deliver(userId, box, now);
-      }
-    }
-    if (wait !== Number.POSITIVE_INFINITY) this.deliverTurnsSoon(wait);
-  }
-
-  private deliver(userId: string, box: Outbox, now: number): void {
-    const events = box.events.splice(0);
-    const generation = this.online.get(userId);
-    const { channelId } = box;
-    box.sending = true;
-    box.sentAt = now;
-    this.deliveriesInFlight++;
-    this.session(userId)
-      .deliverChannelEvents(userId, channelId, events)
-      .then(
-        (delivered) => {
-          if (!delivered && generation !== undefined && this.online.get(userId) === generation) this.setOnline(userId, false);
-        },
-        (error: unknown) =>
-          log("warn", "channel event delivery failed", { channel_id: channelId, user_id: userId, seq: events[0]?.seq, error }),
-      )
-      .finally(() => {
-        box.sending = false;
-        this.deliveriesInFlight--;
-        // The box stays while they are online: it remembers when their last call left.
-        if (!this.online.has(userId)) this.outbox.delete(userId);
-        else if (box.events.length > 0) this.turns.add(userId);
-        this.deliverTurnsSoon();
-      });
+    this.fanOut.push(event);
+    return channelJson(meta);
   }
 
   /** Takes a member off the push list; a delivery call still out tidies their outbox when it returns. */
   private goOffline(userId: string): void {
-    this.online.delete(userId);
-    if (!this.outbox.get(userId)?.sending) this.outbox.delete(userId);
+    this.online.remove(userId);
+    this.fanOut.drop(userId);
   }
 
   private session(userId: string): ReturnType<typeof userSession> {
@@ -1237,7 +983,7 @@ export class ChannelRoom extends DurableObject<Env> {
             .toArray()
             .map((r) => r.user_id);
     const notify = new Set(userIds);
-    if (tokens.here) for (const userId of this.online.keys()) notify.add(userId);
+    if (tokens.here) for (const userId of this.online.ids()) notify.add(userId);
     notify.delete(authorId);
     return { mentions: { user_ids: userIds, channel: tokens.channel, here: tokens.here }, notify: [...notify] };
   }
@@ -1256,25 +1002,11 @@ export class ChannelRoom extends DurableObject<Env> {
       )
       .one();
     return {
-      channel: this.channelJson(meta),
+      channel: channelJson(meta),
       last_seq: meta.last_message_seq,
       last_read_seq: lastRead,
       unread_count: counts.unread,
       mention_count: counts.mentioned,
-    };
-  }
-
-  private channelJson(meta: MetaRow): Channel {
-    return {
-      id: meta.channel_id,
-      kind: meta.kind,
-      name: meta.name,
-      topic: meta.topic,
-      purpose: meta.purpose,
-      archived: Boolean(meta.archived),
-      created_by: meta.created_by,
-      created_at: meta.created_at,
-      member_count: meta.member_count,
     };
   }
 
