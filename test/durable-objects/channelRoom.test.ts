@@ -1,6 +1,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { ChannelRoom } from "../../durable-objects/channel-room/ChannelRoom";
+import type { RoomCore } from "../../durable-objects/channel-room/RoomCore";
 import { SendRateLimiter } from "../../durable-objects/channel-room/SendRateLimiter";
 import { config } from "../../src/lib/config";
 import { newId } from "../../src/lib/ids";
@@ -247,7 +248,7 @@ describe("ChannelRoom", () => {
     const channel = await createChannel(owner);
     await addMembers(owner, channel.id, alice);
     await runInDurableObject(room(channel.id), (instance: ChannelRoom) => {
-      Object.assign(instance, { sendLimiter: new SendRateLimiter(2) });
+      Object.assign((instance as unknown as { core: RoomCore }).core, { sendLimiter: new SendRateLimiter(2) });
     });
     await sent(owner, channel.id, "one");
     await sent(owner, channel.id, "two");
