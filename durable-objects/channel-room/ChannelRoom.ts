@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ColinkError, conflict, invalid } from "../../src/lib/ColinkError";
-import { newId } from "../../src/lib/ids";
+import { conflict } from "../../src/lib/ColinkError";
 import { log } from "../../src/lib/log";
 import { userSession } from "../../src/lib/stubs";
 import type { ChannelEventQuery } from "../../src/protocol/channelEvents";
@@ -9,10 +8,10 @@ import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from 
 import type { Pin } from "../../src/protocol/pins";
 import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
 import { runMigrations } from "../shared/runMigrations";
+import { answer } from "./answer";
 import { ChannelSettings } from "./ChannelSettings";
 import { Membership } from "./Membership";
 import { MessageActions } from "./MessageActions";
-import { NO_MENTIONS } from "./MessageStore";
 import { PinActions } from "./PinActions";
 import { RoomCore } from "./RoomCore";
 import { channelJson } from "./RoomMeta";
@@ -21,18 +20,6 @@ import { channelRoomMigrations } from "./schema";
 import { ThreadActions } from "./ThreadActions";
 
 const TYPING_INTERVAL_MS = 1000;
-const MAX_SEED_BATCH = 50_000;
-
-/** Runs an RPC body, turning a ColinkError into an error value (RPC would keep only its message). */
-function answer<T>(body: () => T): RoomResult<T> {
-  try {
-    return { ok: true, value: body() };
-  } catch (err) {
-    if (!(err instanceof ColinkError)) throw err;
-    const { errors, retryAfterSeconds } = err.extra;
-    return { ok: false, error: { status: err.status, code: err.code, detail: err.detail, errors, retryAfterSeconds } };
-  }
-}
 
 /**
  * One per channel and per DM: the authority on who is in it, its message history, its event log
@@ -260,39 +247,6 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */
   pruneExpiredEvents(now = Date.now()): number {
     return this.core.events.prune(now);
-  }
-
-  /**
-   * Bench only (bench/README.md "Seeding history"): appends `count` plain messages by `authorId` in
-   * one transaction, without events, fan-out or mention rows. Reached only through the bench route,
-   * which exists only while BENCH_SEED_TOKEN is set.
-   */
-  seedMessages(authorId: string, count: number): RoomResult<{ first_seq: number; last_seq: number }> {
-    return answer(() => {
-      const meta = this.core.meta.require();
-      if (!Number.isInteger(count) || count < 1 || count > MAX_SEED_BATCH) throw invalid("count", `1 to ${MAX_SEED_BATCH}.`);
-      const now = Date.now();
-      const createdAt = new Date(now).toISOString();
-      const mentions = JSON.stringify(NO_MENTIONS);
-      const first = meta.last_message_seq + 1;
-      const last = meta.last_message_seq + count;
-      this.core.transact(() => {
-        for (let seq = first; seq <= last; seq++) {
-          this.core.sql.exec(
-            "INSERT INTO messages (seq, id, author_id, text, mentions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            seq,
-            newId("m", now),
-            authorId,
-            `seeded message ${seq}`,
-            mentions,
-            createdAt,
-          );
-        }
-        this.core.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", last);
-        meta.last_message_seq = last;
-      });
-      return { first_seq: first, last_seq: last };
-    });
   }
 
   private session(userId: string): ReturnType<typeof userSession> {

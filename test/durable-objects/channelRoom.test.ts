@@ -272,25 +272,4 @@ describe("ChannelRoom", () => {
     const message = await sent(owner, channel.id, "fine");
     expect(message.seq).toBe(1);
   });
-
-  it("seedMessages (bench only) appends plain messages in bulk, continuing the message seq, with no events", async () => {
-    const { owner } = await workspace();
-    const channel = await createChannel(owner);
-    await sent(owner, channel.id, "real");
-    expect(await room(channel.id).seedMessages(owner.user.id, 3)).toEqual({ ok: true, value: { first_seq: 2, last_seq: 4 } });
-    expect(await room(channel.id).seedMessages(owner.user.id, 0)).toMatchObject({ ok: false, error: { status: 422 } });
-    expect(await room(newId("c")).seedMessages(owner.user.id, 1)).toMatchObject({
-      ok: false,
-      error: { status: 404, code: "channel_not_found" },
-    });
-    const page = expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: owner.token }), 200);
-    expect(page.items.map((m: { seq: number; text: string }) => [m.seq, m.text])).toEqual([
-      [4, "seeded message 4"],
-      [3, "seeded message 3"],
-      [2, "seeded message 2"],
-      [1, "real"],
-    ]);
-    expect((await allEvents(owner, channel.id)).map((e) => e.type)).toEqual(["message.created"]);
-    expect((await sent(owner, channel.id, "after the seed")).seq).toBe(5);
-  });
 });
