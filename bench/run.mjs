@@ -106,12 +106,12 @@ for (const sig of ["SIGINT", "SIGTERM"])
     void stopAll().finally(() => process.exit(130));
   });
 
-async function target(name) {
+async function target(name, scenario) {
   const existing = running.get(name);
   if (existing) return existing;
   const mod = await import(`./targets/${name}.mjs`);
   const started = performance.now();
-  const ctx = await mod.start({ log, live: opts.live });
+  const ctx = await mod.start({ log, live: opts.live, seeding: Boolean(scenario.seedsHistory) });
   const server = ctx.server;
   log(
     `${name}: wrangler dev up at ${server.url} in ${((performance.now() - started) / 1000).toFixed(1)} s (workerd pids ${
@@ -143,7 +143,7 @@ try {
         outcome[name] = { skipped: `${name} does not support this scenario` };
         continue;
       }
-      const t = await target(name);
+      const t = await target(name, scenario);
       const rssAtStart = t.server.snapshot();
       const setupStarted = performance.now();
       try {

@@ -9,7 +9,6 @@ import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
-import { benchSeedRoutes } from "./routes/benchSeed";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
 import { messagesRoutes } from "./routes/messages";
@@ -61,7 +60,6 @@ app.get("/healthz", (c) => {
 });
 app.get("/api/docs", (c) => c.html(renderApiDocs(api.getOpenAPI31Document(OPENAPI_INFO))));
 app.route("/api/v1", api);
-app.route("/_bench", benchSeedRoutes);
 
 app.notFound((c) => problemResponse(new ColinkError(404, "not_found", "No such resource."), c.get("requestId")));
 

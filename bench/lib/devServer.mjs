@@ -7,8 +7,9 @@ import { findWranglerLeader, freeDescriptors, runtimeUrl, serverSnapshot } from 
 
 // Starts the servers under test. Colink is started exactly as the e2e suite starts it
 // (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port), from a
-// snapshot of its sources; the baseline Worker has its own wrangler config under bench/baseline/
-// and needs no migrations.
+// snapshot of its sources; for scenarios that seed history in bulk, as the bench's seeding Worker
+// (bench/seeding/: Colink's Worker with a seeding route and ChannelRoom subclass). The baseline
+// Worker has its own wrangler config under bench/baseline/ and needs no migrations.
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -43,6 +44,7 @@ const SNAPSHOT_PATHS = [
   "tsconfig.json",
   ".dev.vars",
   "test/e2e/wranglerDev.ts",
+  "bench/seeding",
 ];
 
 /**
@@ -72,15 +74,17 @@ export function sourceRevision() {
 
 /**
  * Colink, started exactly as the e2e suite starts it (test/e2e/wranglerDev.ts: fresh state, D1
- * migrations, free port), from a snapshot of the sources unless `live` is set.
+ * migrations, free port), from a snapshot of the sources unless `live` is set. With `seeding`, as
+ * the bench's seeding Worker (bench/seeding/wrangler.toml), which adds bulk seeding of history.
  * @returns {Promise<BenchServer>}
  */
-export async function startColinkServer(vars, { live = false } = {}) {
+export async function startColinkServer(vars, { live = false, seeding = false } = {}) {
   const dir = live ? root : snapshotSources();
   const { startWranglerDev } = await e2eLauncher(dir);
+  const config = seeding ? { config: path.join(dir, "bench", "seeding", "wrangler.toml"), migrate: true } : {};
   let dev;
   try {
-    dev = await startWranglerDev({ vars });
+    dev = await startWranglerDev({ vars, ...config });
   } catch (error) {
     if (!live) rmSync(dir, { recursive: true, force: true });
     throw error;

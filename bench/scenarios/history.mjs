@@ -3,8 +3,8 @@ import { cdfPoints, mergeSorted, summarize } from "../lib/stats.mjs";
 import { buildWorld, fmt, missing, over, prng } from "./common.mjs";
 
 // history: a channel with a million messages, seeded in bulk inside its ChannelRoom through the
-// bench-only seeding endpoint (bench/README.md, "Seeding history"); then 50-message pages at
-// random positions, one request at a time, timed from request start to the last byte.
+// bench's seeding Worker (bench/seeding/, bench/README.md "Seeding history"); then 50-message
+// pages at random positions, one request at a time, timed from request start to the last byte.
 
 export const history = {
   name: "history",
@@ -12,6 +12,8 @@ export const history = {
   cdfOf: "pages",
   cdfLabel: "page load time",
   rounds: 1,
+  /** Targets start a server that can seed history in bulk (Colink: the bench's seeding Worker). */
+  seedsHistory: true,
   params: (quick) =>
     quick
       ? { messages: 20_000, pages: 100, pageSize: 50, warmup: 10, httpFallback: 1_000 }
@@ -24,9 +26,7 @@ export const history = {
     let seeded = await t.mod.seedHistory(t.ctx, ch, p.messages, log);
     let partial = false;
     if (!seeded) {
-      log(
-        `the server has no bench seeding endpoint (BENCH_SEED_TOKEN / ChannelRoom.seedMessages, see bench/README.md): seeding ${p.httpFallback} messages over HTTP instead`,
-      );
+      log(`the server has no bulk seeding (bench/README.md "Seeding history"): seeding ${p.httpFallback} messages over HTTP instead`);
       seeded = await t.mod.seedHistoryOverHttp(t.ctx, ch, p.httpFallback);
       partial = true;
     }

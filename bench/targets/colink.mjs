@@ -19,25 +19,29 @@ const SEED_CHUNK = 50_000;
  * small batches, a few at a time, set big channels up several times faster.
  */
 const MEMBER_BATCH = 10;
-export const SEED_TOKEN_HEADER = "x-bench-seed-token";
 
 // ── Control side ──────────────────────────────────────────────────────────────────────────────
 
-export async function start({ live = false } = {}) {
-  const seedToken = randomUUID();
-  const source = { ...sourceRevision(), from: live ? "working tree (live: reloads when a file changes)" : "snapshot taken at start" };
+/**
+ * With `seeding` (scenarios that seed history in bulk), Colink runs as the bench's seeding Worker
+ * (bench/seeding/: Colink's Worker plus the seeding route); otherwise as itself.
+ */
+export async function start({ live = false, seeding = false } = {}) {
+  const source = {
+    ...sourceRevision(),
+    from: live ? "working tree (live: reloads when a file changes)" : "snapshot taken at start",
+    ...(seeding ? { worker: "bench/seeding (Colink's Worker plus bulk seeding)" } : {}),
+  };
   const server = await startColinkServer(
     {
       OPEN_SIGNUP: "true",
       SEND_RATE_PER_MINUTE: "1000000",
       LOGIN_MAX_ATTEMPTS_PER_IP: "1000000",
       LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000000",
-      // Turns on the bench-only seeding path for `history` (bench/README.md); unset in any real deployment.
-      BENCH_SEED_TOKEN: seedToken,
     },
-    { live },
+    { live, seeding },
   );
-  return { server, url: server.url, source, seedToken, run: randomUUID().slice(0, 6), accounts: [], password: `bench-${randomUUID()}` };
+  return { server, url: server.url, source, seeding, run: randomUUID().slice(0, 6), accounts: [], password: `bench-${randomUUID()}` };
 }
 
 export async function stop(ctx) {
@@ -123,10 +127,11 @@ export async function createChannel(ctx, channelName, accounts) {
 }
 
 /**
- * Fills a channel with `count` messages through the bench-only seeding endpoint (bench/README.md,
- * "Seeding history"). Returns null when the server does not offer it.
+ * Fills a channel with `count` messages through the seeding Worker's route (bench/README.md,
+ * "Seeding history"). Returns null when the server does not offer it (not started for seeding).
  */
 export async function seedHistory(ctx, channelId, count, log = () => {}) {
+  if (!ctx.seeding) return null;
   const author = ctx.accounts[0];
   let seeded = 0;
   let last = 0;
@@ -134,7 +139,6 @@ export async function seedHistory(ctx, channelId, count, log = () => {}) {
   while (seeded < count) {
     const n = Math.min(SEED_CHUNK, count - seeded);
     const res = await requestJson(`${ctx.url}/_bench/channels/${channelId}/seed-messages`, {
-      headers: { [SEED_TOKEN_HEADER]: ctx.seedToken },
       body: { count: n, author_id: author.id },
       timeoutMs: 300_000,
     });

@@ -1,174 +1,63 @@
 import { DurableObject } from "cloudflare:workers";
-import { ColinkError, conflict, forbidden, invalid, notFound } from "../../src/lib/ColinkError";
-import { config } from "../../src/lib/config";
-import { newId } from "../../src/lib/ids";
+import { conflict } from "../../src/lib/ColinkError";
 import { log } from "../../src/lib/log";
 import { userSession } from "../../src/lib/stubs";
-import { DAY_MS } from "../../src/lib/time";
-import type { ChannelEventData, ChannelEventQuery, ChannelEventType } from "../../src/protocol/channelEvents";
-import type { Channel, ChannelMember, ChannelReadState, MemberList, MemberListQuery, UpdateChannelBody } from "../../src/protocol/channels";
-import {
-  type Mentions,
-  MentionsSchema,
-  type Message,
-  type MessageHistoryQuery,
-  type MessagePage,
-  type Reaction,
-  type SendMessageBody,
-} from "../../src/protocol/messages";
-import { MAX_PINS_PER_CHANNEL, type Pin } from "../../src/protocol/pins";
-import { type ChannelRole, isAdminRole } from "../../src/protocol/roles";
+import type { ChannelEventQuery } from "../../src/protocol/channelEvents";
+import type { Channel, ChannelReadState, MemberList, MemberListQuery, UpdateChannelBody } from "../../src/protocol/channels";
+import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from "../../src/protocol/messages";
+import type { Pin } from "../../src/protocol/pins";
 import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
 import { runMigrations } from "../shared/runMigrations";
-import { MAX_MENTION_NAMES, parseMentions } from "./parseMentions";
-import { ReactionStore } from "./ReactionStore";
-import type { Actor, EditedMessage, NewMember, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
-import { SendRateLimiter } from "./SendRateLimiter";
+import { answer } from "./answer";
+import { ChannelSettings } from "./ChannelSettings";
+import { Membership } from "./Membership";
+import { MessageActions } from "./MessageActions";
+import { PinActions } from "./PinActions";
+import { RoomCore } from "./RoomCore";
+import { channelJson } from "./RoomMeta";
+import type { Actor, EditedMessage, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
 import { channelRoomMigrations } from "./schema";
-import { type AutoFollow, replyUserIds, ThreadStore } from "./ThreadStore";
+import { ThreadActions } from "./ThreadActions";
 
-type MetaRow = {
-  channel_id: string;
-  kind: Channel["kind"];
-  name: string | null;
-  topic: string;
-  purpose: string;
-  archived: number;
-  created_by: string;
-  created_at: string;
-  member_count: number;
-  last_message_seq: number;
-  last_event_seq: number;
-  pruned_through: number;
-};
-
-type MemberRow = { user_id: string; username: string; role: ChannelRole; online: number; joined_at: string };
-
-type MessageRow = {
-  seq: number;
-  id: string;
-  author_id: string;
-  text: string;
-  client_msg_id: string | null;
-  thread_root_id: string | null;
-  also_send_to_channel: number;
-  reply_count: number;
-  last_reply_at: string | null;
-  /** JSON array of user ids. */
-  reply_user_ids: string;
-  mentions: string;
-  edited_at: string | null;
-  deleted: number;
-  created_at: string;
-};
-
-type PinRow = { id: number; seq: number; pinned_by: string; pinned_at: string };
-
-/** What history shows: top-level messages and replies also sent to the channel (matches an index). */
-const IN_CHANNEL_VIEW = "(thread_root_id IS NULL OR also_send_to_channel = 1)";
-
-/** An event appended to the log, ready to fan out. */
-type Appended = { channelId: string; seq: number; frame: string };
-
-/** Every this many events, expired ones are pruned (a bounded batch, so a send never stalls). */
-const PRUNE_EVERY = 100;
-const PRUNE_BATCH = 1000;
 const TYPING_INTERVAL_MS = 1000;
-const MAX_SEED_BATCH = 50_000;
-/** Events held for one member whose delivery calls are slower than the channel. */
-const MAX_QUEUED_DELIVERIES = 1_000;
-/**
- * Delivery calls in flight at once per channel. Enough to keep the sessions busy, few enough that
- * a big channel's fan-out does not queue thousands of calls ahead of the sends feeding it: members
- * wait their turn instead, and whatever arrived meanwhile goes in their one call.
- */
-export const MAX_DELIVERIES_IN_FLIGHT = 64;
-/** Online flags are written this long after they change, together (one commit for a crowd). */
-const ONLINE_WRITE_DELAY_MS = 50;
-
-/**
- * A member's next call waits at least this long after their previous one started, so that under
- * load each call carries several events (like Nagle's algorithm, for calls between objects): a
- * room with more messages than its members' sessions can take one call each for spends its time
- * on sends and sockets, not on calls. An idle member's first event leaves at once.
- */
-export const DELIVERY_COALESCE_MS = 50;
-
-/** An online member's undelivered events, whether a delivery call is out, and when the last one left. */
-type Outbox = { channelId: string; sending: boolean; sentAt: number; events: { seq: number; frame: string }[] };
-const NO_MENTIONS: Mentions = { user_ids: [], channel: false, here: false };
-
-const channelNotFound = () => notFound("channel");
-const messageNotFound = () => notFound("message");
-const archivedError = () => conflict("channel_archived", "The channel is archived: it can be read but not changed.");
-const deletedError = () => conflict("message_deleted", "The message was deleted.");
-const invalidRoot = (path: string) =>
-  invalid(path, "Threads start at an existing top-level message of this channel.", "invalid_thread_root");
-
-/** Runs an RPC body, turning a ColinkError into an error value (RPC would keep only its message). */
-function answer<T>(body: () => T): RoomResult<T> {
-  try {
-    return { ok: true, value: body() };
-  } catch (err) {
-    if (!(err instanceof ColinkError)) throw err;
-    const { errors, retryAfterSeconds } = err.extra;
-    return { ok: false, error: { status: err.status, code: err.code, detail: err.detail, errors, retryAfterSeconds } };
-  }
-}
 
 /**
  * One per channel and per DM: the authority on who is in it, its message history, its event log
  * (one gap-free `seq` for every event) and the fan-out of each event to online members.
  *
- * Every change runs synchronously in one SQLite transaction that also appends its event; the
- * fan-out is dispatched right after, with no `await` in between, so events leave in `seq` order and
- * the answer (held by the output gate) never precedes the durable write.
+ * This class is the RPC surface the Worker calls (through src/lib/stubs.ts), and hosts the room:
+ * RoomCore holds its parts (RoomAccess, the stores, OnlineMembers, EventLog, FanOut, the alarm),
+ * and one module per resource acts on them (ChannelSettings, Membership, MessageActions,
+ * ThreadActions, PinActions). Every change runs synchronously in one SQLite transaction that also
+ * appends its events (RoomCore.commit); the fan-out is dispatched right after, with no `await` in
+ * between, so events leave in `seq` order and the answer (held by the output gate) never precedes
+ * the durable write.
  */
 export class ChannelRoom extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  /**
-   * Members to push events to: those whose session reported a socket, and new members until a
-   * push finds none. Each with the generation it went online at, so a stale "no socket" answer
-   * cannot take offline someone who came back since.
-   */
-  private readonly online = new Map<string, number>();
-  private generation = 0;
+  // Protected, not private: the bench's seeding subclass (bench/seeding/) writes history in bulk.
+  protected readonly core: RoomCore;
+  private readonly settings: ChannelSettings;
+  private readonly membership: Membership;
+  private readonly messages: MessageActions;
+  private readonly threads: ThreadActions;
+  private readonly pins: PinActions;
+  private readonly lastTyping = new Map<string, number>();
   /** One stub per user: calls on the same stub arrive in the order they were made. */
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
-  /** Per online member: events waiting to go, whether a delivery call is in flight, when the last left. */
-  private readonly outbox = new Map<string, Outbox>();
-  /** Members whose events wait for a delivery call, in turn order (a Set iterates in insertion order). */
-  private readonly turns = new Set<string>();
-  private deliveriesInFlight = 0;
-  /** The timer that starts the next turns, and when it fires. */
-  private turnsTimer: { at: number; id: ReturnType<typeof setTimeout> } | null = null;
-  private readonly sendLimiter: SendRateLimiter;
-  private readonly lastTyping = new Map<string, number>();
-  private readonly reactions: ReactionStore;
-  private readonly threads: ThreadStore;
-  /**
-   * The meta row, read once per wake-up (undefined until then; null for a room never created).
-   * This object is its only writer: changes update it in place beside their SQL, inside
-   * `transact`, which forgets it if the transaction rolls back.
-   */
-  private metaRow: MetaRow | null | undefined;
-  /** Member ids, read once per wake-up and kept like `metaRow`: online and replay calls ask often. */
-  private memberIds: Set<string> | undefined;
-  /** Online flags changed in `online` and not yet written, and the timer that writes them. */
-  private readonly onlineWrites = new Map<string, boolean>();
-  private onlineFlush: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sendLimiter = new SendRateLimiter(config(env).SEND_RATE_PER_MINUTE);
-    this.reactions = new ReactionStore(this.sql);
-    this.threads = new ThreadStore(this.sql);
+    this.core = new RoomCore(ctx.storage, env, (userId, channelId, events) =>
+      this.session(userId).deliverChannelEvents(userId, channelId, events),
+    );
+    this.settings = new ChannelSettings(this.core);
+    this.membership = new Membership(this.core);
+    this.messages = new MessageActions(this.core);
+    this.threads = new ThreadActions(this.core);
+    this.pins = new PinActions(this.core);
     ctx.blockConcurrencyWhile(async () => {
-      runMigrations(this.sql, channelRoomMigrations);
-      for (const { user_id } of this.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE online = 1")) {
-        this.online.set(user_id, ++this.generation);
-      }
+      runMigrations(ctx.storage.sql, channelRoomMigrations);
+      await this.core.load();
     });
   }
 
@@ -177,540 +66,135 @@ export class ChannelRoom extends DurableObject<Env> {
   /** Creates the channel with its first members (no events: they learn of it as `channel.added`). */
   create(init: RoomInit): RoomResult<Channel> {
     return answer(() => {
-      if (this.readMeta()) throw conflict("channel_exists", "This channel already exists.");
+      const { meta, online } = this.core;
+      if (meta.read()) throw conflict("channel_exists", "This channel already exists.");
       const { channel, members } = init;
-      this.transact(() => {
-        this.sql.exec(
-          `INSERT INTO meta (id, channel_id, kind, name, topic, purpose, created_by, created_at, member_count)
-           VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0)`,
-          channel.id,
-          channel.kind,
-          channel.name,
-          channel.topic,
-          channel.purpose,
-          channel.created_by,
-          channel.created_at,
-        );
-        for (const m of members) this.insertMember(m, 0, channel.created_at);
+      this.core.transact(() => {
+        meta.insert(channel);
+        for (const m of members) this.membership.insert(m, 0, channel.created_at);
       });
-      this.metaRow = undefined;
-      for (const m of members) this.online.set(m.user_id, ++this.generation);
-      return this.channelJson(this.requireMeta());
+      meta.forget();
+      for (const m of members) online.add(m.user_id);
+      return channelJson(meta.require());
     });
   }
 
   /** Forgets everything: for a room whose creation lost a race in the directory and was never announced. */
   async discard(): Promise<void> {
-    this.online.clear();
-    this.onlineWrites.clear();
-    this.metaRow = undefined;
-    this.memberIds = undefined;
+    this.core.online.clear();
+    this.core.forgetCaches();
+    await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    runMigrations(this.sql, channelRoomMigrations);
+    runMigrations(this.ctx.storage.sql, channelRoomMigrations);
   }
 
-  // ── The channel ────────────────────────────────────────────────────────────────────────────
+  /** The room's one alarm runs whichever of its purposes are due (AlarmSchedule). */
+  override async alarm(): Promise<void> {
+    await this.core.alarms.run(Date.now());
+  }
+
+  // ── The channel and read state (ChannelSettings) ──────────────────────────────────────────
 
   getChannel(actor: Actor): RoomResult<Channel> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.see(meta, actor);
-      return this.channelJson(meta);
-    });
+    return answer(() => this.settings.get(actor));
   }
 
-  /**
-   * Topic and purpose: any member. Name: the creator, a channel admin or a workspace admin (who
-   * need not be members of a public channel). The caller has checked the name is free in the
-   * directory (after `checkUpdate`) and mirrors the change there.
-   */
   updateChannel(actor: Actor, patch: UpdateChannelBody): RoomResult<{ channel: Channel; previousName: string | null }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.authorizeUpdate(meta, actor, patch);
-      const next = { name: patch.name ?? meta.name, topic: patch.topic ?? meta.topic, purpose: patch.purpose ?? meta.purpose };
-      const previousName = meta.name;
-      if (next.name === meta.name && next.topic === meta.topic && next.purpose === meta.purpose)
-        return { channel: this.channelJson(meta), previousName };
-      return { channel: this.changeChannel(meta, next), previousName };
-    });
+    return answer(() => this.settings.update(actor, patch));
   }
 
-  /** Whether `updateChannel(actor, patch)` would be allowed, without changing anything. */
   checkUpdate(actor: Actor, patch: UpdateChannelBody): RoomResult<Channel> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.authorizeUpdate(meta, actor, patch);
-      return this.channelJson(meta);
-    });
+    return answer(() => this.settings.checkUpdate(actor, patch));
   }
 
-  /** Undoes a rename the directory refused (the name was taken meanwhile), if nothing renamed it since. */
   restoreName(from: string, to: string | null): RoomResult<Channel> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      if (meta.name !== from) return this.channelJson(meta);
-      return this.changeChannel(meta, { name: to, topic: meta.topic, purpose: meta.purpose });
-    });
+    return answer(() => this.settings.restoreName(from, to));
   }
 
-  /** Archive or unarchive: the creator, a channel admin or a workspace admin. */
   setArchived(actor: Actor, archived: boolean): RoomResult<Channel> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      const member = this.see(meta, actor);
-      if (this.isDm(meta)) throw conflict("dm_not_archivable", "DMs cannot be archived.");
-      if (!this.isManager(meta, actor, member))
-        throw forbidden("Only the channel's creator, its admins or a workspace admin may archive or unarchive it.", "not_channel_admin");
-      if (Boolean(meta.archived) === archived)
-        throw archived
-          ? conflict("already_archived", "The channel is already archived.")
-          : conflict("not_archived", "The channel is not archived.");
-      const at = new Date();
-      const event = this.transact(() => {
-        this.sql.exec("UPDATE meta SET archived = ? WHERE id = 1", archived ? 1 : 0);
-        meta.archived = archived ? 1 : 0;
-        return this.appendEvent(meta, archived ? "channel.archived" : "channel.unarchived", this.channelJson(meta), at);
-      });
-      this.fanOut(event);
-      return this.channelJson(meta);
-    });
+    return answer(() => this.settings.setArchived(actor, archived));
+  }
+
+  markRead(actor: Actor, seq: number): RoomResult<{ state: ChannelReadState; moved: boolean }> {
+    return answer(() => this.settings.markRead(actor, seq));
+  }
+
+  readState(userId: string): RoomResult<ChannelReadState> {
+    return answer(() => this.settings.readState(userId));
   }
 
   // ── Membership ─────────────────────────────────────────────────────────────────────────────
 
-  /** Joins a public channel; joining one you are in is a no-op. Guests and private channels: 404. */
   join(actor: Actor, username: string): RoomResult<{ channel: Channel; joined: boolean }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      if (this.see(meta, actor)) return { channel: this.channelJson(meta), joined: false };
-      if (meta.archived) throw archivedError();
-      this.addMembersNow(meta, [{ user_id: actor.id, username, role: "member" }]);
-      return { channel: this.channelJson(meta), joined: true };
-    });
+    return answer(() => this.membership.join(actor, username));
   }
 
-  /** A member adds others (guests may not); adding someone already in is a no-op. DMs are fixed. */
   addMembers(actor: Actor, users: { user_id: string; username: string }[]): RoomResult<{ channel: Channel; added: string[] }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      if (actor.role === "guest") throw forbidden("Guests cannot add people to channels.", "guest_not_allowed");
-      if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be added to a DM; open a new one.");
-      if (meta.archived) throw archivedError();
-      const fresh = users.filter((u, i) => users.findIndex((v) => v.user_id === u.user_id) === i && !this.isMember(u.user_id));
-      this.addMembersNow(
-        meta,
-        fresh.map((u) => ({ ...u, role: "member" })),
-      );
-      return { channel: this.channelJson(meta), added: fresh.map((u) => u.user_id) };
-    });
+    return answer(() => this.membership.add(actor, users));
   }
 
-  /** Puts a participant back into a DM they left (reopening it). Only the DM service calls this. */
   restoreDmMember(user: { user_id: string; username: string }): RoomResult<{ channel: Channel; added: boolean }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      if (!this.isDm(meta)) throw channelNotFound();
-      if (this.isMember(user.user_id)) return { channel: this.channelJson(meta), added: false };
-      this.addMembersNow(meta, [{ ...user, role: "member" }]);
-      return { channel: this.channelJson(meta), added: true };
-    });
+    return answer(() => this.membership.restoreDmMember(user));
   }
 
-  /**
-   * Removes a member: themselves (leaving; a 1:1 DM cannot be left), or someone else (a channel
-   * admin or workspace admin). They are off the online list before `member.left` fans out, so they
-   * receive nothing more from this channel, and they stop following its threads.
-   */
   removeMember(actor: Actor, userId: string): RoomResult<{ channel: Channel; removed: boolean }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      const member = this.see(meta, actor);
-      if (userId === actor.id) {
-        if (meta.kind === "dm") throw conflict("cannot_leave_dm", "A DM between two people cannot be left.");
-        if (!member) return { channel: this.channelJson(meta), removed: false };
-      } else {
-        if (this.isDm(meta)) throw conflict("dm_membership_fixed", "People cannot be removed from a DM.");
-        if (!this.isManager(meta, actor, member))
-          throw forbidden("Only channel admins or workspace admins may remove members.", "not_channel_admin");
-        if (!this.isMember(userId)) throw notFound("member");
-      }
-      const at = new Date();
-      const event = this.transact(() => {
-        this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
-        this.memberIds?.delete(userId);
-        this.sql.exec("DELETE FROM read_markers WHERE user_id = ?", userId);
-        this.threads.forget(userId);
-        this.sql.exec("UPDATE meta SET member_count = member_count - 1 WHERE id = 1");
-        meta.member_count -= 1;
-        return this.appendEvent(meta, "member.left", { user_id: userId }, at);
-      });
-      this.goOffline(userId);
-      this.fanOut(event);
-      return { channel: this.channelJson(meta), removed: true };
-    });
+    return answer(() => this.membership.remove(actor, userId));
   }
 
   listMembers(actor: Actor, query: MemberListQuery): RoomResult<MemberList> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.see(meta, actor);
-      const rows = this.sql
-        .exec<MemberRow>("SELECT * FROM members WHERE user_id > ? ORDER BY user_id LIMIT ?", query.cursor ?? "", query.limit + 1)
-        .toArray();
-      const page = rows.slice(0, query.limit);
-      return { items: page.map(memberJson), next_cursor: rows.length > query.limit ? (page.at(-1)?.user_id ?? null) : null };
-    });
+    return answer(() => this.membership.list(actor, query));
   }
 
-  // ── Messages ───────────────────────────────────────────────────────────────────────────────
+  // ── Messages and reactions ─────────────────────────────────────────────────────────────────
 
-  /**
-   * Sends a message: members only, not in an archived channel, within the author's send rate. A
-   * retry with a `client_msg_id` already used by this author returns that message (`created:
-   * false`); check and insert happen in one synchronous turn, so concurrent retries cannot race.
-   *
-   * A thread reply also moves its root's summary forward and makes its author, those it mentions,
-   * and the root's author and mentions follow the thread, in the same transaction: it appends
-   * `message.created` (the reply) then `message.updated` (the root).
-   */
   appendMessage(actor: Actor, input: SendMessageBody): RoomResult<SentMessage> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      if (input.client_msg_id !== undefined) {
-        const existing = this.sql
-          .exec<MessageRow>("SELECT * FROM messages WHERE author_id = ? AND client_msg_id = ?", actor.id, input.client_msg_id)
-          .toArray()[0];
-        if (existing) return { message: this.messageJson(meta, existing), created: false, thread: null };
-      }
-      if (meta.archived) throw archivedError();
-      const root = input.thread_root_id === undefined ? null : this.messageById(input.thread_root_id);
-      if (input.thread_root_id !== undefined && (!root || root.deleted || root.thread_root_id !== null))
-        throw invalidRoot("thread_root_id");
-      const now = Date.now();
-      this.takeSendToken(actor, now);
-      const at = new Date(now);
-      const { mentions, notify } = this.resolveMentions(input.text, actor.id);
-      const row: MessageRow = {
-        seq: meta.last_message_seq + 1,
-        id: newId("m", now),
-        author_id: actor.id,
-        text: input.text,
-        client_msg_id: input.client_msg_id ?? null,
-        thread_root_id: root?.id ?? null,
-        also_send_to_channel: root && input.also_send_to_channel ? 1 : 0,
-        reply_count: 0,
-        last_reply_at: null,
-        reply_user_ids: "[]",
-        mentions: JSON.stringify(mentions),
-        edited_at: null,
-        deleted: 0,
-        created_at: at.toISOString(),
-      };
-      const message = this.messageFrom(meta, row, mentions, []);
-      const { events, thread } = this.transact(() => {
-        this.sql.exec(
-          `INSERT INTO messages (seq, id, author_id, text, client_msg_id, thread_root_id, also_send_to_channel, mentions, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          row.seq,
-          row.id,
-          row.author_id,
-          row.text,
-          row.client_msg_id,
-          row.thread_root_id,
-          row.also_send_to_channel,
-          row.mentions,
-          row.created_at,
-        );
-        for (const userId of notify) this.sql.exec("INSERT INTO message_mentions (user_id, seq) VALUES (?, ?)", userId, row.seq);
-        this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", row.seq);
-        meta.last_message_seq = row.seq;
-        const created = this.appendEvent(meta, "message.created", message, at);
-        if (!root) return { events: [created], thread: null };
-        const summary = this.threads.withReply(root, actor.id, row.created_at);
-        this.threads.writeSummary(root.seq, summary);
-        const newFollowers = this.followOnReply(root, row, mentions);
-        const updated = this.appendEvent(meta, "message.updated", this.messageJson(meta, { ...root, ...summary }), at);
-        return {
-          events: [created, updated],
-          thread: { root_id: root.id, new_followers: newFollowers, notify: this.threads.followersToNotify(root.id, actor.id) },
-        };
-      });
-      for (const event of events) this.fanOut(event);
-      return { message, created: true, thread };
-    });
+    return answer(() => this.messages.send(actor, input));
   }
 
-  /**
-   * Channel history, newest first: top-level messages and replies also sent to the channel.
-   * `before` pages backwards (down to `after`, if given); `after` alone pages forwards: the oldest
-   * `limit` messages after it, still newest first.
-   */
   listMessages(actor: Actor, query: MessageHistoryQuery): RoomResult<MessagePage> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.see(meta, actor);
-      const take = query.limit + 1;
-      const forwards = query.before === undefined && query.after !== undefined;
-      const rows = forwards
-        ? this.sql
-            .exec<MessageRow>(`SELECT * FROM messages WHERE seq > ? AND ${IN_CHANNEL_VIEW} ORDER BY seq ASC LIMIT ?`, query.after, take)
-            .toArray()
-        : this.sql
-            .exec<MessageRow>(
-              `SELECT * FROM messages WHERE seq < ? AND seq > ? AND ${IN_CHANNEL_VIEW} ORDER BY seq DESC LIMIT ?`,
-              query.before ?? Number.MAX_SAFE_INTEGER,
-              query.after ?? 0,
-              take,
-            )
-            .toArray();
-      const page = rows.slice(0, query.limit);
-      if (forwards) page.reverse();
-      return { items: this.messagesJson(meta, page), has_more: rows.length > query.limit };
-    });
+    return answer(() => this.messages.history(actor, query));
   }
 
-  /** A thread's replies after a message seq, oldest first (tombstones included). */
   listReplies(actor: Actor, rootId: string, query: RepliesQuery): RoomResult<ReplyPage> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.see(meta, actor);
-      this.requireRoot(rootId);
-      const rows = this.sql
-        .exec<MessageRow>(
-          "SELECT * FROM messages WHERE thread_root_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-          rootId,
-          query.after,
-          query.limit + 1,
-        )
-        .toArray();
-      return { items: this.messagesJson(meta, rows.slice(0, query.limit)), has_more: rows.length > query.limit };
-    });
+    return answer(() => this.messages.replies(actor, rootId, query));
   }
 
-  /**
-   * The author edits their message's text; mentions are parsed again. Members a reply's edit newly
-   * mentions follow its thread, as if the reply had mentioned them from the start.
-   */
   editMessage(actor: Actor, messageId: string, text: string): RoomResult<EditedMessage> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      const row = this.requireMessage(messageId);
-      if (row.author_id !== actor.id) throw forbidden("Only the author may edit a message.", "not_author");
-      if (row.deleted) throw deletedError();
-      if (meta.archived) throw archivedError();
-      if (row.text === text) return { message: this.messageJson(meta, row), thread: null };
-      const at = new Date();
-      const { mentions, notify } = this.resolveMentions(text, actor.id);
-      const edited: MessageRow = { ...row, text, mentions: JSON.stringify(mentions), edited_at: at.toISOString() };
-      const message = this.messageFrom(meta, edited, mentions, this.reactionsOf(row.seq));
-      const mentionedBefore = new Set(MentionsSchema.parse(JSON.parse(row.mentions)).user_ids);
-      const { event, newFollowers } = this.transact(() => {
-        this.sql.exec(
-          "UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ?",
-          text,
-          edited.mentions,
-          edited.edited_at,
-          row.seq,
-        );
-        this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", row.seq);
-        for (const userId of notify) this.sql.exec("INSERT INTO message_mentions (user_id, seq) VALUES (?, ?)", userId, row.seq);
-        const rootId = row.thread_root_id;
-        const newFollowers =
-          rootId === null
-            ? []
-            : mentions.user_ids.filter((userId) => !mentionedBefore.has(userId) && this.threads.autoFollow(rootId, userId, "acted"));
-        return { event: this.appendEvent(meta, "message.updated", message, at), newFollowers };
-      });
-      this.fanOut(event);
-      const thread = row.thread_root_id === null ? null : { root_id: row.thread_root_id, new_followers: newFollowers };
-      return { message, thread };
-    });
+    return answer(() => this.messages.edit(actor, messageId, text));
   }
 
-  /**
-   * The author, a channel admin or a workspace admin deletes a message: it stays in history as a
-   * tombstone (empty text, no mentions or reactions, `deleted: true`) so `seq` stays gap-free.
-   * Deleting a tombstone is a no-op. In the same transaction a pinned message is unpinned
-   * (`pin.removed`) and a reply's root summary is counted again (`message.updated`).
-   */
   deleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      const member = this.see(meta, actor);
-      const row = this.requireMessage(messageId);
-      if (row.author_id !== actor.id && !this.isManager(meta, actor, member))
-        throw forbidden("Only the author, a channel admin or a workspace admin may delete a message.", "cannot_delete_message");
-      if (meta.archived) throw archivedError();
-      if (row.deleted) return this.messageJson(meta, row);
-      const at = new Date();
-      const tombstone: MessageRow = { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1 };
-      const message = this.messageFrom(meta, tombstone, NO_MENTIONS, []);
-      const events = this.transact(() => {
-        this.sql.exec("UPDATE messages SET text = '', mentions = ?, deleted = 1 WHERE seq = ?", tombstone.mentions, row.seq);
-        this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", row.seq);
-        this.reactions.clear(row.seq);
-        const out = [this.appendEvent(meta, "message.deleted", message, at)];
-        const pin = this.pinOf(row.seq);
-        if (pin) out.push(this.removePin(meta, row, pin, actor.id, at));
-        const root = row.thread_root_id === null ? null : this.messageById(row.thread_root_id);
-        if (root) {
-          const summary = this.threads.recount(root.id);
-          this.threads.writeSummary(root.seq, summary);
-          out.push(this.appendEvent(meta, "message.updated", this.messageJson(meta, { ...root, ...summary }), at));
-        }
-        return out;
-      });
-      for (const event of events) this.fanOut(event);
-      return message;
-    });
+    return answer(() => this.messages.delete(actor, messageId));
   }
 
-  // ── Threads ────────────────────────────────────────────────────────────────────────────────
-
-  /** A member follows or unfollows a thread on purpose (idempotent; no event). Archived channels too. */
-  setThreadFollowing(actor: Actor, rootId: string, following: boolean): RoomResult<ThreadState> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      const root = this.requireRoot(rootId);
-      this.threads.setFollowing(root.id, actor.id, following);
-      return this.threadStateOf(meta, root, actor.id);
-    });
-  }
-
-  /** Moves a member's read marker in a thread forward to `seq` (capped at its newest reply); never back. */
-  markThreadRead(actor: Actor, rootId: string, seq: number): RoomResult<{ state: ThreadState; moved: boolean }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      const root = this.requireRoot(rootId);
-      const moved = this.threads.markRead(root.id, actor.id, Math.min(seq, this.threads.lastReplySeq(root.id)));
-      return { state: this.threadStateOf(meta, root, actor.id), moved };
-    });
-  }
-
-  /**
-   * The threads of this channel a user follows, newest activity first: for "my threads", which
-   * asks every room the directory names. Fails closed: someone who is not a member gets none.
-   */
-  followedThreads(actor: Actor, limit: number): RoomResult<ThreadState[]> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      if (!this.isMember(actor.id)) return [];
-      return this.threads.followedBy(actor.id, limit).flatMap(({ root_id }) => {
-        const root = this.messageById(root_id);
-        return root ? [this.threadStateOf(meta, root, actor.id)] : [];
-      });
-    });
-  }
-
-  // ── Reactions ──────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * A member adds (`present`) or removes their reaction; `emoji` is canonical (the Worker made it
-   * so). Idempotent: a repeat changes nothing and appends no event. Otherwise it appends
-   * `reaction.added` or `reaction.removed`, and counts against the member's send rate.
-   */
   setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): RoomResult<Message> {
-    return answer(() => {
-      const { meta, row } = this.messageMembersMayChange(actor, messageId);
-      if (this.reactions.has(row.seq, emoji, actor.id) === present) return this.messageJson(meta, row);
-      const now = Date.now();
-      this.takeSendToken(actor, now);
-      const event = this.transact(() => {
-        if (present) this.reactions.add(row.seq, emoji, actor.id);
-        else this.reactions.remove(row.seq, emoji, actor.id);
-        const data = { message_id: row.id, message_seq: row.seq, emoji, user_id: actor.id };
-        return this.appendEvent(meta, present ? "reaction.added" : "reaction.removed", data, new Date(now));
-      });
-      this.fanOut(event);
-      return this.messageJson(meta, row);
-    });
+    return answer(() => this.messages.setReaction(actor, messageId, emoji, present));
   }
 
-  // ── Pins ───────────────────────────────────────────────────────────────────────────────────
+  // ── Threads and pins ───────────────────────────────────────────────────────────────────────
 
-  /** The channel's pins, newest first: for anyone who may read the channel. */
+  setThreadFollowing(actor: Actor, rootId: string, following: boolean): RoomResult<ThreadState> {
+    return answer(() => this.threads.setFollowing(actor, rootId, following));
+  }
+
+  markThreadRead(actor: Actor, rootId: string, seq: number): RoomResult<{ state: ThreadState; moved: boolean }> {
+    return answer(() => this.threads.markRead(actor, rootId, seq));
+  }
+
+  followedThreads(actor: Actor, limit: number): RoomResult<ThreadState[]> {
+    return answer(() => this.threads.followed(actor, limit));
+  }
+
   listPins(actor: Actor): RoomResult<Pin[]> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.see(meta, actor);
-      const pins = this.sql.exec<PinRow>("SELECT * FROM pins ORDER BY id DESC").toArray();
-      const rows = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq IN (SELECT seq FROM pins) ORDER BY seq").toArray();
-      const messages = new Map(this.messagesJson(meta, rows).map((m) => [m.seq, m]));
-      return pins.flatMap((pin) => {
-        const message = messages.get(pin.seq);
-        return message ? [pinJson(pin, message)] : [];
-      });
-    });
+    return answer(() => this.pins.list(actor));
   }
 
-  /** A member pins a message (idempotent: pinning it again returns the pin, no event): `pin.added`. */
   pin(actor: Actor, messageId: string): RoomResult<Pin> {
-    return answer(() => {
-      const { meta, row } = this.messageMembersMayChange(actor, messageId);
-      const existing = this.pinOf(row.seq);
-      if (existing) return pinJson(existing, this.messageJson(meta, row));
-      const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pins").one().n;
-      if (count >= MAX_PINS_PER_CHANNEL)
-        throw conflict("too_many_pins", `A channel keeps at most ${MAX_PINS_PER_CHANNEL} pins; unpin one first.`);
-      const now = Date.now();
-      this.takeSendToken(actor, now);
-      const at = new Date(now);
-      const { pin, event } = this.transact(() => {
-        const pinRow = this.sql
-          .exec<PinRow>("INSERT INTO pins (seq, pinned_by, pinned_at) VALUES (?, ?, ?) RETURNING *", row.seq, actor.id, at.toISOString())
-          .one();
-        const pin = pinJson(pinRow, this.messageJson(meta, row));
-        return { pin, event: this.appendEvent(meta, "pin.added", pin, at) };
-      });
-      this.fanOut(event);
-      return pin;
-    });
+    return answer(() => this.pins.pin(actor, messageId));
   }
 
-  /** A member unpins a message (idempotent: a message that is not pinned is a no-op): `pin.removed`. */
   unpin(actor: Actor, messageId: string): RoomResult<null> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      const row = this.requireMessage(messageId);
-      if (meta.archived) throw archivedError();
-      const existing = this.pinOf(row.seq);
-      if (!existing) return null;
-      const now = Date.now();
-      this.takeSendToken(actor, now);
-      const event = this.transact(() => this.removePin(meta, row, existing, actor.id, new Date(now)));
-      this.fanOut(event);
-      return null;
-    });
-  }
-
-  // ── Read state ─────────────────────────────────────────────────────────────────────────────
-
-  /** Moves the member's read marker forward to `seq` (capped at the newest message); never back. */
-  markRead(actor: Actor, seq: number): RoomResult<{ state: ChannelReadState; moved: boolean }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      this.requireMember(meta, actor);
-      const target = Math.min(seq, meta.last_message_seq);
-      const moved = target > this.lastRead(actor.id);
-      if (moved) this.sql.exec("UPDATE read_markers SET last_read_seq = ? WHERE user_id = ?", target, actor.id);
-      return { state: this.readStateOf(meta, actor.id), moved };
-    });
-  }
-
-  /** A member's position and counts, for "my channels". */
-  readState(userId: string): RoomResult<ChannelReadState> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      if (!this.isMember(userId)) throw channelNotFound();
-      return this.readStateOf(meta, userId);
-    });
+    return answer(() => this.pins.unpin(actor, messageId));
   }
 
   // ── Events, presence, resume ───────────────────────────────────────────────────────────────
@@ -718,15 +202,8 @@ export class ChannelRoom extends DurableObject<Env> {
   /** The event log, oldest first, as the stored frames. A cursor below what was pruned: 410. */
   listEvents(actor: Actor, query: ChannelEventQuery): RoomResult<{ frames: string[]; has_more: boolean }> {
     return answer(() => {
-      const meta = this.requireMeta();
-      this.see(meta, actor);
-      if (query.after < meta.pruned_through)
-        throw new ColinkError(410, "resync_required", `Events up to seq ${meta.pruned_through} are no longer kept; reload the channel.`);
-      const frames = this.sql
-        .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq LIMIT ?", query.after, query.limit + 1)
-        .toArray()
-        .map((r) => r.frame);
-      return { frames: frames.slice(0, query.limit), has_more: frames.length > query.limit };
+      this.core.access.see(this.core.meta.require(), actor);
+      return this.core.events.page(query);
     });
   }
 
@@ -735,15 +212,7 @@ export class ChannelRoom extends DurableObject<Env> {
    * Returns false when they are not a member: the session should stop asking.
    */
   setOnline(userId: string, online: boolean): boolean {
-    if (!this.isMember(userId)) {
-      this.goOffline(userId);
-      return false;
-    }
-    const was = this.online.has(userId);
-    if (online) this.online.set(userId, ++this.generation);
-    else this.goOffline(userId);
-    if (was !== online) this.writeOnlineSoon(userId, online);
-    return true;
+    return this.core.setOnline(userId, online);
   }
 
   /**
@@ -751,13 +220,13 @@ export class ChannelRoom extends DurableObject<Env> {
    * most once a second per user so a chatty client cannot amplify through the fan-out.
    */
   relayTyping(userId: string, threadRootId: string | null): "ok" | "not_member" {
-    const meta = this.readMeta();
-    if (!meta || !this.isMember(userId)) return "not_member";
+    const meta = this.core.meta.read();
+    if (!meta || !this.core.members.has(userId)) return "not_member";
     const now = Date.now();
     if (meta.archived || now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS) return "ok";
     this.lastTyping.set(userId, now);
     const frame = JSON.stringify({ type: "typing", channel_id: meta.channel_id, data: { user_id: userId, thread_root_id: threadRootId } });
-    for (const other of this.online.keys()) {
+    for (const other of this.core.online.ids()) {
       if (other === userId) continue;
       this.session(other)
         .deliverEphemeral(other, frame)
@@ -771,418 +240,13 @@ export class ChannelRoom extends DurableObject<Env> {
    * HTTP, or a resync when the cursor is older than what is kept (or newer than anything sent).
    */
   replay(userId: string, afterSeq: number, inlineLimit: number): ReplayResult {
-    const meta = this.readMeta();
-    if (!meta || !this.isMember(userId)) return { kind: "not_member" };
-    const head = meta.last_event_seq;
-    if (!Number.isSafeInteger(afterSeq) || afterSeq < meta.pruned_through || afterSeq > head) return { kind: "resync" };
-    if (head - afterSeq > inlineLimit) return { kind: "gap", after: afterSeq, until: head };
-    const frames = this.sql
-      .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq", afterSeq)
-      .toArray()
-      .map((r) => r.frame);
-    return { kind: "events", frames, head };
+    if (!this.core.meta.read() || !this.core.members.has(userId)) return { kind: "not_member" };
+    return this.core.events.replay(afterSeq, inlineLimit);
   }
 
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */
   pruneExpiredEvents(now = Date.now()): number {
-    return this.readMeta() ? this.transact(() => this.pruneWithin(now)) : 0;
-  }
-
-  /**
-   * Bench only (bench/README.md "Seeding history"): appends `count` plain messages by `authorId` in
-   * one transaction, without events, fan-out or mention rows. Reached only through the bench route,
-   * which exists only while BENCH_SEED_TOKEN is set.
-   */
-  seedMessages(authorId: string, count: number): RoomResult<{ first_seq: number; last_seq: number }> {
-    return answer(() => {
-      const meta = this.requireMeta();
-      if (!Number.isInteger(count) || count < 1 || count > MAX_SEED_BATCH) throw invalid("count", `1 to ${MAX_SEED_BATCH}.`);
-      const now = Date.now();
-      const createdAt = new Date(now).toISOString();
-      const mentions = JSON.stringify(NO_MENTIONS);
-      const first = meta.last_message_seq + 1;
-      const last = meta.last_message_seq + count;
-      this.transact(() => {
-        for (let seq = first; seq <= last; seq++) {
-          this.sql.exec(
-            "INSERT INTO messages (seq, id, author_id, text, mentions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            seq,
-            newId("m", now),
-            authorId,
-            `seeded message ${seq}`,
-            mentions,
-            createdAt,
-          );
-        }
-        this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", last);
-        meta.last_message_seq = last;
-      });
-      return { first_seq: first, last_seq: last };
-    });
-  }
-
-  // ── Internals ──────────────────────────────────────────────────────────────────────────────
-
-  private transact<T>(body: () => T): T {
-    try {
-      return this.ctx.storage.transactionSync(body);
-    } catch (err) {
-      this.metaRow = undefined;
-      this.memberIds = undefined;
-      throw err;
-    }
-  }
-
-  private readMeta(): MetaRow | null {
-    if (this.metaRow === undefined) this.metaRow = this.sql.exec<MetaRow>("SELECT * FROM meta WHERE id = 1").toArray()[0] ?? null;
-    return this.metaRow;
-  }
-
-  /** An uncreated room is indistinguishable from a channel the caller may not see. */
-  private requireMeta(): MetaRow {
-    const meta = this.readMeta();
-    if (!meta) throw channelNotFound();
-    return meta;
-  }
-
-  /** A live message of an unarchived channel, for a member to react to or pin. */
-  private messageMembersMayChange(actor: Actor, messageId: string): { meta: MetaRow; row: MessageRow } {
-    const meta = this.requireMeta();
-    this.requireMember(meta, actor);
-    const row = this.requireMessage(messageId);
-    if (row.deleted) throw deletedError();
-    if (meta.archived) throw archivedError();
-    return { meta, row };
-  }
-
-  private isMember(userId: string): boolean {
-    this.memberIds ??= new Set(
-      this.sql
-        .exec<{ user_id: string }>("SELECT user_id FROM members")
-        .toArray()
-        .map((r) => r.user_id),
-    );
-    return this.memberIds.has(userId);
-  }
-
-  /**
-   * Persists a member's online flag a moment later, with the others that changed meanwhile: the
-   * flags matter only when the object wakes again, and a reconnecting crowd then costs one write.
-   */
-  private writeOnlineSoon(userId: string, online: boolean): void {
-    this.onlineWrites.set(userId, online);
-    this.onlineFlush ??= setTimeout(() => {
-      this.onlineFlush = null;
-      const writes = [...this.onlineWrites];
-      this.onlineWrites.clear();
-      try {
-        this.transact(() => {
-          for (const [id, on] of writes) this.sql.exec("UPDATE members SET online = ? WHERE user_id = ?", on ? 1 : 0, id);
-        });
-      } catch (error) {
-        log("error", "writing online flags failed", { count: writes.length, error });
-      }
-    }, ONLINE_WRITE_DELAY_MS);
-  }
-
-  private member(userId: string): MemberRow | null {
-    return this.sql.exec<MemberRow>("SELECT * FROM members WHERE user_id = ?", userId).toArray()[0] ?? null;
-  }
-
-  /**
-   * Who may look: members; and any non-guest in a public channel. Everyone else gets the same 404
-   * as for a channel that does not exist. Returns the caller's membership, if any.
-   */
-  private see(meta: MetaRow, actor: Actor): MemberRow | null {
-    const member = this.member(actor.id);
-    if (member) return member;
-    if (meta.kind === "public" && actor.role !== "guest") return null;
-    throw channelNotFound();
-  }
-
-  /** Posting, reacting, editing, marking read: members only. */
-  private requireMember(meta: MetaRow, actor: Actor): MemberRow {
-    const member = this.see(meta, actor);
-    if (!member) throw forbidden("Join the channel first.", "not_a_member");
-    return member;
-  }
-
-  private authorizeUpdate(meta: MetaRow, actor: Actor, patch: UpdateChannelBody): void {
-    const member = this.see(meta, actor);
-    const manager = this.isManager(meta, actor, member);
-    if (!member && !manager) throw forbidden("Join the channel first.", "not_a_member");
-    if (patch.name !== undefined && patch.name !== meta.name) {
-      if (this.isDm(meta)) throw invalid("name", "DMs have no name.");
-      if (!manager) throw forbidden("Only the channel's creator, its admins or a workspace admin may rename it.", "not_channel_admin");
-    }
-    if (meta.archived) throw archivedError();
-  }
-
-  private isDm(meta: MetaRow): boolean {
-    return meta.kind === "dm" || meta.kind === "group_dm";
-  }
-
-  /** Workspace admins anywhere they can see; in channels (not DMs) also channel admins and the creator. */
-  private isManager(meta: MetaRow, actor: Actor, member: MemberRow | null): boolean {
-    if (isAdminRole(actor.role)) return true;
-    if (this.isDm(meta)) return false;
-    return member?.role === "admin" || meta.created_by === actor.id;
-  }
-
-  private lastRead(userId: string): number {
-    return this.sql.exec<{ s: number }>("SELECT last_read_seq AS s FROM read_markers WHERE user_id = ?", userId).toArray()[0]?.s ?? 0;
-  }
-
-  private messageById(id: string): MessageRow | null {
-    return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0] ?? null;
-  }
-
-  private requireMessage(id: string): MessageRow {
-    const row = this.messageById(id);
-    if (!row) throw messageNotFound();
-    return row;
-  }
-
-  /** A message that can have replies: any top-level one (deleted roots keep their thread). */
-  private requireRoot(id: string): MessageRow {
-    const row = this.requireMessage(id);
-    if (row.thread_root_id !== null) throw invalidRoot("message_id");
-    return row;
-  }
-
-  /** Spends one of the author's send tokens (messages, reactions, pins), or answers 429. */
-  private takeSendToken(actor: Actor, now: number): void {
-    const retryAfter = this.sendLimiter.take(actor.id, now);
-    if (retryAfter !== null)
-      throw new ColinkError(429, "rate_limited", "Sending too fast; try again shortly.", { retryAfterSeconds: retryAfter });
-  }
-
-  /**
-   * Automatic following after a reply: its author (who has read the thread up to it) and the
-   * members it mentions follow, even if they had unfollowed; the root's author and the members it
-   * mentions follow unless they had unfollowed. Returns who started following. Call inside the
-   * reply's transaction.
-   */
-  private followOnReply(root: MessageRow, reply: MessageRow, mentions: Mentions): string[] {
-    const started = new Set<string>();
-    const follow = (userId: string, how: AutoFollow, readThrough?: number) => {
-      if (this.threads.autoFollow(root.id, userId, how, readThrough)) started.add(userId);
-    };
-    follow(reply.author_id, "acted", reply.seq);
-    for (const userId of mentions.user_ids) follow(userId, "acted");
-    const rootMentions = MentionsSchema.parse(JSON.parse(root.mentions)).user_ids;
-    for (const userId of new Set([root.author_id, ...rootMentions])) if (this.isMember(userId)) follow(userId, "involved");
-    return [...started];
-  }
-
-  private threadStateOf(meta: MetaRow, root: MessageRow, userId: string): ThreadState {
-    const { following, last_read_seq } = this.threads.follower(root.id, userId);
-    return {
-      channel_id: meta.channel_id,
-      root: this.messageJson(meta, root),
-      following,
-      last_read_seq,
-      unread_reply_count: this.threads.unreadReplies(root.id, userId, last_read_seq),
-      last_reply_at: root.last_reply_at,
-    };
-  }
-
-  private pinOf(seq: number): PinRow | null {
-    return this.sql.exec<PinRow>("SELECT * FROM pins WHERE seq = ?", seq).toArray()[0] ?? null;
-  }
-
-  /** Unpins and appends `pin.removed`. Call inside a transaction; fan out after it commits. */
-  private removePin(meta: MetaRow, row: MessageRow, pin: PinRow, by: string, at: Date): Appended {
-    this.sql.exec("DELETE FROM pins WHERE id = ?", pin.id);
-    const data = { message_id: row.id, pinned_by: pin.pinned_by, pinned_at: pin.pinned_at, unpinned_by: by };
-    return this.appendEvent(meta, "pin.removed", data, at);
-  }
-
-  /**
-   * A new member starts with everything before their arrival read, and online: their session may
-   * hold a socket already, and it learns of the channel only later (`channel.added`). Until it
-   * says otherwise, events are pushed; the first push that finds no socket takes them offline.
-   * Call inside a transaction, then add them to `online`.
-   */
-  private insertMember(m: NewMember, lastReadSeq: number, joinedAt: string): void {
-    this.sql.exec(
-      "INSERT INTO members (user_id, username, role, online, joined_at) VALUES (?, ?, ?, 1, ?)",
-      m.user_id,
-      m.username.toLowerCase(),
-      m.role,
-      joinedAt,
-    );
-    this.sql.exec(
-      "INSERT INTO read_markers (user_id, last_read_seq) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET last_read_seq = excluded.last_read_seq",
-      m.user_id,
-      lastReadSeq,
-    );
-    this.sql.exec("UPDATE meta SET member_count = member_count + 1 WHERE id = 1");
-    this.memberIds?.add(m.user_id);
-    this.onlineWrites.delete(m.user_id);
-  }
-
-  /** Adds members and announces each (to them too: see insertMember). */
-  private addMembersNow(meta: MetaRow, members: NewMember[]): void {
-    if (members.length === 0) return;
-    const at = new Date();
-    const joinedAt = at.toISOString();
-    const events = this.transact(() =>
-      members.map((m) => {
-        this.insertMember(m, meta.last_message_seq, joinedAt);
-        meta.member_count += 1;
-        return this.appendEvent(meta, "member.joined", { user_id: m.user_id, role: m.role, joined_at: joinedAt }, at);
-      }),
-    );
-    for (const m of members) this.online.set(m.user_id, ++this.generation);
-    for (const event of events) this.fanOut(event);
-  }
-
-  private changeChannel(meta: MetaRow, next: { name: string | null; topic: string; purpose: string }): Channel {
-    const event = this.transact(() => {
-      this.sql.exec("UPDATE meta SET name = ?, topic = ?, purpose = ? WHERE id = 1", next.name, next.topic, next.purpose);
-      Object.assign(meta, next);
-      return this.appendEvent(meta, "channel.updated", this.channelJson(meta), new Date());
-    });
-    this.fanOut(event);
-    return this.channelJson(meta);
-  }
-
-  /**
-   * Gives the event the channel's next seq and stores its frame, the exact text every socket and
-   * every replay will get. Call inside a transaction; fan out after it commits.
-   */
-  private appendEvent<T extends ChannelEventType>(meta: MetaRow, type: T, data: ChannelEventData<T>, at: Date): Appended {
-    const seq = meta.last_event_seq + 1;
-    const frame = JSON.stringify({ type, channel_id: meta.channel_id, seq, at: at.toISOString(), data });
-    this.sql.exec("INSERT INTO events (seq, type, at, frame) VALUES (?, ?, ?, ?)", seq, type, at.getTime(), frame);
-    this.sql.exec("UPDATE meta SET last_event_seq = ? WHERE id = 1", seq);
-    meta.last_event_seq = seq;
-    if (seq % PRUNE_EVERY === 0) this.pruneWithin(at.getTime());
-    return { channelId: meta.channel_id, seq, frame };
-  }
-
-  /**
-   * Deletes the oldest events past retention, at most PRUNE_BATCH, and records how far the log now
-   * starts so older cursors get a resync rather than a silent gap. Call inside a transaction.
-   */
-  private pruneWithin(now: number): number {
-    const cutoff = now - config(this.env).EVENT_RETENTION_DAYS * DAY_MS;
-    const through = this.sql
-      .exec<{ s: number | null }>(
-        "SELECT MAX(seq) AS s FROM (SELECT seq FROM events WHERE at < ? ORDER BY seq LIMIT ?)",
-        cutoff,
-        PRUNE_BATCH,
-      )
-      .one().s;
-    if (through === null) return 0;
-    const deleted = this.sql.exec("DELETE FROM events WHERE seq <= ?", through).rowsWritten;
-    this.sql.exec("UPDATE meta SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", through);
-    if (this.metaRow) this.metaRow.pruned_through = Math.max(this.metaRow.pruned_through, through);
-    return deleted;
-  }
-
-  /**
-   * Queues the event for every online member's UserSession. Members take turns: at most
-   * MAX_DELIVERIES_IN_FLIGHT calls are out at once, and each member has at most one, carrying
-   * every event queued for them by the time their turn comes, and no sooner than
-   * DELIVERY_COALESCE_MS after their last. When idle, an event leaves at once; under load, calls
-   * carry batches, so the cost per message stays well below one call per member.
-   * One call in flight per member also keeps their events in `seq` order. A session with no socket
-   * left answers false and the member goes offline, unless they came back online since that call
-   * left (a newer generation).
-   */
-  private fanOut(event: Appended): void {
-    for (const userId of this.online.keys()) {
-      let box = this.outbox.get(userId);
-      if (!box) {
-        box = { channelId: event.channelId, sending: false, sentAt: 0, events: [] };
-        this.outbox.set(userId, box);
-      }
-      // A member that cannot keep up loses the oldest queued events; their session sees the hole
-      // in `seq` and tells the client to fetch it (channel.gap).
-      if (box.events.length >= MAX_QUEUED_DELIVERIES) box.events.shift();
-      box.events.push({ seq: event.seq, frame: event.frame });
-      if (!box.sending) this.turns.add(userId);
-    }
-    this.deliverTurns();
-  }
-
-  /**
-   * The next turns start from a timer, not from the finished call's continuation: a chain of calls
-   * that each start the next would keep the event loop busy until the whole fan-out is done, and
-   * the sends and other requests waiting on I/O would wait that long too (a second for a thousand
-   * members, measured). Between waves they get in, and their events join the waiting calls.
-   */
-  private deliverTurnsSoon(delayMs = 0): void {
-    const at = Date.now() + delayMs;
-    // One timer, at the earliest time asked for: a call that returns while a coalescing wait is
-    // pending frees a slot now, not when that wait ends.
-    if (this.turnsTimer) {
-      if (this.turnsTimer.at <= at) return;
-      clearTimeout(this.turnsTimer.id);
-    }
-    const id = setTimeout(() => {
-      this.turnsTimer = null;
-      this.deliverTurns();
-    }, delayMs);
-    this.turnsTimer = { at, id };
-  }
-
-  /**
-   * Starts delivery calls for the members next in turn, up to the in-flight limit. A member whose
-   * last call left less than DELIVERY_COALESCE_MS ago keeps their place, and a timer comes back
-   * for them.
-   */
-  private deliverTurns(): void {
-    const now = Date.now();
-    let wait = Number.POSITIVE_INFINITY;
-    for (const userId of this.turns) {
-      if (this.deliveriesInFlight >= MAX_DELIVERIES_IN_FLIGHT) return;
-      const box = this.outbox.get(userId);
-      if (!box || !this.online.has(userId)) {
-        this.outbox.delete(userId);
-        this.turns.delete(userId);
-      } else if (now - box.sentAt < DELIVERY_COALESCE_MS) {
-        wait = Math.min(wait, box.sentAt + DELIVERY_COALESCE_MS - now);
-      } else {
-        this.turns.delete(userId);
-        this.deliver(userId, box, now);
-      }
-    }
-    if (wait !== Number.POSITIVE_INFINITY) this.deliverTurnsSoon(wait);
-  }
-
-  private deliver(userId: string, box: Outbox, now: number): void {
-    const events = box.events.splice(0);
-    const generation = this.online.get(userId);
-    const { channelId } = box;
-    box.sending = true;
-    box.sentAt = now;
-    this.deliveriesInFlight++;
-    this.session(userId)
-      .deliverChannelEvents(userId, channelId, events)
-      .then(
-        (delivered) => {
-          if (!delivered && generation !== undefined && this.online.get(userId) === generation) this.setOnline(userId, false);
-        },
-        (error: unknown) =>
-          log("warn", "channel event delivery failed", { channel_id: channelId, user_id: userId, seq: events[0]?.seq, error }),
-      )
-      .finally(() => {
-        box.sending = false;
-        this.deliveriesInFlight--;
-        // The box stays while they are online: it remembers when their last call left.
-        if (!this.online.has(userId)) this.outbox.delete(userId);
-        else if (box.events.length > 0) this.turns.add(userId);
-        this.deliverTurnsSoon();
-      });
-  }
-
-  /** Takes a member off the push list; a delivery call still out tidies their outbox when it returns. */
-  private goOffline(userId: string): void {
-    this.online.delete(userId);
-    if (!this.outbox.get(userId)?.sending) this.outbox.delete(userId);
+    return this.core.events.prune(now);
   }
 
   private session(userId: string): ReturnType<typeof userSession> {
@@ -1193,103 +257,4 @@ export class ChannelRoom extends DurableObject<Env> {
     }
     return stub;
   }
-
-  /**
-   * `@username` resolves among members only; `@here` notifies those online right now. Returns the
-   * message's mentions and who to count a personal mention for (`@channel` is counted by flag).
-   */
-  private resolveMentions(text: string, authorId: string): { mentions: Mentions; notify: string[] } {
-    const tokens = parseMentions(text);
-    const names = tokens.usernames.slice(0, MAX_MENTION_NAMES);
-    const userIds =
-      names.length === 0
-        ? []
-        : this.sql
-            .exec<{ user_id: string }>(`SELECT user_id FROM members WHERE username IN (${names.map(() => "?").join(",")})`, ...names)
-            .toArray()
-            .map((r) => r.user_id);
-    const notify = new Set(userIds);
-    if (tokens.here) for (const userId of this.online.keys()) notify.add(userId);
-    notify.delete(authorId);
-    return { mentions: { user_ids: userIds, channel: tokens.channel, here: tokens.here }, notify: [...notify] };
-  }
-
-  private readStateOf(meta: MetaRow, userId: string): ChannelReadState {
-    const lastRead = this.lastRead(userId);
-    const counts = this.sql
-      .exec<{ unread: number; mentioned: number }>(
-        `SELECT COALESCE(SUM(m.thread_root_id IS NULL OR m.also_send_to_channel = 1), 0) AS unread,
-                COALESCE(SUM(json_extract(m.mentions, '$.channel') = 1
-                  OR EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = ? AND mm.seq = m.seq)), 0) AS mentioned
-         FROM messages m WHERE m.seq > ? AND m.deleted = 0 AND m.author_id != ?`,
-        userId,
-        lastRead,
-        userId,
-      )
-      .one();
-    return {
-      channel: this.channelJson(meta),
-      last_seq: meta.last_message_seq,
-      last_read_seq: lastRead,
-      unread_count: counts.unread,
-      mention_count: counts.mentioned,
-    };
-  }
-
-  private channelJson(meta: MetaRow): Channel {
-    return {
-      id: meta.channel_id,
-      kind: meta.kind,
-      name: meta.name,
-      topic: meta.topic,
-      purpose: meta.purpose,
-      archived: Boolean(meta.archived),
-      created_by: meta.created_by,
-      created_at: meta.created_at,
-      member_count: meta.member_count,
-    };
-  }
-
-  private reactionsOf(seq: number): Reaction[] {
-    return this.reactions.of([seq]).get(seq) ?? [];
-  }
-
-  private messageJson(meta: MetaRow, row: MessageRow): Message {
-    return this.messageFrom(meta, row, MentionsSchema.parse(JSON.parse(row.mentions)), this.reactionsOf(row.seq));
-  }
-
-  /** Many messages, with their reactions read in one query. */
-  private messagesJson(meta: MetaRow, rows: MessageRow[]): Message[] {
-    const reactions = this.reactions.of(rows.map((r) => r.seq));
-    return rows.map((r) => this.messageFrom(meta, r, MentionsSchema.parse(JSON.parse(r.mentions)), reactions.get(r.seq) ?? []));
-  }
-
-  private messageFrom(meta: MetaRow, row: MessageRow, mentions: Mentions, reactions: Reaction[]): Message {
-    return {
-      id: row.id,
-      channel_id: meta.channel_id,
-      seq: row.seq,
-      author_id: row.author_id,
-      text: row.text,
-      client_msg_id: row.client_msg_id,
-      thread_root_id: row.thread_root_id,
-      also_send_to_channel: Boolean(row.also_send_to_channel),
-      reply_count: row.reply_count,
-      last_reply_at: row.last_reply_at,
-      reply_user_ids: replyUserIds(row.reply_user_ids),
-      mentions,
-      reactions,
-      edited_at: row.edited_at,
-      deleted: Boolean(row.deleted),
-      created_at: row.created_at,
-    };
-  }
-}
-
-function memberJson(row: MemberRow): ChannelMember {
-  return { user_id: row.user_id, role: row.role, joined_at: row.joined_at };
-}
-
-function pinJson(pin: PinRow, message: Message): Pin {
-  return { message_id: message.id, pinned_by: pin.pinned_by, pinned_at: pin.pinned_at, message };
 }

@@ -1,16 +1,12 @@
-import { z } from "zod";
-import { MAX_REPLY_USER_IDS } from "../../src/protocol/messages";
+import { MAX_REPLY_USER_IDS, type Mentions, type Message } from "../../src/protocol/messages";
+import type { ThreadState } from "../../src/protocol/threads";
+import { type MessageRow, mentionsOf, replyUserIds } from "./MessageStore";
 
 /** A thread root's summary, as stored on its `messages` row. */
 export type ThreadSummary = { reply_count: number; last_reply_at: string | null; reply_user_ids: string };
 
 /** A member's standing in one thread. */
 export type Follower = { following: boolean; last_read_seq: number };
-
-const ReplyUserIds = z.array(z.string());
-
-/** A root's `reply_user_ids` column as the list it stores. */
-export const replyUserIds = (json: string): string[] => ReplyUserIds.parse(JSON.parse(json));
 
 /** How a user comes to follow a thread automatically. */
 export type AutoFollow =
@@ -89,6 +85,36 @@ export class ThreadStore {
     const follows = row?.following === 1 || !(how === "involved" && row?.following === 0);
     this.upsert(rootId, userId, follows ? 1 : 0, readThrough);
     return follows && row?.following !== 1;
+  }
+
+  /**
+   * Automatic following after a reply: its author (who has read the thread up to it) and the
+   * members it mentions follow, even if they had unfollowed; the root's author and the members it
+   * mentions follow unless they had unfollowed. Returns who started following. Call inside the
+   * reply's transaction.
+   */
+  followOnReply(root: MessageRow, reply: MessageRow, mentions: Mentions, isMember: (userId: string) => boolean): string[] {
+    const started = new Set<string>();
+    const follow = (userId: string, how: AutoFollow, readThrough?: number) => {
+      if (this.autoFollow(root.id, userId, how, readThrough)) started.add(userId);
+    };
+    follow(reply.author_id, "acted", reply.seq);
+    for (const userId of mentions.user_ids) follow(userId, "acted");
+    for (const userId of new Set([root.author_id, ...mentionsOf(root).user_ids])) if (isMember(userId)) follow(userId, "involved");
+    return [...started];
+  }
+
+  /** A member's view of a thread: its root, whether they follow it, how far they have read. */
+  state(root: Message, userId: string): ThreadState {
+    const { following, last_read_seq } = this.follower(root.id, userId);
+    return {
+      channel_id: root.channel_id,
+      root,
+      following,
+      last_read_seq,
+      unread_reply_count: this.unreadReplies(root.id, userId, last_read_seq),
+      last_reply_at: root.last_reply_at,
+    };
   }
 
   /** Follow or unfollow on purpose; returns whether it changed. */

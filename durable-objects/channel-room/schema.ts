@@ -1,3 +1,4 @@
+import { ALARM_SCHEDULE_TABLE } from "../shared/AlarmSchedule";
 import type { Migration } from "../shared/runMigrations";
 
 // Append-only: never edit or reorder a step that has shipped; add a new one.
@@ -112,6 +113,14 @@ CREATE TABLE pins (
   pinned_by TEXT NOT NULL,
   pinned_at TEXT NOT NULL
 );
+`,
+  },
+  {
+    name: "0003_alarm_schedule",
+    // A room that already holds events is due for a retention check at once: the check works out
+    // when it is next due from the oldest event and the configured retention.
+    sql: `${ALARM_SCHEDULE_TABLE}
+INSERT INTO alarm_schedule (purpose, due_at) SELECT 'event_retention', MIN(at) FROM events HAVING COUNT(*) > 0;
 `,
   },
 ];

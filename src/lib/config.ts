@@ -71,8 +71,6 @@ const ConfigSchema = z
     OIDC_CLOCK_SKEW_SECONDS: int(0).max(300).default(30),
     REPLAY_INLINE_LIMIT: int(1).default(500),
     EVENT_RETENTION_DAYS: int(7).default(30),
-    /** Enables the bench-only seeding route when set; never set it in a real deployment. */
-    BENCH_SEED_TOKEN: z.string().default(""),
   })
   .superRefine((c, ctx) => {
     if (!c.OIDC_ISSUER) return;

@@ -1,6 +1,7 @@
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import type { ChannelRoom } from "../../durable-objects/channel-room/ChannelRoom";
+import type { RoomCore } from "../../durable-objects/channel-room/RoomCore";
 import { SendRateLimiter } from "../../durable-objects/channel-room/SendRateLimiter";
 import { config } from "../../src/lib/config";
 import { newId } from "../../src/lib/ids";
@@ -196,12 +197,58 @@ describe("ChannelRoom", () => {
     );
   });
 
+  it("a channel gone quiet prunes expired events from its retention alarm; resume then gets resync_required or channel.gap", async () => {
+    const { owner } = await workspace();
+    const channel = await createChannel(owner);
+    for (let i = 0; i < 3; i++) await sent(owner, channel.id, `old ${i}`);
+    const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
+    const retention = () =>
+      runInDurableObject(room(channel.id), async (_: ChannelRoom, state) => ({
+        due:
+          state.storage.sql.exec<{ due_at: number }>("SELECT due_at FROM alarm_schedule WHERE purpose = 'event_retention'").toArray()[0]
+            ?.due_at ?? null,
+        alarm: await state.storage.getAlarm(),
+        events: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
+      }));
+    const oldest = Date.parse((await allEvents(owner, channel.id))[0].at);
+    const armed = await retention();
+    expect(armed).toEqual({ due: oldest + retentionMs, alarm: oldest + retentionMs, events: 3 });
+
+    // Nothing more is sent. The clock (this isolate's, which the object shares) moves past the
+    // window and the alarm fires: the expired events go, and nothing is due until the next append.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(oldest + retentionMs + DAY_MS);
+      expect(await runDurableObjectAlarm(room(channel.id))).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await retention()).toEqual({ due: null, alarm: null, events: 0 });
+
+    const stale = await openLiveSocket(owner.token, { user_seq: 0, channels: { [channel.id]: 2 } });
+    expect(stale.replay).toContainEqual({ type: "resync_required", channel_id: channel.id });
+    stale.ws.close();
+    expectProblem(await call("GET", `/channels/${channel.id}/events?after=2`, { token: owner.token }), 410, "resync_required");
+
+    // Past the pruned range, a cursor further behind than the inline limit gets a gap to fetch.
+    const limit = Number(env.REPLAY_INLINE_LIMIT);
+    for (let i = 0; i <= limit; i += 20)
+      await Promise.all(Array.from({ length: Math.min(20, limit + 1 - i) }, (_, j) => sent(owner, channel.id, `new ${i + j}`)));
+    const behind = await openLiveSocket(owner.token, { user_seq: 0, channels: { [channel.id]: 3 } });
+    expect(behind.replay).toContainEqual({ type: "channel.gap", channel_id: channel.id, after: 3, until: 3 + limit + 1 });
+    behind.ws.close();
+    expect((await allEvents(owner, channel.id, 3)).length).toBe(limit + 1);
+    const rearmed = await retention();
+    expect(rearmed.due).toBe(Date.parse((await allEvents(owner, channel.id, 3))[0].at) + retentionMs);
+    expect(rearmed.alarm).toBe(rearmed.due);
+  });
+
   it("answers 429 with Retry-After when an author sends faster than the room allows", async () => {
     const { owner, alice } = await workspace();
     const channel = await createChannel(owner);
     await addMembers(owner, channel.id, alice);
     await runInDurableObject(room(channel.id), (instance: ChannelRoom) => {
-      Object.assign(instance, { sendLimiter: new SendRateLimiter(2) });
+      Object.assign((instance as unknown as { core: RoomCore }).core, { sendLimiter: new SendRateLimiter(2) });
     });
     await sent(owner, channel.id, "one");
     await sent(owner, channel.id, "two");
@@ -224,26 +271,5 @@ describe("ChannelRoom", () => {
     expect(expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: owner.token }), 200).items).toEqual([]);
     const message = await sent(owner, channel.id, "fine");
     expect(message.seq).toBe(1);
-  });
-
-  it("seedMessages (bench only) appends plain messages in bulk, continuing the message seq, with no events", async () => {
-    const { owner } = await workspace();
-    const channel = await createChannel(owner);
-    await sent(owner, channel.id, "real");
-    expect(await room(channel.id).seedMessages(owner.user.id, 3)).toEqual({ ok: true, value: { first_seq: 2, last_seq: 4 } });
-    expect(await room(channel.id).seedMessages(owner.user.id, 0)).toMatchObject({ ok: false, error: { status: 422 } });
-    expect(await room(newId("c")).seedMessages(owner.user.id, 1)).toMatchObject({
-      ok: false,
-      error: { status: 404, code: "channel_not_found" },
-    });
-    const page = expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: owner.token }), 200);
-    expect(page.items.map((m: { seq: number; text: string }) => [m.seq, m.text])).toEqual([
-      [4, "seeded message 4"],
-      [3, "seeded message 3"],
-      [2, "seeded message 2"],
-      [1, "real"],
-    ]);
-    expect((await allEvents(owner, channel.id)).map((e) => e.type)).toEqual(["message.created"]);
-    expect((await sent(owner, channel.id, "after the seed")).seq).toBe(5);
   });
 });

@@ -48,9 +48,9 @@ export type DevServerOptions = {
   /** Reuse this state directory (a restart); a fresh one is made otherwise. */
   stateDir?: string;
   port?: number;
-  /** Another Worker's wrangler config (the bench's baseline); Colink's by default. */
+  /** Another Worker's wrangler config (the bench's baseline or seeding Worker); Colink's by default. */
   config?: string;
-  /** Apply Colink's D1 migrations first; by default on fresh state of Colink's own config. */
+  /** Apply the config's D1 migrations first; by default on fresh state of Colink's own config. */
   migrate?: boolean;
 };
 
@@ -67,9 +67,9 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
     CI: "true",
     NO_COLOR: "1",
   };
-  if (options.migrate ?? (!options.stateDir && !options.config))
-    await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], env);
   const configArgs = options.config ? ["--config", options.config] : [];
+  if (options.migrate ?? (!options.stateDir && !options.config))
+    await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, ...configArgs], env);
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child: ChildProcess = spawn(
     process.execPath,

@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DELIVERY_COALESCE_MS, MAX_DELIVERIES_IN_FLIGHT } from "../../durable-objects/channel-room/ChannelRoom";
+import { DELIVERY_COALESCE_MS, MAX_DELIVERIES_IN_FLIGHT } from "../../durable-objects/channel-room/FanOut";
 import { CHANNELS_RECHECK_MS } from "../../durable-objects/user-session/UserSession";
 import { type Account, call, registerOwner, signUp } from "../helpers";
 import { type Frame, openLiveSocket } from "../socketClient";

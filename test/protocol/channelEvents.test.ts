@@ -19,6 +19,33 @@ import { call } from "../helpers";
 // Zulip's verify_action: for every channel event type, a client that applies the events to the
 // state it fetched before must end up with exactly what a fresh fetch returns.
 
+/** Every channel event type the protocol defines: a new one fails these tests until an action below covers it. */
+const EVENT_TYPES = ChannelEventSchema.options.map((o) => o.shape.type.value).sort();
+
+type Action = [string | string[], () => Promise<unknown>];
+
+/**
+ * Runs each action against a snapshot the observer fetched just before it: the action's events
+ * (of the listed types, in order) applied to that stale snapshot equal a fresh fetch. Then all of
+ * them at once, from the snapshot before the first. Returns the event types seen.
+ */
+async function verifyActions(observer: Account, channelId: string, actions: Action[]): Promise<Set<string>> {
+  const initial = await fetchState(observer, channelId);
+  const seenTypes = new Set<string>();
+  for (const [types, act] of actions) {
+    const stale = await fetchState(observer, channelId);
+    await act();
+    const events = await allEvents(observer, channelId, stale.head);
+    expect(events.map((e) => e.type)).toEqual([types].flat());
+    for (const e of events) expect(ChannelEventSchema.safeParse(e).success).toBe(true);
+    expect(events.reduce(apply, stale)).toEqual(await fetchState(observer, channelId));
+    for (const type of [types].flat()) seenTypes.add(type);
+  }
+  const everything = await allEvents(observer, channelId, initial.head);
+  expect(everything.reduce(apply, initial)).toEqual(await fetchState(observer, channelId));
+  return seenTypes;
+}
+
 /** The channel as a client holds it: history, every thread's replies (by root id), pins and members. */
 type State = { channel: any; messages: any[]; threads: Record<string, any[]>; pins: any[]; members: any[]; head: number };
 
@@ -121,7 +148,7 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
     let first: any;
     let reply: any;
     let echoed: any;
-    const actions: [string | string[], () => Promise<unknown>][] = [
+    const actions: Action[] = [
       ["message.created", async () => (first = await sent(alice, channel.id, "hello"))],
       ["member.joined", () => call("POST", `/channels/${channel.id}/join`, { token: bob.token })],
       ["message.created", () => sent(bob, channel.id, `hi @${alice.user.username}`)],
@@ -168,34 +195,24 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
       ["member.left", () => call("DELETE", `/channels/${channel.id}/members/${owner.user.id}`, { token: alice.token })],
     ];
 
-    const initial = await fetchState(observer, channel.id);
-    const seenTypes = new Set<string>();
-    for (const [types, act] of actions) {
-      const stale = await fetchState(observer, channel.id);
-      await act();
-      const events = await allEvents(observer, channel.id, stale.head);
-      expect(events.map((e) => e.type)).toEqual([types].flat());
-      for (const e of events) expect(ChannelEventSchema.safeParse(e).success).toBe(true);
-      expect(events.reduce(apply, stale)).toEqual(await fetchState(observer, channel.id));
-      for (const type of [types].flat()) seenTypes.add(type);
-    }
-    expect([...seenTypes].sort()).toEqual(
-      [
-        "channel.archived",
-        "channel.unarchived",
-        "channel.updated",
-        "member.joined",
-        "member.left",
-        "message.created",
-        "message.deleted",
-        "message.updated",
-        "pin.added",
-        "pin.removed",
-        "reaction.added",
-        "reaction.removed",
-      ].sort(),
-    );
-    const everything = await allEvents(observer, channel.id, initial.head);
-    expect(everything.reduce(apply, initial)).toEqual(await fetchState(observer, channel.id));
+    expect([...(await verifyActions(observer, channel.id, actions))].sort()).toEqual(EVENT_TYPES);
+  });
+
+  it("in a group DM: its messages, topic, a participant leaving and reopening it", async () => {
+    const { owner, alice, bob } = await workspace();
+    const dm = expectStatus(await call("POST", "/dms", { token: alice.token, body: { user_ids: [bob.user.id, owner.user.id] } }), 201);
+    const openAgain = (as: Account) => call("POST", "/dms", { token: as.token, body: { user_ids: [alice.user.id, owner.user.id] } });
+    let hello: any;
+    const seen = await verifyActions(owner, dm.id, [
+      ["message.created", async () => (hello = await sent(alice, dm.id, "hello, both"))],
+      ["reaction.added", () => react(bob, dm.id, hello.id, "👋")],
+      ["channel.updated", () => call("PATCH", `/channels/${dm.id}`, { token: bob.token, body: { topic: "lunch" } })],
+      ["member.left", () => call("POST", `/channels/${dm.id}/leave`, { token: bob.token })],
+      // Reopening the group DM puts the participant back (ChannelRoom.restoreDmMember).
+      ["member.joined", async () => expect((await openAgain(bob)).status).toBe(200)],
+      // A workspace admin may delete in a DM.
+      ["message.deleted", () => call("DELETE", `/channels/${dm.id}/messages/${hello.id}`, { token: owner.token })],
+    ]);
+    expect(seen.size).toBe(6);
   });
 });

@@ -1,0 +1,176 @@
+import { forbidden } from "../../src/lib/ColinkError";
+import { newId } from "../../src/lib/ids";
+import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from "../../src/protocol/messages";
+import type { RepliesQuery, ReplyPage } from "../../src/protocol/threads";
+import { type MessageRow, mentionsOf, NO_MENTIONS } from "./MessageStore";
+import { pinRemovedData } from "./PinStore";
+import type { RoomCore } from "./RoomCore";
+import { archivedError, deletedError, invalidRoot } from "./roomErrors";
+import type { Actor, EditedMessage, SentMessage } from "./rpcTypes";
+
+/** Messages: sending (with thread replies), history, editing, deleting, and reactions to them. */
+export class MessageActions {
+  constructor(private readonly room: RoomCore) {}
+
+  /**
+   * Sends a message: members only, not in an archived channel, within the author's send rate. A
+   * retry with a `client_msg_id` already used by this author returns that message (`created:
+   * false`); check and insert happen in one synchronous turn, so concurrent retries cannot race.
+   *
+   * A thread reply also moves its root's summary forward and makes its author, those it mentions,
+   * and the root's author and mentions follow the thread, in the same transaction: it appends
+   * `message.created` (the reply) then `message.updated` (the root).
+   */
+  send(actor: Actor, input: SendMessageBody): SentMessage {
+    const { meta: metaStore, access, messages, threads, members } = this.room;
+    const meta = metaStore.require();
+    access.requireMember(meta, actor);
+    if (input.client_msg_id !== undefined) {
+      const existing = messages.byClientMsgId(actor.id, input.client_msg_id);
+      if (existing) return { message: messages.json(meta, existing), created: false, thread: null };
+    }
+    if (meta.archived) throw archivedError();
+    const root = input.thread_root_id === undefined ? null : messages.byId(input.thread_root_id);
+    if (input.thread_root_id !== undefined && (!root || root.deleted || root.thread_root_id !== null)) throw invalidRoot("thread_root_id");
+    const now = Date.now();
+    this.room.takeSendToken(actor, now);
+    const at = new Date(now);
+    const { mentions, notify } = members.resolveMentions(input.text, actor.id, this.room.online.ids());
+    const row: MessageRow = {
+      seq: meta.last_message_seq + 1,
+      id: newId("m", now),
+      author_id: actor.id,
+      text: input.text,
+      client_msg_id: input.client_msg_id ?? null,
+      thread_root_id: root?.id ?? null,
+      also_send_to_channel: root && input.also_send_to_channel ? 1 : 0,
+      reply_count: 0,
+      last_reply_at: null,
+      reply_user_ids: "[]",
+      mentions: JSON.stringify(mentions),
+      edited_at: null,
+      deleted: 0,
+      created_at: at.toISOString(),
+    };
+    const message = messages.from(meta, row, mentions, []);
+    const thread = this.room.commit((emit) => {
+      messages.insert(meta, row, notify);
+      emit("message.created", message, at);
+      if (!root) return null;
+      const summary = threads.withReply(root, actor.id, row.created_at);
+      threads.writeSummary(root.seq, summary);
+      const newFollowers = threads.followOnReply(root, row, mentions, (userId) => members.has(userId));
+      emit("message.updated", messages.json(meta, { ...root, ...summary }), at);
+      return { root_id: root.id, new_followers: newFollowers, notify: threads.followersToNotify(root.id, actor.id) };
+    });
+    return { message, created: true, thread };
+  }
+
+  /**
+   * Channel history, newest first: top-level messages and replies also sent to the channel.
+   * `before` pages backwards (down to `after`, if given); `after` alone pages forwards: the oldest
+   * `limit` messages after it, still newest first.
+   */
+  history(actor: Actor, query: MessageHistoryQuery): MessagePage {
+    const meta = this.room.meta.require();
+    this.room.access.see(meta, actor);
+    const { rows, hasMore } = this.room.messages.history(query);
+    return { items: this.room.messages.jsonMany(meta, rows), has_more: hasMore };
+  }
+
+  /** A thread's replies after a message seq, oldest first (tombstones included). */
+  replies(actor: Actor, rootId: string, query: RepliesQuery): ReplyPage {
+    const meta = this.room.meta.require();
+    this.room.access.see(meta, actor);
+    this.room.messages.requireRoot(rootId);
+    const { rows, hasMore } = this.room.messages.replies(rootId, query);
+    return { items: this.room.messages.jsonMany(meta, rows), has_more: hasMore };
+  }
+
+  /**
+   * The author edits their message's text; mentions are parsed again. Members a reply's edit newly
+   * mentions follow its thread, as if the reply had mentioned them from the start.
+   */
+  edit(actor: Actor, messageId: string, text: string): EditedMessage {
+    const { meta: metaStore, access, messages, threads, members } = this.room;
+    const meta = metaStore.require();
+    access.requireMember(meta, actor);
+    const row = messages.require(messageId);
+    if (row.author_id !== actor.id) throw forbidden("Only the author may edit a message.", "not_author");
+    if (row.deleted) throw deletedError();
+    if (meta.archived) throw archivedError();
+    if (row.text === text) return { message: messages.json(meta, row), thread: null };
+    const at = new Date();
+    const { mentions, notify } = members.resolveMentions(text, actor.id, this.room.online.ids());
+    const edited: MessageRow = { ...row, text, mentions: JSON.stringify(mentions), edited_at: at.toISOString() };
+    const message = messages.from(meta, edited, mentions, this.room.reactions.of([row.seq]).get(row.seq) ?? []);
+    const mentionedBefore = new Set(mentionsOf(row).user_ids);
+    const rootId = row.thread_root_id;
+    const newFollowers = this.room.commit((emit) => {
+      messages.edit(edited, notify);
+      const followers =
+        rootId === null
+          ? []
+          : mentions.user_ids.filter((userId) => !mentionedBefore.has(userId) && threads.autoFollow(rootId, userId, "acted"));
+      emit("message.updated", message, at);
+      return followers;
+    });
+    return { message, thread: rootId === null ? null : { root_id: rootId, new_followers: newFollowers } };
+  }
+
+  /**
+   * The author, a channel admin or a workspace admin deletes a message: it stays in history as a
+   * tombstone (empty text, no mentions or reactions, `deleted: true`) so `seq` stays gap-free.
+   * Deleting a tombstone is a no-op. In the same transaction a pinned message is unpinned
+   * (`pin.removed`) and a reply's root summary is counted again (`message.updated`).
+   */
+  delete(actor: Actor, messageId: string): Message {
+    const { meta: metaStore, access, messages, threads, pins } = this.room;
+    const meta = metaStore.require();
+    const member = access.see(meta, actor);
+    const row = messages.require(messageId);
+    if (row.author_id !== actor.id && !access.isManager(meta, actor, member))
+      throw forbidden("Only the author, a channel admin or a workspace admin may delete a message.", "cannot_delete_message");
+    if (meta.archived) throw archivedError();
+    if (row.deleted) return messages.json(meta, row);
+    const at = new Date();
+    const message = messages.from(meta, { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1 }, NO_MENTIONS, []);
+    this.room.commit((emit) => {
+      messages.tombstone(row.seq);
+      emit("message.deleted", message, at);
+      const pin = pins.of(row.seq);
+      if (pin) {
+        pins.remove(pin);
+        emit("pin.removed", pinRemovedData(row, pin, actor.id), at);
+      }
+      const root = row.thread_root_id === null ? null : messages.byId(row.thread_root_id);
+      if (root) {
+        const summary = threads.recount(root.id);
+        threads.writeSummary(root.seq, summary);
+        emit("message.updated", messages.json(meta, { ...root, ...summary }), at);
+      }
+    });
+    return message;
+  }
+
+  /**
+   * A member adds (`present`) or removes their reaction; `emoji` is canonical (the Worker made it
+   * so). Idempotent: a repeat changes nothing and appends no event. Otherwise it appends
+   * `reaction.added` or `reaction.removed`, and counts against the member's send rate.
+   */
+  setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): Message {
+    const meta = this.room.meta.require();
+    const row = this.room.access.messageMembersMayMark(meta, actor, messageId);
+    const { reactions } = this.room;
+    if (reactions.has(row.seq, emoji, actor.id) === present) return this.room.messages.json(meta, row);
+    const now = Date.now();
+    this.room.takeSendToken(actor, now);
+    this.room.commit((emit) => {
+      if (present) reactions.add(row.seq, emoji, actor.id);
+      else reactions.remove(row.seq, emoji, actor.id);
+      const data = { message_id: row.id, message_seq: row.seq, emoji, user_id: actor.id };
+      emit(present ? "reaction.added" : "reaction.removed", data, new Date(now));
+    });
+    return this.room.messages.json(meta, row);
+  }
+}

@@ -1,0 +1,133 @@
+import { ColinkError } from "../../src/lib/ColinkError";
+import { config } from "../../src/lib/config";
+import { DAY_MS } from "../../src/lib/time";
+import type { ChannelEventData, ChannelEventType } from "../../src/protocol/channelEvents";
+import { AlarmSchedule } from "../shared/AlarmSchedule";
+import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
+import { type Deliver, FanOut } from "./FanOut";
+import { MemberStore } from "./MemberStore";
+import { MessageStore } from "./MessageStore";
+import { OnlineMembers } from "./OnlineMembers";
+import { PinStore } from "./PinStore";
+import { ReactionStore } from "./ReactionStore";
+import { RoomAccess } from "./RoomAccess";
+import { RoomMeta } from "./RoomMeta";
+import type { Actor } from "./rpcTypes";
+import { SendRateLimiter } from "./SendRateLimiter";
+import { ThreadStore } from "./ThreadStore";
+
+/** Appends an event inside `commit`'s transaction; it fans out once the transaction has committed. */
+export type Emit = <T extends ChannelEventType>(type: T, data: ChannelEventData<T>, at: Date) => void;
+
+/**
+ * A ChannelRoom's parts, shared by its action modules: the stores over its SQLite, who may do
+ * what, who is online, the event log with its fan-out, and the one way to write (`commit`).
+ * The ChannelRoom builds it and hosts it.
+ */
+export class RoomCore {
+  readonly meta: RoomMeta;
+  readonly members: MemberStore;
+  readonly access: RoomAccess;
+  readonly online: OnlineMembers;
+  readonly fanOut: FanOut;
+  readonly events: EventLog;
+  readonly reactions: ReactionStore;
+  readonly messages: MessageStore;
+  readonly threads: ThreadStore;
+  readonly pins: PinStore;
+  /** The object's one alarm, shared by its purposes: so far the event log's retention check. */
+  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM>;
+  readonly sql: SqlStorage;
+  /** Not readonly: the rate-limit test puts a stricter one in. */
+  sendLimiter: SendRateLimiter;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    env: Env,
+    deliver: Deliver,
+  ) {
+    const sql = storage.sql;
+    this.sql = sql;
+    const transact = <T>(body: () => T): T => this.transact(body);
+    this.sendLimiter = new SendRateLimiter(config(env).SEND_RATE_PER_MINUTE);
+    this.meta = new RoomMeta(sql);
+    this.members = new MemberStore(sql);
+    this.online = new OnlineMembers(sql, transact);
+    this.fanOut = new FanOut(this.online.generations, deliver, (userId) => this.setOnline(userId, false));
+    this.alarms = new AlarmSchedule(storage, { [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now) });
+    const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
+    this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
+    this.reactions = new ReactionStore(sql);
+    this.messages = new MessageStore(sql, this.reactions);
+    this.access = new RoomAccess(this.members, this.messages);
+    this.threads = new ThreadStore(sql);
+    this.pins = new PinStore(sql);
+  }
+
+  /** At wake-up, after the migrations. */
+  async load(): Promise<void> {
+    this.online.load();
+    await this.alarms.load();
+  }
+
+  /** One SQLite transaction; if it rolls back, the in-memory copies of what it may have changed go too. */
+  transact<T>(body: () => T): T {
+    try {
+      return this.storage.transactionSync(body);
+    } catch (err) {
+      this.forgetCaches();
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `body` in one transaction; the events it emits fan out, in order, once it has committed,
+   * with no `await` in between (after `committed`, for what must happen first, like taking a
+   * removed member off the online list).
+   */
+  commit<T>(body: (emit: Emit) => T, committed?: () => void): T {
+    const appended: Appended[] = [];
+    const emit: Emit = (type, data, at) => {
+      appended.push(this.events.append(type, data, at));
+    };
+    const value = this.transact(() => body(emit));
+    committed?.();
+    for (const event of appended) this.fanOut.push(event);
+    return value;
+  }
+
+  forgetCaches(): void {
+    this.meta.forget();
+    this.members.forget();
+    this.alarms.forget();
+  }
+
+  /** Spends one of the author's send tokens (messages, reactions, pins), or answers 429. */
+  takeSendToken(actor: Actor, now: number): void {
+    const retryAfter = this.sendLimiter.take(actor.id, now);
+    if (retryAfter !== null)
+      throw new ColinkError(429, "rate_limited", "Sending too fast; try again shortly.", { retryAfterSeconds: retryAfter });
+  }
+
+  /**
+   * A member's UserSession reports their first socket opening (true) or last closing (false), or a
+   * push found no socket. Returns false when they are not a member: the session should stop asking.
+   */
+  setOnline(userId: string, online: boolean): boolean {
+    if (!this.members.has(userId)) {
+      this.goOffline(userId);
+      return false;
+    }
+    const was = this.online.has(userId);
+    if (online) this.online.add(userId);
+    else this.goOffline(userId);
+    if (was !== online) this.online.writeSoon(userId, online);
+    return true;
+  }
+
+  /** Takes a member off the push list; a delivery call still out tidies their outbox when it returns. */
+  goOffline(userId: string): void {
+    this.online.remove(userId);
+    this.fanOut.drop(userId);
+  }
+}
