@@ -6,9 +6,10 @@ import { pathToFileURL } from "node:url";
 import { findWranglerLeader, freeDescriptors, runtimeUrl, serverSnapshot } from "./proc.mjs";
 
 // Starts the servers under test. Colink is started exactly as the e2e suite starts it
-// (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port), from a
-// snapshot of its sources; the baseline Worker has its own wrangler config under bench/baseline/
-// and needs no migrations.
+// (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port, wrangler's
+// local observability and its unauthenticated local explorer off), from a snapshot of its
+// sources; the baseline Worker has its own wrangler config under bench/baseline/ and needs no
+// migrations.
 
 const root = path.resolve(import.meta.dirname, "../..");
 
