@@ -5,6 +5,7 @@ import { renderApiDocs } from "./lib/apiDocs";
 import { ColinkError, problemResponse } from "./lib/ColinkError";
 import { ConfigError, config } from "./lib/config";
 import { log } from "./lib/log";
+import { cors } from "./middleware/cors";
 import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
 import { adminRoutes } from "./routes/admin";
@@ -53,6 +54,7 @@ api.doc31("/openapi.json", OPENAPI_INFO);
 
 export const app = new OpenAPIHono<AppEnv>();
 app.use("*", requestContext);
+app.use("/api/*", cors);
 app.use("/api/v1/*", requireJsonBody);
 // Reads the settings, so a deployment with invalid ones fails its health check (503).
 app.get("/healthz", (c) => {
