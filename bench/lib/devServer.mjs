@@ -37,6 +37,7 @@ async function e2eLauncher(dir = root) {
 /** What `wrangler dev` needs to build and run Colink. */
 const SNAPSHOT_PATHS = [
   "src",
+  "docs",
   "durable-objects",
   "migrations",
   "wrangler.toml",
