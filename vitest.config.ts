@@ -2,7 +2,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// In-runtime tests: the Worker, its Durable Objects, D1, R2 and Queues run in workerd through
+// In-runtime tests: the Worker, its Durable Objects and D1 run in workerd through
 // Miniflare, exactly as under `wrangler dev`.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));

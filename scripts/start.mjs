@@ -8,9 +8,20 @@ const wrangler = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js
 const port = process.env.PORT || "8787";
 // wrangler's local observability (traces of every invocation, kept on disk for its dev explorer)
 // costs more than a call between Durable Objects: off unless X_LOCAL_OBSERVABILITY=true is set.
-const env = { X_LOCAL_OBSERVABILITY: "false", ...process.env, WRANGLER_SEND_METRICS: "false" };
+// wrangler's local explorer (/cdn-cgi/explorer) is an unauthenticated read-write API on the local
+// D1 and Durable Object storage, token-signing key included, served to anyone who can reach the
+// port: always off.
+const env = { X_LOCAL_OBSERVABILITY: "false", ...process.env, X_LOCAL_EXPLORER: "false", WRANGLER_SEND_METRICS: "false" };
 
-const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local"], { cwd: root, stdio: "inherit", env });
+const args = process.argv.slice(2);
+// `npm start -- --persist-to DIR` keeps state elsewhere: migrate that state, not the default one.
+const persistAt = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+const persistArgs = persistAt < 0 ? [] : args[persistAt].includes("=") ? [args[persistAt]] : args.slice(persistAt, persistAt + 2);
+const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persistArgs], {
+  cwd: root,
+  stdio: "inherit",
+  env,
+});
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const base = `http://127.0.0.1:${port}`;
@@ -25,7 +36,7 @@ Colink is starting on ${base}
   Then invite others: POST ${base}/api/v1/admin/invites (see README "Quick start").
 `);
 
-const child = spawn(process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...args], {
   cwd: root,
   stdio: "inherit",
   env,

@@ -1,10 +1,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import realtimeDocs from "../docs/realtime.md";
 import type { AppEnv } from "./env";
-import { renderApiDocs } from "./lib/apiDocs";
+import { REALTIME_DOCS_PATH, renderApiDocs, renderRealtimeDocs } from "./lib/apiDocs";
 import { ColinkError, problemResponse } from "./lib/ColinkError";
 import { ConfigError, config } from "./lib/config";
 import { log } from "./lib/log";
+import { withEdgeResponses } from "./lib/openapi";
+import { cors } from "./middleware/cors";
+import { limitUrlLength } from "./middleware/limitUrlLength";
 import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
 import { adminRoutes } from "./routes/admin";
@@ -48,17 +52,25 @@ const OPENAPI_INFO = {
   servers: [{ url: "/api/v1" }],
 };
 
-api.doc31("/openapi.json", OPENAPI_INFO);
+let openApiDocument: ReturnType<typeof api.getOpenAPI31Document> | undefined;
+/** Generated once per isolate from the routes' zod schemas, with the answers middleware gives. */
+const openApi = () => (openApiDocument ??= withEdgeResponses(api.getOpenAPI31Document(OPENAPI_INFO)));
+
+api.get("/openapi.json", (c) => c.json(openApi()));
 
 export const app = new OpenAPIHono<AppEnv>();
 app.use("*", requestContext);
+app.use("/api/*", cors);
+app.use("*", limitUrlLength);
 app.use("/api/v1/*", requireJsonBody);
 // Reads the settings, so a deployment with invalid ones fails its health check (503).
 app.get("/healthz", (c) => {
   config(c.env);
   return c.json({ status: "ok" });
 });
-app.get("/api/docs", (c) => c.html(renderApiDocs(api.getOpenAPI31Document(OPENAPI_INFO))));
+app.get("/api/docs", (c) => c.html(renderApiDocs(openApi())));
+app.get(REALTIME_DOCS_PATH, (c) => c.html(renderRealtimeDocs(realtimeDocs)));
+app.get(`${REALTIME_DOCS_PATH}.md`, (c) => c.body(realtimeDocs, 200, { "content-type": "text/markdown; charset=utf-8" }));
 app.route("/api/v1", api);
 
 app.notFound((c) => problemResponse(new ColinkError(404, "not_found", "No such resource."), c.get("requestId")));

@@ -6,10 +6,11 @@ import { pathToFileURL } from "node:url";
 import { findWranglerLeader, freeDescriptors, runtimeUrl, serverSnapshot } from "./proc.mjs";
 
 // Starts the servers under test. Colink is started exactly as the e2e suite starts it
-// (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port), from a
-// snapshot of its sources; for scenarios that seed history in bulk, as the bench's seeding Worker
-// (bench/seeding/: Colink's Worker with a seeding route and ChannelRoom subclass). The baseline
-// Worker has its own wrangler config under bench/baseline/ and needs no migrations.
+// (test/e2e/wranglerDev.ts: fresh state directory, D1 migrations applied, free port, wrangler's
+// local observability and its unauthenticated local explorer off), from a snapshot of its
+// sources; for scenarios that seed history in bulk, as the bench's seeding Worker (bench/seeding/:
+// Colink's Worker with a seeding route and ChannelRoom subclass). The baseline Worker has its own
+// wrangler config under bench/baseline/ and needs no migrations.
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -37,6 +38,7 @@ async function e2eLauncher(dir = root) {
 /** What `wrangler dev` needs to build and run Colink. */
 const SNAPSHOT_PATHS = [
   "src",
+  "docs",
   "durable-objects",
   "migrations",
   "wrangler.toml",

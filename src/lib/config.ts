@@ -51,6 +51,8 @@ const ConfigSchema = z
     LOGIN_MAX_ATTEMPTS_PER_IP: int(1).default(50),
     LOGIN_WINDOW_SECONDS: int(1).default(900),
     SEND_RATE_PER_MINUTE: int(1).default(600),
+    /** How long a request body may take to arrive in full before the request is answered 408. */
+    REQUEST_BODY_TIMEOUT_SECONDS: int(1).max(300).default(10),
     /** The external issuer, exactly as its tokens' `iss` spell it; empty turns external identity off. */
     OIDC_ISSUER: z.string().trim().default(""),
     OIDC_AUDIENCE: z.string().trim().default(""),

@@ -67,3 +67,32 @@ export const jsonContent = <T extends z.ZodType>(schema: T, description: string)
 });
 
 export const bearerSecurity = [{ bearer: [] }];
+
+type Responses = Record<string, unknown>;
+type OpenApiPaths = Record<string, Record<string, { responses?: Responses }>>;
+
+/**
+ * Adds the answers that come before any route's own logic: 414 (URL too long) and 503
+ * (misconfigured) on every operation, and on every one that may carry a body 408 (the body came
+ * too slowly) and 413 (too large). Existing, more specific entries are kept.
+ */
+export function withEdgeResponses<D extends { paths?: unknown }>(doc: D): D {
+  // The document is already generated: refer to the Problem schema by name, not with the zod schema.
+  const problemRef = (description: string) => ({
+    description,
+    content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  });
+  const edge: [string, ReturnType<typeof problemRef>, (method: string) => boolean][] = [
+    ["408", problemRef("The request body did not arrive within REQUEST_BODY_TIMEOUT_SECONDS (`request_timeout`)"), (m) => m !== "get"],
+    ["413", problemRef("The request body is over 256 KiB (`body_too_large`)"), (m) => m !== "get"],
+    ["414", problemRef("The URL is over 16 KiB (`uri_too_long`)"), () => true],
+    ["503", problemRef("Colink is misconfigured (`misconfigured`); its operator finds the reason in the logs"), () => true],
+  ];
+  for (const item of Object.values((doc.paths ?? {}) as OpenApiPaths))
+    for (const [method, op] of Object.entries(item)) {
+      if (typeof op !== "object" || op === null || !op.responses) continue;
+      for (const [status, response, applies] of edge) if (applies(method) && !(status in op.responses)) op.responses[status] = response;
+      op.responses = Object.fromEntries(Object.entries(op.responses).sort(([a], [b]) => a.localeCompare(b)));
+    }
+  return doc;
+}

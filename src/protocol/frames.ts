@@ -43,7 +43,15 @@ export const ActiveFrame = z.strictObject({ type: z.literal("active") });
 export const ClientFrame = z.discriminatedUnion("type", [ResumeFrame, PingFrame, PresenceSubscribeFrame, TypingFrame, ActiveFrame]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
-export type ErrorCode = "invalid_json" | "invalid_frame" | "unknown_frame" | "binary_not_supported" | "not_a_member" | "rate_limited";
+export const ERROR_CODES = [
+  "invalid_json",
+  "invalid_frame",
+  "unknown_frame",
+  "binary_not_supported",
+  "not_a_member",
+  "rate_limited",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const errorFrame = (code: ErrorCode, detail: string) => JSON.stringify({ type: "error", code, detail });
 export const readyFrame = (userSeq: number) => JSON.stringify({ type: "ready", user_seq: userSeq });

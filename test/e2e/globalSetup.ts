@@ -10,6 +10,8 @@ declare module "vitest" {
     replayInlineLimit: number;
     /** The suite's OpenID provider, the issuer Colink trusts (OIDC_ISSUER). */
     idp: IdpInfo;
+    /** REQUEST_BODY_TIMEOUT_SECONDS of the suite's server: short, so a stalled body's 408 comes quickly. */
+    requestBodyTimeoutSeconds: number;
   }
 }
 
@@ -18,6 +20,9 @@ export const COLINK_AUDIENCE = "urn:colink:api";
 
 /** Above the 50 events a resume test replays inline, low enough that exceeding it stays fast. */
 const REPLAY_INLINE_LIMIT = 60;
+
+/** Well above what a local body takes to arrive, well below the 10 s default. */
+const REQUEST_BODY_TIMEOUT_SECONDS = 2;
 
 /** Realm roles → Colink roles, as an operator would configure them for Keycloak. */
 export const OIDC_ROLE_MAP = "colink-owner:owner,colink-admin:admin,colink-member:member,colink-guest:guest";
@@ -34,6 +39,7 @@ export default async function setup(project: TestProject) {
         // itself is tested in the runtime suite.
         LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
         SEND_RATE_PER_MINUTE: "100000",
+        REQUEST_BODY_TIMEOUT_SECONDS: String(REQUEST_BODY_TIMEOUT_SECONDS),
         OIDC_ISSUER: idp.issuer,
         OIDC_AUDIENCE: COLINK_AUDIENCE,
         OIDC_ROLES_CLAIM: "realm_access.roles",
@@ -59,6 +65,7 @@ export default async function setup(project: TestProject) {
     project.provide("baseUrl", server.url);
     project.provide("owner", owner);
     project.provide("replayInlineLimit", REPLAY_INLINE_LIMIT);
+    project.provide("requestBodyTimeoutSeconds", REQUEST_BODY_TIMEOUT_SECONDS);
     const { stop: _stop, ...info } = idp;
     project.provide("idp", info);
   } catch (err) {

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-// Starts a real `wrangler dev` (workerd, local D1/DO/R2/Queues on disk) for the e2e suite.
+// Starts a real `wrangler dev` (workerd, local D1 and Durable Object storage on disk) for the e2e suite.
 
 const root = path.resolve(import.meta.dirname, "../..");
 const wranglerBin = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -60,9 +60,12 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
   const vars = options.vars ?? {};
   // wrangler's local observability traces every invocation (each RPC between Durable Objects) to
   // disk for its dev explorer: a development aid that costs more than the call it traces.
+  // Its local explorer (/cdn-cgi/explorer) is an unauthenticated SQL API on the local storage:
+  // off, whatever the caller's environment says (scripts/start.mjs does the same).
   const env = {
     X_LOCAL_OBSERVABILITY: "false",
     ...process.env,
+    X_LOCAL_EXPLORER: "false",
     WRANGLER_SEND_METRICS: "false",
     CI: "true",
     NO_COLOR: "1",

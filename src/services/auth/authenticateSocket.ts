@@ -4,6 +4,7 @@ import { users } from "../../db/schema";
 import { ColinkError } from "../../lib/ColinkError";
 import { config } from "../../lib/config";
 import { ID_PATTERN } from "../../lib/ids";
+import { originAllowed } from "../../lib/originAllowed";
 import { userSession } from "../../lib/stubs";
 import { authenticate, bearerToken, unauthorized } from "./authenticate";
 import type { AuthUser } from "./authUser";
@@ -18,7 +19,7 @@ export async function authenticateSocket(
   db: Database,
   req: { authorization?: string; ticket?: string; origin?: string; requestUrl: string },
 ): Promise<{ user: AuthUser; sessionId: string | null }> {
-  if (req.origin !== undefined && !originAllowed(env, req.origin, req.requestUrl))
+  if (req.origin !== undefined && !originAllowed(config(env).ALLOWED_ORIGINS, req.origin, req.requestUrl))
     throw new ColinkError(403, "origin_not_allowed", "This origin may not open sockets.");
   if (req.authorization !== undefined) return authenticate(env, db, bearerToken(req.authorization));
   if (req.ticket === undefined) throw unauthorized("Send a Bearer token or a ticket from POST /api/v1/ws/ticket.");
@@ -35,14 +36,4 @@ export async function authenticateSocket(
     .get();
   if (!user) throw unauthorized("The ticket is invalid, used or expired.", "invalid_ticket");
   return { user, sessionId: null };
-}
-
-function originAllowed(env: Env, origin: string, requestUrl: string): boolean {
-  const allowed = config(env).ALLOWED_ORIGINS;
-  if (allowed.includes("*") || allowed.includes(origin)) return true;
-  try {
-    return new URL(requestUrl).origin === origin;
-  } catch {
-    return false;
-  }
 }
