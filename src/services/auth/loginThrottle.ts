@@ -37,10 +37,10 @@ const tooManyAttempts = (retryAfterMs: number) =>
  */
 function upsert(admitted: string): string {
   const drained = "max(0.0, level - (?2 - updated_at) * ?4 / ?5)";
-  // Doubling per unit past the threshold; the level is rounded up, so that draining between two
-  // tries does not keep the exponent where it was (SQLite has no ceil() without its math extension).
-  const ceil = (x: string) => `(CAST(${x} AS INTEGER) + (${x} > CAST(${x} AS INTEGER)))`;
-  const wait = (level: string) => `CASE WHEN ${level} >= ?4 THEN ?2 + min(?6, 1000 << min(30, ${ceil(level)} - ?4)) ELSE 0 END`;
+  // Doubling per failure past the threshold. The level is rounded: what drained in the moments
+  // between quick tries must not keep the count just under the threshold or the exponent.
+  const units = (level: string) => `CAST(round(${level}) AS INTEGER)`;
+  const wait = (level: string) => `CASE WHEN ${units(level)} >= ?4 THEN ?2 + min(?6, 1000 << min(30, ${units(level)} - ?4)) ELSE 0 END`;
   const forget = (level: string) => `max(?2, ${wait(level)}) + CAST(${level} * ?5 / ?4 AS INTEGER) + 1`;
   const raised = `(${drained} + 1)`;
   return `INSERT INTO login_throttles (key, level, updated_at, blocked_until, prev_blocked_until, attempt, forget_at)
