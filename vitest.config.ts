@@ -15,8 +15,10 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // Generous limits so suites that sign in often are not throttled; the throttling
             // tests lower them through their own accounts and addresses.
-            LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
+            SIGNUP_RATE_PER_HOUR: "100000",
             SEND_RATE_PER_MINUTE: "100000",
+            WS_TICKET_RATE_PER_MINUTE: "100000",
+            CHANNEL_CREATE_RATE_PER_HOUR: "100000",
             // Small, so the suites reach channel.gap without thousands of sends.
             REPLAY_INLINE_LIMIT: "50",
           },

@@ -36,7 +36,10 @@ Colink is starting on ${base}
   Then invite others: POST ${base}/api/v1/admin/invites (see README "Quick start").
 `);
 
-const child = spawn(process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...args], {
+// Cloudflare's edge sets cf-connecting-ip and drops a client's own; wrangler dev passes a client's
+// value through, so here it is not believed and every local client counts as one address.
+const localVars = ["--var", "TRUST_CF_CONNECTING_IP:false"];
+const child = spawn(process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, ...localVars, ...args], {
   cwd: root,
   stdio: "inherit",
   env,

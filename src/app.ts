@@ -17,6 +17,7 @@ import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
 import { messagesRoutes } from "./routes/messages";
 import { myChannelsRoutes } from "./routes/myChannels";
+import { mySessionsRoutes } from "./routes/mySessions";
 import { myThreadsRoutes } from "./routes/myThreads";
 import { pinsRoutes } from "./routes/pins";
 import { presenceRoutes } from "./routes/presence";
@@ -29,6 +30,7 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/auth", authRoutes)
   .route("/users/me/channels", myChannelsRoutes)
   .route("/users/me/threads", myThreadsRoutes)
+  .route("/users/me/sessions", mySessionsRoutes)
   .route("/users", presenceRoutes)
   .route("/users", usersRoutes)
   .route("/admin", adminRoutes)

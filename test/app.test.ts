@@ -71,6 +71,34 @@ describe("app shell", () => {
     expect(types).toEqual(expect.arrayContaining(["reaction.added", "reaction.removed", "pin.added", "pin.removed", "message.updated"]));
   });
 
+  it("documents the account security routes, their refusals and the rate limits", async () => {
+    const doc = (await (await call("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { description?: string; responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const routes = {
+      "/auth/password": ["post"],
+      "/auth/password-reset": ["post"],
+      "/auth/logout-all": ["post"],
+      "/users/me/sessions": ["get"],
+      "/users/me/sessions/{session_id}": ["delete"],
+      "/admin/users/{user_id}/password-reset": ["post"],
+    };
+    for (const [path, methods] of Object.entries(routes)) expect(Object.keys(doc.paths[path] ?? {}).sort(), path).toEqual(methods.sort());
+    expect(doc.paths["/auth/password"]?.post?.description).toContain("`invalid_current_password`");
+    expect(doc.paths["/auth/login"]?.post?.description).toContain("Retry-After");
+    expect(doc.paths["/ws/ticket"]?.post?.description).toContain("`rate_limited`");
+    expect(doc.paths["/channels"]?.post?.description).toContain("`rate_limited`");
+    expect(Object.keys(doc.components.schemas.Session?.properties ?? {}).sort()).toEqual([
+      "created_at",
+      "current",
+      "id",
+      "last_used_at",
+      "user_agent",
+    ]);
+    expect(doc.paths["/admin/users/{user_id}/password-reset"]?.post?.responses).toHaveProperty("201");
+  });
+
   it("answers unknown paths with problem+json 404", async () => {
     const res = await call("/api/v1/nope");
     expect(res.status).toBe(404);

@@ -36,8 +36,11 @@ export async function start({ live = false, seeding = false } = {}) {
     {
       OPEN_SIGNUP: "true",
       SEND_RATE_PER_MINUTE: "1000000",
-      LOGIN_MAX_ATTEMPTS_PER_IP: "1000000",
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000000",
+      SIGNUP_RATE_PER_HOUR: "1000000",
+      LOGIN_FAILURES_PER_IP: "1000000",
+      LOGIN_FAILURES_PER_ACCOUNT_AND_IP: "1000000",
+      WS_TICKET_RATE_PER_MINUTE: "1000000",
+      CHANNEL_CREATE_RATE_PER_HOUR: "1000000",
     },
     { live, seeding },
   );

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { CHANNEL_KINDS, CHANNEL_ROLES, ROLES } from "../protocol/roles";
 
 // The directory (D1). Per-message state never lives here: messages, channel events and read
@@ -56,6 +56,8 @@ export const sessions = sqliteTable(
     revokedAt: text("revoked_at"),
     revokeReason: text("revoke_reason"),
     userAgent: text("user_agent"),
+    /** When the session last signed in or refreshed; null on sessions older than the column (read created_at). */
+    lastUsedAt: text("last_used_at"),
   },
   (t) => [index("sessions_user").on(t.userId)],
 );
@@ -94,12 +96,47 @@ export const signingKeys = sqliteTable("signing_keys", {
   createdAt: createdAt(),
 });
 
-/** Fixed-window counters for login throttling (per account, per client address). */
+/** Fixed-window counters for rate limits (sign-ups per address, socket tickets and channels per user). */
 export const throttles = sqliteTable("throttles", {
   key: text("key").primaryKey(),
   count: integer("count").notNull(),
   resetAt: integer("reset_at").notNull(),
 });
+
+/**
+ * Sign-in failures per (account, client address) and per client address (services/auth/loginThrottle.ts):
+ * a leaky bucket, in epoch milliseconds. `attempt` and `prev_blocked_until` let a sign-in that turns
+ * out right take back the failure it was counted as.
+ */
+export const loginThrottles = sqliteTable("login_throttles", {
+  key: text("key").primaryKey(),
+  level: real("level").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  blockedUntil: integer("blocked_until").notNull(),
+  prevBlockedUntil: integer("prev_blocked_until").notNull(),
+  attempt: text("attempt").notNull(),
+  forgetAt: integer("forget_at").notNull(),
+});
+
+/** Admin-issued password reset tokens: SHA-256 hashes, single use, at most a day. */
+export const passwordResets = sqliteTable(
+  "password_resets",
+  {
+    id: text("id").primaryKey(),
+    tokenHash: text("token_hash").notNull().unique(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: text("expires_at").notNull(),
+    /** Used, or superseded by a newer reset or a password change. */
+    spentAt: text("spent_at"),
+  },
+  (t) => [index("password_resets_user").on(t.userId)],
+);
 
 export const channels = sqliteTable(
   "channels",

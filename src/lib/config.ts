@@ -47,9 +47,28 @@ const ConfigSchema = z
     REFRESH_TOKEN_TTL_DAYS: int(1).default(30),
     OPEN_SIGNUP: bool.default(false),
     ALLOWED_ORIGINS: list.default([]),
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1).default(10),
-    LOGIN_MAX_ATTEMPTS_PER_IP: int(1).default(50),
+    /**
+     * Whether `cf-connecting-ip` names the client. Cloudflare's edge sets it and drops any value a
+     * client sent, so a deployment trusts it; `wrangler dev` passes a client's own value through, so
+     * the local launchers turn this off and every local client counts as one address.
+     */
+    TRUST_CF_CONNECTING_IP: bool.default(false),
+    /** Failed sign-ins for one account from one address before each further try there waits. */
+    LOGIN_FAILURES_PER_ACCOUNT_AND_IP: int(1).default(5),
+    /** Failed sign-ins from one address, whatever the accounts, before each further try there waits. */
+    LOGIN_FAILURES_PER_IP: int(1).default(100),
+    /** The period those thresholds are per: counted failures drain at threshold/window. */
     LOGIN_WINDOW_SECONDS: int(1).default(900),
+    /** The cap of the doubling wait (1 s, 2 s, 4 s, …) past a threshold. */
+    LOGIN_MAX_DELAY_SECONDS: int(1).default(900),
+    /** Sign-ups per client address per hour (each costs a password hash). */
+    SIGNUP_RATE_PER_HOUR: int(1).default(100),
+    /** Socket tickets one user may mint per minute. */
+    WS_TICKET_RATE_PER_MINUTE: int(1).default(60),
+    /** Channels one user may create per hour. */
+    CHANNEL_CREATE_RATE_PER_HOUR: int(1).default(60),
+    /** Members see each other's e-mail addresses (admins always do, guests never). */
+    SHOW_EMAIL_TO_MEMBERS: bool.default(false),
     SEND_RATE_PER_MINUTE: int(1).default(600),
     /** How long a request body may take to arrive in full before the request is answered 408. */
     REQUEST_BODY_TIMEOUT_SECONDS: int(1).max(300).default(10),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withoutInvisibleCharacters } from "../protocol/invisibleCharacters";
 import type { Role } from "../protocol/roles";
 
 // Mapping an external identity's verified token claims onto a Colink profile. Pure functions:
@@ -90,10 +91,13 @@ export function withSuffix(base: string, suffix: string): string {
 
 const Email = z.email().max(254);
 
-/** One line of at most DISPLAY_NAME_MAX characters, as a person could have typed it in Colink. */
+/**
+ * One line of at most DISPLAY_NAME_MAX characters, as a person could have typed it in Colink:
+ * without the invisible characters a Colink display name refuses (an IdP's cannot be sent back).
+ */
 function lineOfText(raw: string): string {
-  return raw
-    .replace(/[\p{Cc}\s]+/gu, " ")
+  return withoutInvisibleCharacters(raw.replace(/[\p{Cc}\s]+/gu, " "))
+    .replace(/\s+/gu, " ")
     .trim()
     .slice(0, DISPLAY_NAME_MAX)
     .replace(/[\uD800-\uDBFF]$/, "")

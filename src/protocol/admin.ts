@@ -25,3 +25,20 @@ export const InviteSchema = z
     expires_at: z.string(),
   })
   .openapi("Invite");
+
+export const MAX_PASSWORD_RESET_HOURS = 24;
+
+export const CreatePasswordResetBody = z
+  .strictObject({
+    expires_in_hours: z.number().int().min(1).max(MAX_PASSWORD_RESET_HOURS).default(MAX_PASSWORD_RESET_HOURS),
+  })
+  .openapi("CreatePasswordResetRequest");
+
+export const PasswordResetSchema = z
+  .object({
+    reset_token: z.string().openapi({
+      description: "Shown once. Hand it to the person (there is no e-mail service yet); they POST it to /auth/password-reset.",
+    }),
+    expires_at: z.string(),
+  })
+  .openapi("PasswordReset");

@@ -1,10 +1,12 @@
 import { z } from "@hono/zod-openapi";
-import { lineOfText, UserSchema } from "./users";
+import { personText, UserSchema } from "./users";
 
 // Built-in accounts (API.md "Auth").
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 256;
+/** What a sign-in accepts: longer than any new password may be, so old ones keep working. */
+const GIVEN_PASSWORD_MAX_LENGTH = 1024;
 
 /** Names that would read as the group mentions `@all`, `@channel`, `@everyone`, `@here`. */
 const RESERVED_USERNAMES = new Set(["all", "channel", "everyone", "here"]);
@@ -36,7 +38,7 @@ export const RegisterBody = z
     email: EmailSchema,
     username: UsernameSchema,
     password: NewPasswordSchema,
-    display_name: lineOfText(64).optional(),
+    display_name: personText(64).optional(),
     invite_token: z
       .string()
       .min(1)
@@ -50,7 +52,7 @@ export type RegisterInput = z.infer<typeof RegisterBody>;
 export const LoginBody = z
   .object({
     login: z.string().trim().toLowerCase().min(1).max(254).openapi({ description: "Email address or username." }),
-    password: z.string().min(1).max(1024),
+    password: z.string().min(1).max(GIVEN_PASSWORD_MAX_LENGTH),
   })
   .openapi("LoginRequest");
 
@@ -65,3 +67,17 @@ export const AuthResponseSchema = z
     expires_in: z.number().int().openapi({ description: "Seconds until the access token expires." }),
   })
   .openapi("AuthResponse");
+
+export const ChangePasswordBody = z
+  .strictObject({
+    current_password: z.string().min(1).max(GIVEN_PASSWORD_MAX_LENGTH),
+    new_password: NewPasswordSchema,
+  })
+  .openapi("ChangePasswordRequest");
+
+export const ResetPasswordBody = z
+  .strictObject({
+    reset_token: z.string().min(1).max(256).openapi({ description: "From POST /admin/users/{user_id}/password-reset." }),
+    new_password: NewPasswordSchema,
+  })
+  .openapi("ResetPasswordRequest");

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { canonicalEmoji } from "./emoji";
+import { firstInvisibleCharacter } from "./invisibleCharacters";
 import { ROLES } from "./roles";
 
 // Users on the wire (API.md "Users").
@@ -41,6 +43,31 @@ export const lineOfText = (max: number) =>
     .max(max)
     .refine((text) => !/\p{Cc}/u.test(text), "Must not contain control characters.");
 
+/**
+ * Text shown with a person's name (display name, title, status text): one line, without invisible
+ * or text-direction characters, which would let one person pass for another or turn the name
+ * shown after them around (invisibleCharacters.ts).
+ */
+export const personText = (max: number) =>
+  lineOfText(max).superRefine((text, ctx) => {
+    const found = firstInvisibleCharacter(text);
+    if (found) ctx.addIssue({ code: "custom", message: `Must not contain invisible or text-direction control characters (${found}).` });
+  });
+
+/** One emoji (or a built-in `:shortcode:`, stored as the emoji), or "" for none. */
+const StatusEmojiSchema = z
+  .string()
+  .trim()
+  .max(64)
+  .transform((text, ctx) => {
+    if (text === "") return "";
+    const emoji = canonicalEmoji(text);
+    if (emoji) return emoji;
+    ctx.addIssue({ code: "custom", message: "Must be one emoji or a :shortcode: such as :palm_tree:, or empty for none." });
+    return z.NEVER;
+  })
+  .openapi({ type: "string", example: "🌴", description: "One emoji or a built-in :shortcode: (stored as the emoji); empty clears it." });
+
 /** Accepts what Intl knows as a time zone and stores its canonical spelling ("utc" → "UTC"). */
 const TimezoneSchema = z
   .string()
@@ -65,11 +92,11 @@ function canonicalTimeZone(name: string): string | null {
 
 export const UpdateProfileBody = z
   .strictObject({
-    display_name: lineOfText(64).optional(),
-    title: lineOfText(100).optional(),
+    display_name: personText(64).optional(),
+    title: personText(100).optional(),
     timezone: TimezoneSchema.optional(),
-    status_text: lineOfText(100).optional(),
-    status_emoji: lineOfText(64).optional(),
+    status_text: personText(100).optional(),
+    status_emoji: StatusEmojiSchema.optional(),
   })
   .openapi("UpdateProfile", {
     description: "Only these fields; anything else (role, email, username, id) is refused with 422.",

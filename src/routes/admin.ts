@@ -4,9 +4,10 @@ import type { AppEnv } from "../env";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireAdmin } from "../middleware/requireAdmin";
 import { requireUser } from "../middleware/requireUser";
-import { ChangeRoleBody, CreateInviteBody, InviteSchema } from "../protocol/admin";
+import { ChangeRoleBody, CreateInviteBody, CreatePasswordResetBody, InviteSchema, PasswordResetSchema } from "../protocol/admin";
 import { UserIdParam, UserSchema } from "../protocol/users";
 import { createInvite } from "../services/actions/invites";
+import { createPasswordReset } from "../services/actions/passwords";
 import { changeRole, deactivateUser, reactivateUser } from "../services/actions/userAdmin";
 import type { AuditActor } from "../services/audit";
 
@@ -63,5 +64,25 @@ export const adminRoutes = createRouter()
       // An absent body is validated as {} by the router, but reaches us unparsed: default it here too.
       const body = CreateInviteBody.parse(c.req.valid("json"));
       return c.json(await createInvite(c.var.db, actor(c), { role: body.role, expiresInHours: body.expires_in_hours }), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: "/users/{user_id}/password-reset",
+      summary: "Issue a single-use password reset token for a user",
+      description:
+        "Valid for `expires_in_hours` (1–24, default 24) and once; a newer one replaces it. There is no e-mail service: hand the " +
+        "token to the person, who sets a new password with POST /auth/password-reset (which ends all their sessions). Only " +
+        "its hash is stored, and it is audited as `user.password_reset`. Owners may reset anyone's password, admins those of " +
+        "members and guests (403 `owner_required`). Accounts from an identity provider have none (409 `no_password`).",
+      request: { params: UserIdParam, body: { ...jsonBody(CreatePasswordResetBody), required: false } },
+      responses: { 201: jsonContent(PasswordResetSchema, "The reset token; shown only now"), ...errorResponses },
+    }),
+    async (c) => {
+      // An absent body is validated as {} by the router, but reaches us unparsed: default it here too.
+      const body = CreatePasswordResetBody.parse(c.req.valid("json") ?? {});
+      return c.json(await createPasswordReset(c.env, c.var.db, actor(c), c.req.valid("param").user_id, body.expires_in_hours), 201);
     },
   );

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ProblemSchema } from "../lib/openapi";
+import { rateLimitPerUser } from "../middleware/rateLimitPerUser";
 import { requireUser } from "../middleware/requireUser";
 import { ChannelEventPageSchema, ChannelEventQuerySchema } from "../protocol/channelEvents";
 import {
@@ -35,9 +36,11 @@ export const channelsRoutes = createRouter()
   .openapi(
     createRoute({
       ...common,
+      middleware: [requireUser, rateLimitPerUser("channel-create", (cfg) => cfg.CHANNEL_CREATE_RATE_PER_HOUR, 3600)] as const,
       method: "post",
       path: "/",
       summary: "Create a channel; the creator is its first member and admin",
+      description: "At most CHANNEL_CREATE_RATE_PER_HOUR (60) per user per hour, then 429 `rate_limited` with Retry-After.",
       request: { body: jsonBody(CreateChannelBodySchema) },
       responses: { 201: jsonContent(ChannelSchema, "The new channel"), ...errorResponses },
     }),

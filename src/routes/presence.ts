@@ -9,6 +9,7 @@ const read = createRoute({
   method: "get",
   path: "/presence",
   summary: "Read the presence of up to 500 users",
+  description: "Unknown and deactivated users are left out, and for a guest so are people they share no channel with.",
   middleware: [requireUser] as const,
   request: { query: PresenceQuerySchema },
   responses: {
@@ -36,7 +37,7 @@ const set = createRoute({
 
 /** Mounted at /users ahead of the users router, so /users/presence is not read as a user id. */
 export const presenceRoutes = createRouter()
-  .openapi(read, async (c) => c.json({ items: await readPresence(c.env, c.var.db, c.req.valid("query").ids) }, 200))
+  .openapi(read, async (c) => c.json({ items: await readPresence(c.env, c.var.db, c.var.user, c.req.valid("query").ids) }, 200))
   .openapi(set, async (c) => {
     const body = c.req.valid("json");
     return c.json(await setPresence(c.env, c.var.user.id, body.status, body.dnd_until), 200);

@@ -3,7 +3,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } f
 import { requireUser } from "../middleware/requireUser";
 import { ListUsersQuery, UpdateProfileBody, UserIdParam, UserListSchema, UserSchema } from "../protocol/users";
 import { updateProfile } from "../services/actions/accounts";
-import { getUser, listUsers } from "../services/queries/users";
+import { getUser, getUserFor, listUsers } from "../services/queries/users";
 
 const common = { tags: ["Users"], middleware: [requireUser], security: bearerSecurity };
 
@@ -36,10 +36,14 @@ export const usersRoutes = createRouter()
       method: "get",
       path: "/",
       summary: "The workspace directory, by username",
+      description:
+        "A guest sees only themselves and the people they share a channel or DM with. `email` is null except on the caller " +
+        "themselves, for admins and owners, and for members when the workspace sets SHOW_EMAIL_TO_MEMBERS; `query` matches " +
+        "e-mail addresses only where the caller sees them.",
       request: { query: ListUsersQuery },
       responses: { 200: jsonContent(UserListSchema, "A page of users"), ...errorResponses },
     }),
-    async (c) => c.json(await listUsers(c.var.db, c.req.valid("query")), 200),
+    async (c) => c.json(await listUsers(c.env, c.var.db, c.var.user, c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({
@@ -47,8 +51,9 @@ export const usersRoutes = createRouter()
       method: "get",
       path: "/{user_id}",
       summary: "One user",
+      description: "404 `user_not_found` for a user a guest does not share a channel with. `email` as in GET /users.",
       request: { params: UserIdParam },
       responses: { 200: jsonContent(UserSchema, "The user"), ...errorResponses },
     }),
-    async (c) => c.json(await getUser(c.var.db, c.req.valid("param").user_id), 200),
+    async (c) => c.json(await getUserFor(c.env, c.var.db, c.var.user, c.req.valid("param").user_id), 200),
   );

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ColinkError } from "../lib/ColinkError";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { userSession } from "../lib/stubs";
+import { rateLimitPerUser } from "../middleware/rateLimitPerUser";
 import { requireUser } from "../middleware/requireUser";
 import { SESSION_ID_HEADER, USER_ID_HEADER } from "../protocol/internalHeaders";
 import { TicketSchema } from "../protocol/ws";
@@ -33,7 +34,8 @@ const issueTicket = createRoute({
   method: "post",
   path: "/ticket",
   summary: "Get a single-use socket ticket (valid 30 s) for a browser handshake",
-  middleware: [requireUser] as const,
+  description: "At most WS_TICKET_RATE_PER_MINUTE (60) per user per minute, then 429 `rate_limited` with Retry-After.",
+  middleware: [requireUser, rateLimitPerUser("ws-ticket", (cfg) => cfg.WS_TICKET_RATE_PER_MINUTE, 60)] as const,
   responses: { 200: jsonContent(TicketSchema, "A ticket bound to the caller"), 401: errorResponses[401], 429: errorResponses[429] },
   security: bearerSecurity,
 });

@@ -6,7 +6,13 @@ import type { AuthUser } from "./auth/authUser";
 /** Who is acting, for the audit log: the caller and the request that carries the action. */
 export type AuditActor = { user: AuthUser; requestId: string };
 
-export type AuditAction = "user.role_changed" | "user.deactivated" | "user.reactivated" | "invite.created";
+export type AuditAction =
+  | "user.role_changed"
+  | "user.deactivated"
+  | "user.reactivated"
+  | "user.password_changed"
+  | "user.password_reset"
+  | "invite.created";
 
 /**
  * One audit-log row, as a query so it goes in the same D1 batch (one transaction) as the change it

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { api, ownerAccount } from "./client";
+import { api, baseUrl, login, ownerAccount, signUp } from "./client";
+import { NodeSocket } from "./socket";
 
 // README "done means", against a real `wrangler dev`: the owner signs in, invites someone, they
 // sign up with the invite, and both are in the directory. Then the session lifecycle over HTTP.
@@ -43,5 +44,46 @@ describe("built-in accounts", () => {
     expect((await api("POST", "/auth/logout", { token: refreshed.body.access_token })).status).toBe(204);
     expect((await api("GET", "/users/me", { token: refreshed.body.access_token })).status).toBe(401);
     expect((await api("POST", "/auth/refresh", { body: { refresh_token: refreshed.body.refresh_token } })).status).toBe(401);
+  });
+
+  it("ends the other sessions on a password change: their tokens stop and the server closes their sockets", async () => {
+    const me = await signUp("pwchange");
+    const other = await login(me.username, me.password);
+    const otherSocket = await NodeSocket.ready(other.token);
+    const mySocket = await NodeSocket.ready(me.token);
+    const changed = await api("POST", "/auth/password", {
+      token: me.token,
+      body: { current_password: me.password, new_password: "a fresh e2e passphrase" },
+    });
+    expect(changed.status).toBe(204);
+    // The server starts the close handshake at once (the in-runtime suite checks its code, 4001).
+    // Through wrangler dev's proxy the TCP connection then lingers until the client library's own
+    // 30 s close timeout, so the closing state is what is waited for here.
+    const deadline = Date.now() + 10_000;
+    while (otherSocket.ws.readyState === otherSocket.ws.OPEN && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(otherSocket.ws.readyState).not.toBe(otherSocket.ws.OPEN);
+    otherSocket.terminate();
+    expect((await api("GET", "/users/me", { token: other.token })).status).toBe(401);
+    expect((await api("GET", "/users/me", { token: me.token })).status).toBe(200);
+    mySocket.send({ type: "ping" });
+    expect((await mySocket.until((f) => f.type === "pong")).match.type).toBe("pong");
+    mySocket.ws.close();
+  });
+});
+
+describe("sign-in throttling under wrangler dev", () => {
+  it("does not believe a client's own cf-connecting-ip: every local client is one address", async () => {
+    const victim = await signUp("throttle");
+    const attempt = (password: string, address: string) =>
+      fetch(`${baseUrl()}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": address },
+        body: JSON.stringify({ login: victim.username, password }),
+      });
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`, `198.51.100.${i + 1}`)).status).toBe(401);
+    // A made-up fresh address is no fresh start.
+    const refused = await attempt(victim.password, "198.51.100.200");
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 });

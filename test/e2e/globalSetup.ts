@@ -35,11 +35,13 @@ export default async function setup(project: TestProject) {
     server = await startWranglerDev({
       vars: {
         REPLAY_INLINE_LIMIT: String(REPLAY_INLINE_LIMIT),
-        // Every suite signs people up through the owner, all from 127.0.0.1; the throttling
-        // itself is tested in the runtime suite.
-        LOGIN_MAX_ATTEMPTS_PER_IP: "100000",
+        // Every suite signs people up and creates channels through the owner, all as one client
+        // address; the limits themselves are tested in the runtime suite.
+        SIGNUP_RATE_PER_HOUR: "100000",
         SEND_RATE_PER_MINUTE: "100000",
         REQUEST_BODY_TIMEOUT_SECONDS: String(REQUEST_BODY_TIMEOUT_SECONDS),
+        CHANNEL_CREATE_RATE_PER_HOUR: "100000",
+        WS_TICKET_RATE_PER_MINUTE: "100000",
         OIDC_ISSUER: idp.issuer,
         OIDC_AUDIENCE: COLINK_AUDIENCE,
         OIDC_ROLES_CLAIM: "realm_access.roles",

@@ -57,7 +57,10 @@ export type DevServerOptions = {
 export async function startWranglerDev(options: DevServerOptions = {}): Promise<DevServer> {
   const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), "colink-e2e-"));
   const port = options.port ?? (await freePort());
-  const vars = options.vars ?? {};
+  // wrangler dev passes a client's own cf-connecting-ip through (no edge in front): as under npm
+  // start, Colink ignores it there and counts every client as one address. (A Worker that does not
+  // read the setting, such as the bench's baseline, just has one unused var more.)
+  const vars = { TRUST_CF_CONNECTING_IP: "false", ...options.vars };
   // wrangler's local observability traces every invocation (each RPC between Durable Objects) to
   // disk for its dev explorer: a development aid that costs more than the call it traces.
   // Its local explorer (/cdn-cgi/explorer) is an unauthenticated SQL API on the local storage:

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, expectProblem, registerOwner, signUp } from "../helpers";
+import { call, expectProblem, invite, registerOwner, signUp } from "../helpers";
 
 describe("GET /users/me", () => {
   it("returns the caller, exactly the user fields", async () => {
@@ -45,6 +45,40 @@ describe("PATCH /users/me", () => {
     expect((await call("PATCH", "/users/me", { token: owner.token, body: {} })).body).toEqual(partial.body);
   });
 
+  it("takes one emoji or a :shortcode: as status_emoji, stored as the emoji; an empty one clears it", async () => {
+    const owner = await registerOwner();
+    const set = async (status_emoji: string) =>
+      (await call("PATCH", "/users/me", { token: owner.token, body: { status_emoji } })).body.status_emoji;
+    expect(await set("👩🏽‍💻")).toBe("👩🏽‍💻");
+    expect(await set(":palm_tree:")).toBe("🌴");
+    expect(await set(" 🇫🇷 ")).toBe("🇫🇷");
+    expect(await set("")).toBe("");
+  });
+
+  it("keeps display names in every script, with the joiners their writing needs", async () => {
+    const owner = await registerOwner();
+    for (const name of ["Zoë Ångström", "ශ්‍රී ලංකා", "می‌خواهم", "हिन्दी", "李小龍", "👩‍👩‍👧 family", "Chloé 🏳️‍🌈"]) {
+      const reply = await call("PATCH", "/users/me", { token: owner.token, body: { display_name: name } });
+      expect(reply.status, `${name}: ${JSON.stringify(reply.body)}`).toBe(200);
+      expect(reply.body.display_name).toBe(name);
+    }
+  });
+
+  it("refuses invisible characters in a display name at sign-up too, naming the code point", async () => {
+    const owner = await registerOwner();
+    const reply = await call("POST", "/auth/register", {
+      body: {
+        email: "mallory@example.test",
+        username: "mallory",
+        password: "a-long-enough-password",
+        display_name: "Owner\u202E",
+        invite_token: await invite(owner.token),
+      },
+    });
+    const problem = expectProblem(reply, 422, "validation_failed");
+    expect(problem.errors).toEqual([{ path: "display_name", message: expect.stringContaining("U+202E") }]);
+  });
+
   it("stores time zones by their canonical name", async () => {
     const owner = await registerOwner();
     expect((await call("PATCH", "/users/me", { token: owner.token, body: { timezone: "utc" } })).body.timezone).toBe("UTC");
@@ -70,6 +104,19 @@ describe("PATCH /users/me", () => {
       [{ title: 7 }, "title"],
       [{ status_text: null }, "status_text"],
       [{ status_emoji: "e".repeat(65) }, "status_emoji"],
+      [{ status_emoji: "hi" }, "status_emoji"],
+      [{ status_emoji: "🌴🌴" }, "status_emoji"],
+      [{ status_emoji: ":not_a_shortcode:" }, "status_emoji"],
+      [{ status_emoji: "\u200D" }, "status_emoji"],
+      [{ display_name: "evil\u202Egnp.exe" }, "display_name"],
+      [{ display_name: "ad\u200Bmin" }, "display_name"],
+      [{ display_name: "Ad\u200Dmin" }, "display_name"],
+      [{ display_name: "\u2066Owner\u2069" }, "display_name"],
+      [{ display_name: "Owner\u061C" }, "display_name"],
+      [{ display_name: "\u3164" }, "display_name"],
+      [{ display_name: "soft\u00ADhyphen" }, "display_name"],
+      [{ title: "CEO\u202D" }, "title"],
+      [{ status_text: "away \u200F" }, "status_text"],
     ];
     for (const [body, path] of cases) {
       const problem = expectProblem(await call("PATCH", "/users/me", { token: owner.token, body }), 422, "validation_failed");
@@ -134,12 +181,12 @@ describe("GET /users", () => {
     expect(await search("nobody-matches")).toEqual([]);
   });
 
-  it("shows deactivated users as such, and is open to guests", async () => {
+  it("shows deactivated users as such", async () => {
     const owner = await registerOwner();
-    const guest = await signUp(owner.token, { role: "guest" });
+    const viewer = await signUp(owner.token);
     const member = await signUp(owner.token);
     await call("POST", `/admin/users/${member.user.id}/deactivate`, { token: owner.token });
-    const reply = await call("GET", "/users", { token: guest.token });
+    const reply = await call("GET", "/users", { token: viewer.token });
     expect(reply.status).toBe(200);
     expect(reply.body.items.find((u: { id: string }) => u.id === member.user.id)).toMatchObject({ deactivated: true });
   });
@@ -167,10 +214,11 @@ describe("GET /users", () => {
 describe("GET /users/{user_id}", () => {
   it("returns one user to any member of the workspace", async () => {
     const owner = await registerOwner();
-    const guest = await signUp(owner.token, { role: "guest" });
-    const reply = await call("GET", `/users/${owner.user.id}`, { token: guest.token });
+    const member = await signUp(owner.token);
+    const reply = await call("GET", `/users/${owner.user.id}`, { token: member.token });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual(owner.user);
+    expect(reply.body).toEqual({ ...owner.user, email: null });
+    expect((await call("GET", `/users/${member.user.id}`, { token: owner.token })).body).toEqual(member.user);
   });
 
   it("answers 404 for unknown and malformed ids, 401 without a token", async () => {

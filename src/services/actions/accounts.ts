@@ -9,9 +9,10 @@ import type { RegisterInput } from "../../protocol/auth";
 import type { Role } from "../../protocol/roles";
 import type { UpdateProfile, UserView } from "../../protocol/users";
 import { unauthorized } from "../auth/authenticate";
+import { admitLoginAttempt, knownAccount, loginSucceeded, unknownAccount } from "../auth/loginThrottle";
 import { assertStrongPassword, hashPassword, needsRehash, verifyPassword } from "../auth/passwords";
 import { type SignedIn, startSession } from "../auth/sessions";
-import { clearAttempts, countAttempt } from "../auth/throttles";
+import { countAttempt } from "../auth/throttles";
 import { emitUserEvent } from "../emitUserEvent";
 import { getUser, toUserView } from "../queries/users";
 import { onUserCreated } from "./onUserCreated";
@@ -40,9 +41,9 @@ const emailTaken = () => conflict("email_taken", "An account with that email add
  */
 export async function register(env: Env, db: Database, input: RegisterInput, client: Client): Promise<SignedIn> {
   const cfg = config(env);
-  // Sign-ups share the per-address budget of sign-ins: each costs a password hash, and with open
-  // sign-up they are the cheapest way to flood the directory.
-  await countAttempt(db, `register-ip:${client.ip}`, cfg.LOGIN_MAX_ATTEMPTS_PER_IP, cfg.LOGIN_WINDOW_SECONDS);
+  // Each sign-up costs a password hash, and with open sign-up they are the cheapest way to flood
+  // the directory: a budget per client address, successes included.
+  await countAttempt(db, `register-ip:${client.ip}`, cfg.SIGNUP_RATE_PER_HOUR, 3600);
   assertStrongPassword(input.password, input);
   const firstAccount = (await db.select({ id: users.id }).from(users).limit(1).get()) === undefined;
   const inviteHash = !firstAccount && input.invite_token ? await usableInviteHash(db, input.invite_token) : null;
@@ -96,25 +97,23 @@ export async function register(env: Env, db: Database, input: RegisterInput, cli
 }
 
 /**
- * Signs in with a username or email and a password. Attempts are throttled per client address and
- * per account (the count resets on success); unknown accounts are throttled and timed like known
- * ones, and every refusal reads the same, so neither reveals which accounts exist.
+ * Signs in with a username or email and a password. Failed attempts slow down further ones per
+ * (account, client address) and per address, never per account alone, and successful ones do not
+ * count (loginThrottle.ts). Unknown accounts are throttled and timed like known ones, and every
+ * refusal reads the same, so neither reveals which accounts exist.
  */
 export async function logIn(env: Env, db: Database, credentials: { login: string; password: string }, client: Client): Promise<SignedIn> {
-  const cfg = config(env);
-  await countAttempt(db, `login-ip:${client.ip}`, cfg.LOGIN_MAX_ATTEMPTS_PER_IP, cfg.LOGIN_WINDOW_SECONDS);
   const user = await db
     .select()
     .from(users)
     .where(or(eq(users.username, credentials.login), eq(users.email, credentials.login)))
     .get();
-  const accountKey = `login-account:${user?.id ?? credentials.login}`;
-  await countAttempt(db, accountKey, cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, cfg.LOGIN_WINDOW_SECONDS);
+  const attempt = await admitLoginAttempt(env, user ? knownAccount(user.id) : unknownAccount(credentials.login), client.ip);
   const passwordOk = await verifyPassword(user?.passwordHash ?? null, credentials.password);
   if (!user?.passwordHash || !passwordOk || user.deactivated)
     throw unauthorized("The login or password is incorrect.", "invalid_credentials");
 
-  await clearAttempts(db, accountKey);
+  await loginSucceeded(env, attempt);
   if (needsRehash(user.passwordHash)) {
     await db
       .update(users)

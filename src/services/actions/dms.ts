@@ -6,6 +6,7 @@ import { channelRoom } from "../../lib/stubs";
 import { type Channel, MAX_GROUP_DM_SIZE } from "../../protocol/channels";
 import type { AuthUser } from "../auth/authUser";
 import { addDirectoryMembers, requireActiveUsers } from "../directory/channelDirectory";
+import { requireVisibleUsers } from "../directory/userVisibility";
 import { emitUserEvent } from "../emitUserEvent";
 import { roomValue } from "../roomValue";
 import { createRoom } from "./channels";
@@ -13,12 +14,15 @@ import { createRoom } from "./channels";
 /**
  * Gets or creates the DM (2 people) or group DM (3 to 9) between the caller and `userIds`. The
  * sorted member ids are a unique key in the directory, so concurrent opens agree on one. Reopening
- * a group DM the caller left puts them back in.
+ * a group DM the caller left puts them back in. A guest may open DMs only with people they already
+ * share a channel with.
  */
 export async function openDm(env: Env, db: Database, user: AuthUser, userIds: string[]): Promise<{ channel: Channel; created: boolean }> {
   const others = [...new Set(userIds)].filter((id) => id !== user.id);
   if (others.length === 0) throw invalid("user_ids", "Name at least one other person.");
   if (others.length + 1 > MAX_GROUP_DM_SIZE) throw invalid("user_ids", `A group DM has at most ${MAX_GROUP_DM_SIZE} people, you included.`);
+  // For a guest, people they share no channel with do not exist: 404, whether or not the id is real.
+  await requireVisibleUsers(db, user, others);
   const people = [{ id: user.id, username: user.username }, ...(await requireActiveUsers(db, others))];
   const dmKey = people
     .map((p) => p.id)

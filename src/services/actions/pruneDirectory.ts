@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { invites, refreshTokens, sessions, throttles } from "../../db/schema";
+import { invites, loginThrottles, passwordResets, refreshTokens, sessions, throttles } from "../../db/schema";
 import { DAY_MS } from "../../lib/time";
 
 /** Ended sessions are kept this long for the audit trail, then removed with their tokens. */
@@ -8,8 +8,9 @@ export const ENDED_SESSION_RETENTION_DAYS = 30;
 
 /**
  * Removes what can no longer matter: sessions that ended (expired or revoked) a while ago, with
- * their refresh tokens; invites that expired or were used; finished throttle windows. Spent
- * refresh tokens of live sessions stay: reuse detection needs them.
+ * their refresh tokens; invites and password resets that expired or were used a while ago;
+ * finished throttle windows and sign-in buckets that have drained. Spent refresh tokens of live
+ * sessions stay: reuse detection needs them.
  */
 export async function pruneDirectory(db: Database, now = Date.now()) {
   const cutoff = new Date(now - ENDED_SESSION_RETENTION_DAYS * DAY_MS).toISOString();
@@ -17,16 +18,22 @@ export async function pruneDirectory(db: Database, now = Date.now()) {
     .select({ id: sessions.id })
     .from(sessions)
     .where(or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff))));
-  const [tokens, oldSessions, oldInvites, windows] = await db.batch([
+  const [tokens, oldSessions, oldInvites, windows, buckets, resets] = await db.batch([
     db.delete(refreshTokens).where(inArray(refreshTokens.sessionId, ended)),
     db.delete(sessions).where(inArray(sessions.id, ended)),
     db.delete(invites).where(or(lt(invites.expiresAt, cutoff), and(isNotNull(invites.usedAt), lt(invites.usedAt, cutoff)))),
     db.delete(throttles).where(lt(throttles.resetAt, sql`${Math.floor(now / 1000)}`)),
+    db.delete(loginThrottles).where(lt(loginThrottles.forgetAt, now)),
+    db
+      .delete(passwordResets)
+      .where(or(lt(passwordResets.expiresAt, cutoff), and(isNotNull(passwordResets.spentAt), lt(passwordResets.spentAt, cutoff)))),
   ]);
   return {
     refreshTokens: tokens.meta.changes,
     sessions: oldSessions.meta.changes,
     invites: oldInvites.meta.changes,
     throttles: windows.meta.changes,
+    loginThrottles: buckets.meta.changes,
+    passwordResets: resets.meta.changes,
   };
 }

@@ -1,4 +1,4 @@
-import { and, eq, isNull, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { refreshTokens, sessions, users } from "../../db/schema";
 import { config } from "../../lib/config";
@@ -34,7 +34,13 @@ export async function startSession(env: Env, db: Database, userId: string, userA
   const sessionId = newId("s");
   const refreshToken = newSecret();
   await db.batch([
-    db.insert(sessions).values({ id: sessionId, userId, expiresAt: sessionExpiry(env), userAgent: userAgent?.slice(0, 256) ?? null }),
+    db.insert(sessions).values({
+      id: sessionId,
+      userId,
+      expiresAt: sessionExpiry(env),
+      userAgent: userAgent?.slice(0, 256) ?? null,
+      lastUsedAt: isoNow(),
+    }),
     db.insert(refreshTokens).values({ tokenHash: await sha256Hex(refreshToken), sessionId }),
   ]);
   return tokenPair(env, db, userId, sessionId, refreshToken);
@@ -70,7 +76,7 @@ export async function refreshSession(env: Env, db: Database, refreshToken: strin
     db.insert(refreshTokens).values({ tokenHash: await sha256Hex(next), sessionId: session.id }),
     db
       .update(sessions)
-      .set({ expiresAt: sessionExpiry(env) })
+      .set({ expiresAt: sessionExpiry(env), lastUsedAt: isoNow() })
       .where(eq(sessions.id, session.id)),
   ]);
   return { user: toUserView(user), tokens: await tokenPair(env, db, user.id, session.id, next) };
@@ -88,11 +94,58 @@ async function spend(db: Database, tokenHash: string): Promise<boolean> {
 
 /** Ends one session: its refresh tokens stop working, its access tokens and sockets too. */
 export async function revokeSession(env: Env, db: Database, userId: string, sessionId: string, reason: string): Promise<void> {
-  await db
+  await endSessions(env, db, userId, [sessionId], reason);
+}
+
+/**
+ * The D1 half of ending sessions, as a query for the caller's own batch: the user's live sessions
+ * among `only` (all of them when absent) except `except` are revoked, when `onlyIf` holds as the
+ * batch reaches it, and their ids returned for `closeSessionSockets`. Revoked is enough for every token: refresh checks it, and every request's
+ * access token is checked against it (authenticate.ts).
+ */
+export function revokeSessions(
+  db: Database,
+  userId: string,
+  reason: string,
+  scope: { only?: readonly string[]; except?: string | null; onlyIf?: SQL } = {},
+) {
+  return db
     .update(sessions)
     .set({ revokedAt: isoNow(), revokeReason: reason })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
-  await userSession(env, userId).closeSessionSockets(userId, sessionId, CloseCode.Unauthorized, reason);
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        scope.only ? inArray(sessions.id, [...scope.only]) : undefined,
+        scope.except ? ne(sessions.id, scope.except) : undefined,
+        scope.onlyIf,
+      ),
+    )
+    .returning({ id: sessions.id });
+}
+
+/** The socket half: every socket opened under these sessions closes with 4001 (sign in again). */
+export async function closeSessionSockets(env: Env, userId: string, sessionIds: readonly string[], reason: string): Promise<void> {
+  if (sessionIds.length === 0) return;
+  const stub = userSession(env, userId);
+  await Promise.all(sessionIds.map((sessionId) => stub.closeSessionSockets(userId, sessionId, CloseCode.Unauthorized, reason)));
+}
+
+/**
+ * Ends sessions of one user (`sessionIds` that are still live): their refresh tokens and access
+ * tokens stop working, then their sockets close. Returns the ids it ended.
+ */
+export async function endSessions(
+  env: Env,
+  db: Database,
+  userId: string,
+  sessionIds: readonly string[],
+  reason: string,
+): Promise<string[]> {
+  if (sessionIds.length === 0) return [];
+  const ended = (await revokeSessions(db, userId, reason, { only: sessionIds })).map((r) => r.id);
+  await closeSessionSockets(env, userId, ended, reason);
+  return ended;
 }
 
 /**

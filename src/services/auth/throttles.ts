@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { throttles } from "../../db/schema";
 import { ColinkError } from "../../lib/ColinkError";
@@ -6,9 +6,17 @@ import { ColinkError } from "../../lib/ColinkError";
 /**
  * Counts one attempt against `key` in a fixed window and answers 429 (with Retry-After) once more
  * than `limit` attempts fall in the window. One atomic upsert, so concurrent attempts are all
- * counted: nobody gets more than `limit` tries by sending them at once.
+ * counted: nobody gets more than `limit` tries by sending them at once. Sign-ins are throttled
+ * differently (loginThrottle.ts): these windows are for things that cost whether they succeed or not.
  */
-export async function countAttempt(db: Database, key: string, limit: number, windowSeconds: number, now = Date.now()): Promise<void> {
+export async function countAttempt(
+  db: Database,
+  key: string,
+  limit: number,
+  windowSeconds: number,
+  now = Date.now(),
+  refusal: { code: string; detail: string } = { code: "too_many_attempts", detail: "Too many attempts; wait before trying again." },
+): Promise<void> {
   const nowSec = Math.floor(now / 1000);
   const windowOver = sql`${throttles.resetAt} <= ${nowSec}`;
   const row = await db
@@ -24,12 +32,16 @@ export async function countAttempt(db: Database, key: string, limit: number, win
     .returning({ count: throttles.count, resetAt: throttles.resetAt })
     .get();
   if (row && row.count > limit) {
-    throw new ColinkError(429, "too_many_attempts", "Too many attempts; wait before trying again.", {
+    throw new ColinkError(429, refusal.code, refusal.detail, {
       retryAfterSeconds: row.resetAt - nowSec,
     });
   }
 }
 
-export async function clearAttempts(db: Database, key: string): Promise<void> {
-  await db.delete(throttles).where(eq(throttles.key, key));
+/** A per-user rate limit on an action (429 `rate_limited` with Retry-After past `limit` per window). */
+export function rateLimit(db: Database, bucket: string, userId: string, limit: number, windowSeconds: number): Promise<void> {
+  return countAttempt(db, `${bucket}:${userId}`, limit, windowSeconds, Date.now(), {
+    code: "rate_limited",
+    detail: "Too many requests of this kind; wait before trying again.",
+  });
 }

@@ -50,6 +50,25 @@ describe("pruneDirectory", () => {
     expect(reuse.body.code).toBe("refresh_token_reused");
   });
 
+  it("removes drained sign-in buckets and old password resets, and keeps the rest", async () => {
+    const owner = await registerOwner();
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO login_throttles (key, level, updated_at, blocked_until, prev_blocked_until, attempt, forget_at) VALUES ('drained', 1, 0, 0, 0, '', ?), ('draining', 3, ?, ?, 0, 'x', ?)",
+      ).bind(now - 1, now, now + 1000, now + 600_000),
+      env.DB.prepare(
+        "INSERT INTO password_resets (id, token_hash, user_id, created_by, expires_at, spent_at) VALUES ('pwr_old', 'h-old', ?1, ?1, ?2, NULL), ('pwr_spent', 'h-spent', ?1, ?1, ?3, ?2), ('pwr_live', 'h-live', ?1, ?1, ?3, NULL)",
+      ).bind(owner.user.id, iso(now - 31 * DAY), iso(now + DAY)),
+    ]);
+    const removed = await pruneDirectory(createDb(env.DB), now);
+    expect(removed).toMatchObject({ loginThrottles: 1, passwordResets: 2 });
+    const keys = (await env.DB.prepare("SELECT key FROM login_throttles").all<{ key: string }>()).results.map((r) => r.key);
+    expect(keys).toEqual(["draining"]);
+    const resets = (await env.DB.prepare("SELECT id FROM password_resets").all<{ id: string }>()).results.map((r) => r.id);
+    expect(resets).toEqual(["pwr_live"]);
+  });
+
   it("runs from the daily cron", async () => {
     await env.DB.prepare("INSERT INTO throttles (key, count, reset_at) VALUES ('done', 3, 1)").run();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "23 4 * * *" }), env);

@@ -75,6 +75,9 @@ describe("claims → profile", () => {
     expect(profileFromClaims(unverified, mapping)).toEqual({ username: "user", email: undefined, displayName: "Eve E", role: "member" });
     const odd = ExternalClaims.parse({ sub: "s3", email: "not an address", name: 42, preferred_username: ["x"] });
     expect(profileFromClaims(odd, mapping)).toEqual({ username: "user", email: undefined, displayName: undefined, role: "member" });
+    // An IdP's name cannot be refused like a typed one: the invisible characters a Colink display name refuses are dropped.
+    const disguised = ExternalClaims.parse({ sub: "s4", preferred_username: "mallory", name: "\u202EAd\u200Bmin \u2066👩‍💻\u2069" });
+    expect(profileFromClaims(disguised, mapping).displayName).toBe("Admin 👩‍💻");
   });
 });
 
