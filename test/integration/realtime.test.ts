@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DELIVERY_COALESCE_MS, MAX_DELIVERIES_IN_FLIGHT } from "../../durable-objects/channel-room/FanOut";
+import { MAX_DELIVERIES_IN_FLIGHT } from "../../durable-objects/channel-room/FanOut";
 import { CHANNELS_RECHECK_MS } from "../../durable-objects/user-session/UserSession";
 import { type Account, call, registerOwner, signUp } from "../helpers";
 import { type Frame, openLiveSocket } from "../socketClient";
@@ -83,17 +83,17 @@ describe("fan-out", () => {
     );
   });
 
-  it("under load a member's calls carry several events, each call at least DELIVERY_COALESCE_MS after the last", async () => {
+  it("under load a member's calls carry several events (the coalescing wait at work)", async () => {
     const { owner, member, channelId, ws } = await onlineMember();
     // Records the delivery calls this member's session gets (on the prototype: RPC calls only
     // prototype methods), and puts the method back afterwards.
-    const calls: { at: number; events: number }[] = [];
+    const calls: { events: number }[] = [];
     const session = env.USER_SESSION.getByName(member.user.id);
     const restore = await runInDurableObject(session, (instance) => {
       const proto = Object.getPrototypeOf(instance);
       const original = proto.deliverChannelEvents;
       proto.deliverChannelEvents = function (this: unknown, userId: string, channel: string, events: unknown[]) {
-        if (userId === member.user.id && channel === channelId) calls.push({ at: Date.now(), events: events.length });
+        if (userId === member.user.id && channel === channelId) calls.push({ events: events.length });
         return original.call(this, userId, channel, events);
       };
       return () => {
@@ -106,8 +106,9 @@ describe("fan-out", () => {
       expect(got.map((f) => f.data.id)).toEqual(sent.sort((a, b) => a.seq - b.seq).map((m) => m.id));
       expect(calls.reduce((n, c) => n + c.events, 0)).toBe(sent.length);
       expect(calls.length).toBeLessThan(sent.length);
-      for (let i = 1; i < calls.length; i++)
-        expect((calls[i]?.at ?? 0) - (calls[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(DELIVERY_COALESCE_MS - 2);
+      // The spacing itself (each call DELIVERY_COALESCE_MS after the last one left) is asserted on
+      // the scheduler's own clock in test/durable-objects/fanOut.test.ts: measured here, at the
+      // receiving end, a loaded machine delays one call's arrival more than the next one's.
     } finally {
       await runInDurableObject(session, () => restore());
     }
