@@ -83,7 +83,8 @@ describe("fan-out", () => {
         expect((await ws.drain()).filter(inChannel(channelId, "message.created"))).toEqual([]);
       }),
     );
-  });
+    // 72 sign-ups hash 72 passwords at OWASP strength: seconds of CPU, many more on a busy machine.
+  }, 120_000);
 
   it("under load a member's calls carry several events, each call at least DELIVERY_COALESCE_MS after the last", async () => {
     const { owner, member, channelId, ws } = await onlineMember();
