@@ -62,7 +62,14 @@ function channelOf(type: UserEventType, data: unknown): string | undefined {
 }
 
 /** Per-socket state that survives hibernation: ids only. */
-const Attachment = z.object({ id: z.string(), sid: z.string().nullable(), pendingSince: z.number().nullable(), seenAt: z.number() });
+const Attachment = z.object({
+  id: z.string(),
+  sid: z.string().nullable(),
+  pendingSince: z.number().nullable(),
+  seenAt: z.number(),
+  /** One resume per socket: a second would replay everything again (duplicates, amplification). */
+  resumed: z.boolean().default(false),
+});
 type Attachment = z.infer<typeof Attachment>;
 
 /** A frame on its way to a socket, with what dedup and ordering need to know about it. */
@@ -113,7 +120,7 @@ export class UserSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     const sid = request.headers.get(SESSION_ID_HEADER);
     const now = Date.now();
-    const attachment: Attachment = { id: newId("sock"), sid, pendingSince: now, seenAt: now };
+    const attachment: Attachment = { id: newId("sock"), sid, pendingSince: now, seenAt: now, resumed: false };
     this.ctx.acceptWebSocket(server, sid ? [attachment.id, `sid:${sid}`] : [attachment.id]);
     server.serializeAttachment(attachment);
     server.send(readyFrame(this.userSeq()));
@@ -241,6 +248,10 @@ export class UserSession extends DurableObject<Env> {
         sendQuietly(ws, JSON.stringify({ type: "pong" }));
         return;
       case "resume":
+        if (this.attachment(ws).resumed) {
+          sendQuietly(ws, errorFrame("already_resumed", "A socket resumes once; reconnect to resume again."));
+          return;
+        }
         this.markActive(Date.now());
         await this.resume(ws, frame.user_seq, frame.channels);
         return;
@@ -270,7 +281,7 @@ export class UserSession extends DurableObject<Env> {
    */
   private async resume(ws: WebSocket, afterUserSeq: number, cursors: Record<string, number>): Promise<void> {
     const att = this.attachment(ws);
-    if (att.pendingSince === null) this.setAttachment(ws, { ...att, pendingSince: Date.now() });
+    this.setAttachment(ws, { ...att, resumed: true, pendingSince: att.pendingSince ?? Date.now() });
     this.resuming.add(att.id);
     try {
       // Our ChannelRooms must know we are online before we read their heads, so that every event
@@ -688,7 +699,7 @@ export class UserSession extends DurableObject<Env> {
     let att = this.attachments.get(ws);
     if (!att) {
       const parsed = Attachment.safeParse(ws.deserializeAttachment());
-      att = parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null, seenAt: 0 };
+      att = parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null, seenAt: 0, resumed: false };
       this.attachments.set(ws, att);
     }
     return att;

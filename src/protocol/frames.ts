@@ -50,6 +50,7 @@ export const ERROR_CODES = [
   "binary_not_supported",
   "not_a_member",
   "rate_limited",
+  "already_resumed",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

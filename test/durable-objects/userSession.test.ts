@@ -117,6 +117,24 @@ describe("UserSession sockets", () => {
     expect(seqs).toEqual([2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it("resumes once per socket: a second resume gets already_resumed and replays nothing", async () => {
+    const { userId, stub } = session();
+    for (let i = 1; i <= 3; i++) await stub.appendUserEvent(userId, "user.updated", { n: i });
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    const first = await ws.until((f) => f.type === "ready");
+    expect(first.before.map((f) => f.user_seq)).toEqual([1, 2, 3]);
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    expect(await ws.next()).toMatchObject({ type: "error", code: "already_resumed" });
+    expect(await ws.drain()).toEqual([]);
+    // Also across hibernation: the attachment remembers.
+    await evictDurableObject(stub, { webSockets: "hibernate" });
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    expect(await ws.next()).toMatchObject({ type: "error", code: "already_resumed" });
+    expect(await ws.drain()).toEqual([]);
+  });
+
   it("asks for a resync when the user cursor is from the future", async () => {
     const { userId, stub } = session();
     const ws = await connect(stub, userId);
