@@ -220,13 +220,20 @@ export class UserSession extends DurableObject<Env> {
       sendQuietly(ws, errorFrame("binary_not_supported", "Frames are JSON text."));
       return;
     }
-    this.sawSocket(ws);
-    const parsed = parseClientFrame(message);
-    if (!parsed.ok) {
-      sendQuietly(ws, parsed.error);
-      return;
+    // One catch for every frame, so a failure below (D1, storage, another object) still gets an
+    // answer: the client never waits on silence.
+    try {
+      this.sawSocket(ws);
+      const parsed = parseClientFrame(message);
+      if (!parsed.ok) {
+        sendQuietly(ws, parsed.error);
+        return;
+      }
+      await this.handleFrame(ws, parsed.frame);
+    } catch (error) {
+      log("error", "socket frame failed", { user_id: this.userId, error });
+      sendQuietly(ws, errorFrame("internal_error", "Something went wrong on our side; try again."));
     }
-    await this.handleFrame(ws, parsed.frame);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -336,6 +343,10 @@ export class UserSession extends DurableObject<Env> {
       this.highWater.set(att.id, heads);
       this.release(ws, { userHead, excluded });
       sendQuietly(ws, readyFrame(this.userSeq()));
+    } catch (error) {
+      // A resume that failed did not happen: the client may send it again.
+      this.setAttachment(ws, { ...this.attachment(ws), resumed: false });
+      throw error;
     } finally {
       this.resuming.delete(att.id);
     }

@@ -51,6 +51,7 @@ export const ERROR_CODES = [
   "not_a_member",
   "rate_limited",
   "already_resumed",
+  "internal_error",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

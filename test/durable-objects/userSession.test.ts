@@ -135,6 +135,31 @@ describe("UserSession sockets", () => {
     expect(await ws.drain()).toEqual([]);
   });
 
+  it("answers a resume whose directory read fails with internal_error, keeps the socket, and lets it resume again", async () => {
+    const { userId, stub } = session();
+    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    // The resume path reads the user's channels from D1 (memberships) on a fresh session: make that
+    // read fail for real, then put the table back.
+    await env.DB.exec("ALTER TABLE memberships RENAME TO memberships_away");
+    let ws: TestSocket;
+    try {
+      ws = await connect(stub, userId);
+      await ws.next();
+      ws.send({ type: "resume", user_seq: 0, channels: {} });
+      expect(await ws.next(4000)).toMatchObject({ type: "error", code: "internal_error" });
+    } finally {
+      await env.DB.exec("ALTER TABLE memberships_away RENAME TO memberships");
+    }
+    // Not the exact auto-answered ping: this one goes through the frame handler.
+    ws.send('{ "type": "ping" }');
+    expect((await ws.until((f) => f.type === "pong")).match).toEqual({ type: "pong" });
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    const { before, match } = await ws.until((f) => f.type === "ready");
+    expect(before.filter((f) => f.type === "user.updated").map((f) => f.user_seq)).toEqual([1]);
+    expect(match).toEqual({ type: "ready", user_seq: 1 });
+    expect(ws.closed).toBeNull();
+  });
+
   it("asks for a resync when the user cursor is from the future", async () => {
     const { userId, stub } = session();
     const ws = await connect(stub, userId);
