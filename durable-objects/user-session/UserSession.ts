@@ -260,7 +260,7 @@ export class UserSession extends DurableObject<Env> {
           return;
         }
         this.markActive(Date.now());
-        await this.resume(ws, frame.user_seq, frame.channels);
+        await this.resume(ws, frame.user_seq ?? null, frame.channels);
         return;
       case "active":
         this.goLive(ws);
@@ -284,9 +284,11 @@ export class UserSession extends DurableObject<Env> {
 
   /**
    * Replays what the client missed, then releases the live events held meanwhile, dropping those
-   * the replay already covered, then says `ready`. Exactly once, in order, per stream.
+   * the replay already covered, then says `ready`. Exactly once, in order, per stream. Without a
+   * user cursor (a client with nothing to resume) the user stream is not replayed: what was held
+   * since `ready` goes out as it is.
    */
-  private async resume(ws: WebSocket, afterUserSeq: number, cursors: Record<string, number>): Promise<void> {
+  private async resume(ws: WebSocket, afterUserSeq: number | null, cursors: Record<string, number>): Promise<void> {
     const att = this.attachment(ws);
     this.setAttachment(ws, { ...att, resumed: true, pendingSince: att.pendingSince ?? Date.now() });
     this.resuming.add(att.id);
@@ -295,8 +297,10 @@ export class UserSession extends DurableObject<Env> {
       // past a head reaches us live.
       await this.transitions;
       const out: string[] = [];
-      const userHead = this.userSeq();
-      if (afterUserSeq > userHead) out.push(resyncFrame());
+      const userHead = afterUserSeq === null ? 0 : this.userSeq();
+      if (afterUserSeq === null) {
+        // Nothing to replay: the client starts from its `ready`.
+      } else if (afterUserSeq > userHead) out.push(resyncFrame());
       else if (afterUserSeq < userHead) {
         const oldest = this.ctx.storage.sql.exec<{ s: number | null }>("SELECT MIN(user_seq) AS s FROM user_events").one().s;
         if (oldest === null || afterUserSeq < oldest - 1) out.push(resyncFrame());
@@ -528,11 +532,14 @@ export class UserSession extends DurableObject<Env> {
     return watching;
   }
 
-  /** Ephemeral frames (typing): sent to live sockets now, never stored, never replayed. */
+  /**
+   * Ephemeral frames (typing): never stored, never replayed; a pending socket holds them with the
+   * rest, so one that has not sent its first frame yet still sees who is typing.
+   */
   async deliverEphemeral(userId: string, frame: string): Promise<boolean> {
     this.rememberUser(userId);
     const sockets = this.openSockets();
-    for (const ws of sockets) if (this.attachment(ws).pendingSince === null) sendQuietly(ws, frame);
+    for (const ws of sockets) this.push(ws, { frame });
     return sockets.length > 0;
   }
 

@@ -160,6 +160,39 @@ describe("UserSession sockets", () => {
     expect(ws.closed).toBeNull();
   });
 
+  it("holds typing for a socket that has its ready but no first frame yet, instead of dropping it", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    const typing = { type: "typing", channel_id: "c_1", data: { user_id: "u_other", thread_root_id: null } };
+    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    expect(await stub.deliverEphemeral(userId, JSON.stringify(typing))).toBe(true);
+    // Held with the rest, in arrival order, and released when the grace ends.
+    expect(await ws.next(4000)).toMatchObject({ type: "user.updated", user_seq: 1 });
+    expect(await ws.next(4000)).toEqual(typing);
+  });
+
+  it("a resume with no cursors ends the grace at once: held events, then ready", async () => {
+    const { userId, stub } = session();
+    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    const connectedAt = Date.now();
+    const ws = await connect(stub, userId);
+    expect(await ws.next()).toEqual({ type: "ready", user_seq: 1 });
+    await stub.appendUserEvent(userId, "user.updated", { n: 2 });
+    await stub.deliverEphemeral(userId, JSON.stringify({ type: "typing", channel_id: "c_1", data: {} }));
+    ws.send({ type: "resume" });
+    const { before, match } = await ws.until((f) => f.type === "ready");
+    expect(Date.now() - connectedAt).toBeLessThan(1_500);
+    // Not replayed from user_seq 0: the client starts from its ready.
+    expect(before.map((f) => [f.type, f.user_seq])).toEqual([
+      ["user.updated", 2],
+      ["typing", undefined],
+    ]);
+    expect(match).toEqual({ type: "ready", user_seq: 2 });
+    await stub.appendUserEvent(userId, "user.updated", { n: 3 });
+    expect(await ws.next(500)).toMatchObject({ type: "user.updated", user_seq: 3 });
+  });
+
   it("asks for a resync when the user cursor is from the future", async () => {
     const { userId, stub } = session();
     const ws = await connect(stub, userId);
