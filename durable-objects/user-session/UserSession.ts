@@ -91,7 +91,6 @@ export class UserSession extends DurableObject<Env> {
   /** Counts channel.added/removed, so a directory read that raced one is done again. */
   private channelChanges = 0;
   private appendsSincePrune = 0;
-  private announceTimer: ReturnType<typeof setTimeout> | null = null;
   /** The `meta` table, read once per wake-up: presence reads it on every connect and frame. */
   private readonly metaValues = new Map<string, string>();
   /** When the alarm is set for, read at wake-up, so arming it is a write in the same turn. */
@@ -125,7 +124,6 @@ export class UserSession extends DurableObject<Env> {
     server.serializeAttachment(attachment);
     server.send(readyFrame(this.userSeq()));
     if (this.openSockets().length === 1) this.schedule(true);
-    setTimeout(() => this.endGrace(attachment.id), PENDING_GRACE_MS + 50);
     if (!this.markActive(now)) this.presenceMayHaveChanged();
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -273,10 +271,12 @@ export class UserSession extends DurableObject<Env> {
       case "typing": {
         this.goLive(ws);
         this.markActive(Date.now());
-        const member =
-          (await this.myChannels()).has(frame.channel_id) &&
-          (await channelRoom(this.env, frame.channel_id).relayTyping(this.requireUserId(), frame.thread_root_id ?? null)) === "ok";
-        if (!member) sendQuietly(ws, errorFrame("not_a_member", "You can only type in channels you belong to."));
+        const answer = (await this.myChannels()).has(frame.channel_id)
+          ? await channelRoom(this.env, frame.channel_id).relayTyping(this.requireUserId(), frame.thread_root_id ?? null)
+          : "not_member";
+        if (answer === "not_member") sendQuietly(ws, errorFrame("not_a_member", "You can only type in channels you belong to."));
+        if (answer === "invalid_thread_root")
+          sendQuietly(ws, errorFrame("invalid_thread_root", "thread_root_id must be a top-level message of this channel."));
         return;
       }
     }
@@ -365,6 +365,8 @@ export class UserSession extends DurableObject<Env> {
         const held = this.held.get(att.id) ?? [];
         held.push(out);
         this.held.set(att.id, held);
+        // The alarm ends the grace, not a timer: nothing keeps an idle object awake.
+        if (held.length === 1) this.armAlarm(Date.now()).catch((error: unknown) => log("warn", "setAlarm failed", { error }));
         return;
       }
       this.goLive(ws);
@@ -409,9 +411,16 @@ export class UserSession extends DurableObject<Env> {
     }
   }
 
-  private endGrace(socketId: string): void {
-    const ws = this.ctx.getWebSockets(socketId)[0];
-    if (ws && ws.readyState === OPEN) this.goLive(ws);
+  /** When the first pending socket that holds frames must get them, or null. */
+  private graceDue(): number | null {
+    let due: number | null = null;
+    for (const [socketId, held] of this.held) {
+      if (held.length === 0) continue;
+      const ws = this.ctx.getWebSockets(socketId)[0];
+      const since = ws ? this.attachment(ws).pendingSince : null;
+      if (since !== null) due = Math.min(due ?? Number.POSITIVE_INFINITY, since + PENDING_GRACE_MS);
+    }
+    return due;
   }
 
   // ── Online registration with ChannelRooms ──────────────────────────────────────────────────
@@ -553,6 +562,10 @@ export class UserSession extends DurableObject<Env> {
         this.socketGone(ws);
       }
     }
+    for (const ws of this.openSockets()) {
+      const since = this.attachment(ws).pendingSince;
+      if (since !== null && now - since >= PENDING_GRACE_MS) this.goLive(ws);
+    }
     const until = Number(this.meta("presence_dnd_until") || "0");
     if (this.meta("presence_manual") === "dnd" && until > 0 && until <= now) this.setMeta("presence_manual", "");
     this.presenceMayHaveChanged();
@@ -650,12 +663,8 @@ export class UserSession extends DurableObject<Env> {
     const view = this.presenceView(now, excluding);
     if (view.status !== this.meta("presence_announced")) {
       const wait = Number(this.meta("presence_announced_at") || "0") + PRESENCE_COALESCE_MS - now;
-      if (wait > 0) {
-        this.announceTimer ??= setTimeout(() => {
-          this.announceTimer = null;
-          this.presenceMayHaveChanged();
-        }, wait);
-      } else {
+      // Within the window the alarm (armed below for the window's end) announces it.
+      if (wait <= 0) {
         this.setMeta("presence_announced", view.status);
         this.setMeta("presence_announced_at", String(now));
         this.broadcastPresence(view);
@@ -690,10 +699,19 @@ export class UserSession extends DurableObject<Env> {
     return quietest === Number.POSITIVE_INFINITY ? null : Math.max(now + HEARTBEAT_MIN_WAIT_MS, quietest + HEARTBEAT_TIMEOUT_MS + 1);
   }
 
+  /** When a status change not yet announced may be (the end of the coalescing window), or null. */
+  private announceDue(now: number, excluding?: WebSocket): number | null {
+    if (this.presenceView(now, excluding).status === this.meta("presence_announced")) return null;
+    return Number(this.meta("presence_announced_at") || "0") + PRESENCE_COALESCE_MS;
+  }
+
   private async armAlarm(now: number, excluding?: WebSocket): Promise<void> {
-    const due = [this.heartbeatDue(now, excluding), nextPresenceChange(this.presenceInputs(excluding), now)].filter(
-      (t): t is number => t !== null,
-    );
+    const due = [
+      this.heartbeatDue(now, excluding),
+      nextPresenceChange(this.presenceInputs(excluding), now),
+      this.graceDue(),
+      this.announceDue(now, excluding),
+    ].filter((t): t is number => t !== null);
     // Offline, and nothing changes with time: an alarm already set fires once, finds nothing to do
     // and is not set again. Leaving it costs one wake-up; deleting it would cost a write now and
     // another when the user reconnects.

@@ -56,6 +56,7 @@ export const ERROR_CODES = [
   "rate_limited",
   "already_resumed",
   "internal_error",
+  "invalid_thread_root",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -193,6 +193,19 @@ describe("UserSession sockets", () => {
     expect(await ws.next(500)).toMatchObject({ type: "user.updated", user_seq: 3 });
   });
 
+  it("ends the first-frame grace with an alarm, not a timer that keeps the object awake", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    const heldAt = Date.now();
+    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    // Armed for the end of the grace, not only for the heartbeat 40 s away.
+    expect(alarm).toBeLessThanOrEqual(heldAt + 1_500);
+    // No frame from the client and no other event: only the alarm releases it.
+    expect(await ws.next(4000)).toMatchObject({ type: "user.updated", user_seq: 1 });
+  });
+
   it("asks for a resync when the user cursor is from the future", async () => {
     const { userId, stub } = session();
     const ws = await connect(stub, userId);
@@ -341,6 +354,9 @@ describe("UserSession presence", () => {
     await watched.stub.setPresence(watched.userId, "away", null);
     await watched.stub.setPresence(watched.userId, "dnd", null);
     await watched.stub.setPresence(watched.userId, "away", null);
+    // The change not yet announced waits for an alarm at the end of the 1 s window, not a timer.
+    const alarm = await runInDurableObject(watched.stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeLessThanOrEqual(Date.now() + 1_000);
     const updates = (await ws.drain(1500)).filter((f) => f.type === "presence");
     expect(updates.length).toBeGreaterThan(0);
     expect(updates.length).toBeLessThanOrEqual(2);
