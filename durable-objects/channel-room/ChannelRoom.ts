@@ -47,9 +47,7 @@ export class ChannelRoom extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.core = new RoomCore(ctx.storage, env, (userId, channelId, events) =>
-      this.session(userId).deliverChannelEvents(userId, channelId, events),
-    );
+    this.core = new RoomCore(ctx.storage, env, (userId, channelId, events) => this.session(userId).deliverChannelEvents(channelId, events));
     this.settings = new ChannelSettings(this.core);
     this.membership = new Membership(this.core);
     this.messages = new MessageActions(this.core);
@@ -234,7 +232,7 @@ export class ChannelRoom extends DurableObject<Env> {
     for (const other of this.core.online.ids()) {
       if (other === userId) continue;
       this.session(other)
-        .deliverEphemeral(other, frame)
+        .deliverEphemeral(frame)
         .catch((error: unknown) => log("warn", "typing relay failed", { channel_id: meta.channel_id, user_id: other, error }));
     }
     return "ok";

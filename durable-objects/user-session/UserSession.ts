@@ -103,19 +103,23 @@ export class UserSession extends DurableObject<Env> {
       runMigrations(ctx.storage.sql, userSessionMigrations);
       for (const { key, value } of ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta"))
         this.metaValues.set(key, value);
-      this.userId = this.meta("user_id");
+      // The object is addressed by the user's id (getByName); the copy in meta serves wake-ups that
+      // do not carry the name.
+      const name = ctx.id.name;
+      if (name) this.setMeta("user_id", name);
+      this.userId = name ?? this.meta("user_id");
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
   // ── RPC surface ────────────────────────────────────────────────────────────────────────────
 
-  /** The WebSocket upgrade; the Worker has authenticated the user and passes their id. */
+  /** The WebSocket upgrade; the Worker has authenticated the user and passes their id, which must be ours. */
   override async fetch(request: Request): Promise<Response> {
     const userId = request.headers.get(USER_ID_HEADER);
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId)
       return new Response("expected a websocket upgrade", { status: 426 });
-    this.rememberUser(userId);
+    if (userId !== this.userId) return new Response("this is another user's session", { status: 400 });
     const { 0: client, 1: server } = new WebSocketPair();
     const sid = request.headers.get(SESSION_ID_HEADER);
     const now = Date.now();
@@ -129,15 +133,13 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** Several events of one channel, in `seq` order, in one call (the room batches under load). */
-  async deliverChannelEvents(userId: string, channelId: string, events: { seq: number; frame: string }[]): Promise<boolean> {
-    this.rememberUser(userId);
+  async deliverChannelEvents(channelId: string, events: { seq: number; frame: string }[]): Promise<boolean> {
     const sockets = this.openSockets();
     for (const ws of sockets) for (const { seq, frame } of events) this.push(ws, { frame, channelId, seq });
     return sockets.length > 0;
   }
 
-  async appendUserEvent(userId: string, type: UserEventType, data: unknown): Promise<number> {
-    this.rememberUser(userId);
+  async appendUserEvent(type: UserEventType, data: unknown): Promise<number> {
     const at = Date.now();
     const userSeq = this.userSeq() + 1;
     const frame = JSON.stringify({ type, user_seq: userSeq, at: new Date(at).toISOString(), data });
@@ -162,8 +164,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** Closes every socket of the user (deactivation), or those of one login session (logout). */
-  async closeAllSockets(userId: string, code: number, reason: string): Promise<void> {
-    this.rememberUser(userId);
+  async closeAllSockets(code: number, reason: string): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) {
       closeQuietly(ws, code, reason);
       this.dropSubscriptions(this.attachment(ws).id);
@@ -173,8 +174,7 @@ export class UserSession extends DurableObject<Env> {
     this.presenceMayHaveChanged();
   }
 
-  async closeSessionSockets(userId: string, sessionId: string, code: number, reason: string): Promise<void> {
-    this.rememberUser(userId);
+  async closeSessionSockets(sessionId: string, code: number, reason: string): Promise<void> {
     for (const ws of this.ctx.getWebSockets(`sid:${sessionId}`)) {
       closeQuietly(ws, code, reason);
       this.socketGone(ws);
@@ -182,13 +182,12 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** A single-use ticket for browser handshakes: `<user id>.<secret>`, valid 30 s. */
-  async issueTicket(userId: string): Promise<{ ticket: string; expiresAt: number }> {
-    this.rememberUser(userId);
+  async issueTicket(): Promise<{ ticket: string; expiresAt: number }> {
     const secret = newSecret();
     const expiresAt = Date.now() + TICKET_TTL_MS;
     this.ctx.storage.sql.exec("DELETE FROM tickets WHERE expires_at < ?", Date.now());
     this.ctx.storage.sql.exec("INSERT INTO tickets (secret_hash, expires_at) VALUES (?, ?)", await sha256Hex(secret), expiresAt);
-    return { ticket: `${userId}.${secret}`, expiresAt };
+    return { ticket: `${this.requireUserId()}.${secret}`, expiresAt };
   }
 
   /** Spends a ticket secret; true only the first time, and only within its lifetime. */
@@ -496,14 +495,12 @@ export class UserSession extends DurableObject<Env> {
   // ── Presence ───────────────────────────────────────────────────────────────────────────────
 
   /** This user's presence, as others see it. */
-  async getPresence(userId: string): Promise<PresenceView> {
-    this.rememberUser(userId);
+  async getPresence(): Promise<PresenceView> {
     return this.presenceView(Date.now());
   }
 
   /** Sets presence by hand: `away`, `dnd` (optionally until a time), or back to automatic. */
-  async setPresence(userId: string, status: "active" | "away" | "dnd", dndUntil: number | null): Promise<PresenceView> {
-    this.rememberUser(userId);
+  async setPresence(status: "active" | "away" | "dnd", dndUntil: number | null): Promise<PresenceView> {
     const now = Date.now();
     this.setMeta("presence_manual", status === "active" ? "" : status);
     this.setMeta("presence_dnd_until", status === "dnd" && dndUntil !== null ? String(dndUntil) : "");
@@ -512,20 +509,17 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** Another user's session watches this user's presence; answers the current presence. */
-  async addPresenceSubscriber(userId: string, subscriberId: string): Promise<PresenceView> {
-    this.rememberUser(userId);
+  async addPresenceSubscriber(subscriberId: string): Promise<PresenceView> {
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO presence_subscribers (user_id) VALUES (?)", subscriberId);
     return this.presenceView(Date.now());
   }
 
-  async removePresenceSubscriber(userId: string, subscriberId: string): Promise<void> {
-    this.rememberUser(userId);
+  async removePresenceSubscriber(subscriberId: string): Promise<void> {
     this.ctx.storage.sql.exec("DELETE FROM presence_subscribers WHERE user_id = ?", subscriberId);
   }
 
   /** A watched user's presence changed: tell the sockets watching them. False if none does. */
-  async deliverPresence(userId: string, view: PresenceView): Promise<boolean> {
-    this.rememberUser(userId);
+  async deliverPresence(view: PresenceView): Promise<boolean> {
     const frame = JSON.stringify({ type: "presence", data: view });
     let watching = false;
     for (const row of this.ctx.storage.sql.exec<{ socket_id: string }>(
@@ -545,8 +539,7 @@ export class UserSession extends DurableObject<Env> {
    * Ephemeral frames (typing): never stored, never replayed; a pending socket holds them with the
    * rest, so one that has not sent its first frame yet still sees who is typing.
    */
-  async deliverEphemeral(userId: string, frame: string): Promise<boolean> {
-    this.rememberUser(userId);
+  async deliverEphemeral(frame: string): Promise<boolean> {
     const sockets = this.openSockets();
     for (const ws of sockets) this.push(ws, { frame });
     return sockets.length > 0;
@@ -588,7 +581,7 @@ export class UserSession extends DurableObject<Env> {
         id === me
           ? this.presenceView(Date.now())
           : userSession(this.env, id)
-              .addPresenceSubscriber(id, me)
+              .addPresenceSubscriber(me)
               .catch(() => null),
       ),
     );
@@ -611,7 +604,7 @@ export class UserSession extends DurableObject<Env> {
       const still = this.ctx.storage.sql.exec("SELECT 1 FROM socket_subscriptions WHERE target_id = ? LIMIT 1", id).toArray().length > 0;
       if (!still)
         userSession(this.env, id)
-          .removePresenceSubscriber(id, me)
+          .removePresenceSubscriber(me)
           .catch(() => {});
     }
   }
@@ -676,8 +669,7 @@ export class UserSession extends DurableObject<Env> {
   private broadcastPresence(view: PresenceView): void {
     const me = this.requireUserId();
     for (const { user_id: subscriber } of this.ctx.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM presence_subscribers")) {
-      const delivered =
-        subscriber === me ? this.deliverPresence(me, view) : userSession(this.env, subscriber).deliverPresence(subscriber, view);
+      const delivered = subscriber === me ? this.deliverPresence(view) : userSession(this.env, subscriber).deliverPresence(view);
       delivered
         .then((watching) => {
           if (!watching) this.ctx.storage.sql.exec("DELETE FROM presence_subscribers WHERE user_id = ?", subscriber);
@@ -768,13 +760,6 @@ export class UserSession extends DurableObject<Env> {
     const cutoff = now - config(this.env).EVENT_RETENTION_DAYS * DAY_MS;
     // Keep the newest event whatever its age, so MIN(user_seq) still tells where the log starts.
     this.ctx.storage.sql.exec("DELETE FROM user_events WHERE at < ? AND user_seq < ?", cutoff, this.userSeq());
-  }
-
-  private rememberUser(userId: string): void {
-    if (this.userId === userId) return;
-    if (this.userId !== null) throw new Error(`UserSession for ${this.userId} called for ${userId}`);
-    this.userId = userId;
-    this.setMeta("user_id", userId);
   }
 
   private requireUserId(): string {
