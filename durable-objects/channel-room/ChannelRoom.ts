@@ -47,9 +47,7 @@ export class ChannelRoom extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.core = new RoomCore(ctx.storage, env, (userId, channelId, events) =>
-      this.session(userId).deliverChannelEvents(userId, channelId, events),
-    );
+    this.core = new RoomCore(ctx.storage, env, (userId, channelId, events) => this.session(userId).deliverChannelEvents(channelId, events));
     this.settings = new ChannelSettings(this.core);
     this.membership = new Membership(this.core);
     this.messages = new MessageActions(this.core);
@@ -219,9 +217,14 @@ export class ChannelRoom extends DurableObject<Env> {
    * Relays "user is typing" to the other online members: ephemeral, never stored or replayed, at
    * most once a second per user so a chatty client cannot amplify through the fan-out.
    */
-  relayTyping(userId: string, threadRootId: string | null): "ok" | "not_member" {
+  relayTyping(userId: string, threadRootId: string | null): "ok" | "not_member" | "invalid_thread_root" {
     const meta = this.core.meta.read();
     if (!meta || !this.core.members.has(userId)) return "not_member";
+    if (threadRootId !== null) {
+      // The same roots a reply may be sent to: a top-level, undeleted message of this channel.
+      const root = this.core.messages.byId(threadRootId);
+      if (!root || root.deleted || root.thread_root_id !== null) return "invalid_thread_root";
+    }
     const now = Date.now();
     if (meta.archived || now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS) return "ok";
     this.lastTyping.set(userId, now);
@@ -229,7 +232,7 @@ export class ChannelRoom extends DurableObject<Env> {
     for (const other of this.core.online.ids()) {
       if (other === userId) continue;
       this.session(other)
-        .deliverEphemeral(other, frame)
+        .deliverEphemeral(frame)
         .catch((error: unknown) => log("warn", "typing relay failed", { channel_id: meta.channel_id, user_id: other, error }));
     }
     return "ok";

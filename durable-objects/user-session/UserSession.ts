@@ -62,7 +62,14 @@ function channelOf(type: UserEventType, data: unknown): string | undefined {
 }
 
 /** Per-socket state that survives hibernation: ids only. */
-const Attachment = z.object({ id: z.string(), sid: z.string().nullable(), pendingSince: z.number().nullable(), seenAt: z.number() });
+const Attachment = z.object({
+  id: z.string(),
+  sid: z.string().nullable(),
+  pendingSince: z.number().nullable(),
+  seenAt: z.number(),
+  /** One resume per socket: a second would replay everything again (duplicates, amplification). */
+  resumed: z.boolean().default(false),
+});
 type Attachment = z.infer<typeof Attachment>;
 
 /** A frame on its way to a socket, with what dedup and ordering need to know about it. */
@@ -84,7 +91,6 @@ export class UserSession extends DurableObject<Env> {
   /** Counts channel.added/removed, so a directory read that raced one is done again. */
   private channelChanges = 0;
   private appendsSincePrune = 0;
-  private announceTimer: ReturnType<typeof setTimeout> | null = null;
   /** The `meta` table, read once per wake-up: presence reads it on every connect and frame. */
   private readonly metaValues = new Map<string, string>();
   /** When the alarm is set for, read at wake-up, so arming it is a write in the same turn. */
@@ -97,42 +103,43 @@ export class UserSession extends DurableObject<Env> {
       runMigrations(ctx.storage.sql, userSessionMigrations);
       for (const { key, value } of ctx.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta"))
         this.metaValues.set(key, value);
-      this.userId = this.meta("user_id");
+      // The object is addressed by the user's id (getByName); the copy in meta serves wake-ups that
+      // do not carry the name.
+      const name = ctx.id.name;
+      if (name) this.setMeta("user_id", name);
+      this.userId = name ?? this.meta("user_id");
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
   // ── RPC surface ────────────────────────────────────────────────────────────────────────────
 
-  /** The WebSocket upgrade; the Worker has authenticated the user and passes their id. */
+  /** The WebSocket upgrade; the Worker has authenticated the user and passes their id, which must be ours. */
   override async fetch(request: Request): Promise<Response> {
     const userId = request.headers.get(USER_ID_HEADER);
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId)
       return new Response("expected a websocket upgrade", { status: 426 });
-    this.rememberUser(userId);
+    if (userId !== this.userId) return new Response("this is another user's session", { status: 400 });
     const { 0: client, 1: server } = new WebSocketPair();
     const sid = request.headers.get(SESSION_ID_HEADER);
     const now = Date.now();
-    const attachment: Attachment = { id: newId("sock"), sid, pendingSince: now, seenAt: now };
+    const attachment: Attachment = { id: newId("sock"), sid, pendingSince: now, seenAt: now, resumed: false };
     this.ctx.acceptWebSocket(server, sid ? [attachment.id, `sid:${sid}`] : [attachment.id]);
     server.serializeAttachment(attachment);
     server.send(readyFrame(this.userSeq()));
     if (this.openSockets().length === 1) this.schedule(true);
-    setTimeout(() => this.endGrace(attachment.id), PENDING_GRACE_MS + 50);
     if (!this.markActive(now)) this.presenceMayHaveChanged();
     return new Response(null, { status: 101, webSocket: client });
   }
 
   /** Several events of one channel, in `seq` order, in one call (the room batches under load). */
-  async deliverChannelEvents(userId: string, channelId: string, events: { seq: number; frame: string }[]): Promise<boolean> {
-    this.rememberUser(userId);
+  async deliverChannelEvents(channelId: string, events: { seq: number; frame: string }[]): Promise<boolean> {
     const sockets = this.openSockets();
     for (const ws of sockets) for (const { seq, frame } of events) this.push(ws, { frame, channelId, seq });
     return sockets.length > 0;
   }
 
-  async appendUserEvent(userId: string, type: UserEventType, data: unknown): Promise<number> {
-    this.rememberUser(userId);
+  async appendUserEvent(type: UserEventType, data: unknown): Promise<number> {
     const at = Date.now();
     const userSeq = this.userSeq() + 1;
     const frame = JSON.stringify({ type, user_seq: userSeq, at: new Date(at).toISOString(), data });
@@ -157,8 +164,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** Closes every socket of the user (deactivation), or those of one login session (logout). */
-  async closeAllSockets(userId: string, code: number, reason: string): Promise<void> {
-    this.rememberUser(userId);
+  async closeAllSockets(code: number, reason: string): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) {
       closeQuietly(ws, code, reason);
       this.dropSubscriptions(this.attachment(ws).id);
@@ -168,8 +174,7 @@ export class UserSession extends DurableObject<Env> {
     this.presenceMayHaveChanged();
   }
 
-  async closeSessionSockets(userId: string, sessionId: string, code: number, reason: string): Promise<void> {
-    this.rememberUser(userId);
+  async closeSessionSockets(sessionId: string, code: number, reason: string): Promise<void> {
     for (const ws of this.ctx.getWebSockets(`sid:${sessionId}`)) {
       closeQuietly(ws, code, reason);
       this.socketGone(ws);
@@ -177,13 +182,12 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** A single-use ticket for browser handshakes: `<user id>.<secret>`, valid 30 s. */
-  async issueTicket(userId: string): Promise<{ ticket: string; expiresAt: number }> {
-    this.rememberUser(userId);
+  async issueTicket(): Promise<{ ticket: string; expiresAt: number }> {
     const secret = newSecret();
     const expiresAt = Date.now() + TICKET_TTL_MS;
     this.ctx.storage.sql.exec("DELETE FROM tickets WHERE expires_at < ?", Date.now());
     this.ctx.storage.sql.exec("INSERT INTO tickets (secret_hash, expires_at) VALUES (?, ?)", await sha256Hex(secret), expiresAt);
-    return { ticket: `${userId}.${secret}`, expiresAt };
+    return { ticket: `${this.requireUserId()}.${secret}`, expiresAt };
   }
 
   /** Spends a ticket secret; true only the first time, and only within its lifetime. */
@@ -213,13 +217,20 @@ export class UserSession extends DurableObject<Env> {
       sendQuietly(ws, errorFrame("binary_not_supported", "Frames are JSON text."));
       return;
     }
-    this.sawSocket(ws);
-    const parsed = parseClientFrame(message);
-    if (!parsed.ok) {
-      sendQuietly(ws, parsed.error);
-      return;
+    // One catch for every frame, so a failure below (D1, storage, another object) still gets an
+    // answer: the client never waits on silence.
+    try {
+      this.sawSocket(ws);
+      const parsed = parseClientFrame(message);
+      if (!parsed.ok) {
+        sendQuietly(ws, parsed.error);
+        return;
+      }
+      await this.handleFrame(ws, parsed.frame);
+    } catch (error) {
+      log("error", "socket frame failed", { user_id: this.userId, error });
+      sendQuietly(ws, errorFrame("internal_error", "Something went wrong on our side; try again."));
     }
-    await this.handleFrame(ws, parsed.frame);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -241,8 +252,12 @@ export class UserSession extends DurableObject<Env> {
         sendQuietly(ws, JSON.stringify({ type: "pong" }));
         return;
       case "resume":
+        if (this.attachment(ws).resumed) {
+          sendQuietly(ws, errorFrame("already_resumed", "A socket resumes once; reconnect to resume again."));
+          return;
+        }
         this.markActive(Date.now());
-        await this.resume(ws, frame.user_seq, frame.channels);
+        await this.resume(ws, frame.user_seq ?? null, frame.channels);
         return;
       case "active":
         this.goLive(ws);
@@ -255,10 +270,12 @@ export class UserSession extends DurableObject<Env> {
       case "typing": {
         this.goLive(ws);
         this.markActive(Date.now());
-        const member =
-          (await this.myChannels()).has(frame.channel_id) &&
-          (await channelRoom(this.env, frame.channel_id).relayTyping(this.requireUserId(), frame.thread_root_id ?? null)) === "ok";
-        if (!member) sendQuietly(ws, errorFrame("not_a_member", "You can only type in channels you belong to."));
+        const answer = (await this.myChannels()).has(frame.channel_id)
+          ? await channelRoom(this.env, frame.channel_id).relayTyping(this.requireUserId(), frame.thread_root_id ?? null)
+          : "not_member";
+        if (answer === "not_member") sendQuietly(ws, errorFrame("not_a_member", "You can only type in channels you belong to."));
+        if (answer === "invalid_thread_root")
+          sendQuietly(ws, errorFrame("invalid_thread_root", "thread_root_id must be a top-level message of this channel."));
         return;
       }
     }
@@ -266,19 +283,23 @@ export class UserSession extends DurableObject<Env> {
 
   /**
    * Replays what the client missed, then releases the live events held meanwhile, dropping those
-   * the replay already covered, then says `ready`. Exactly once, in order, per stream.
+   * the replay already covered, then says `ready`. Exactly once, in order, per stream. Without a
+   * user cursor (a client with nothing to resume) the user stream is not replayed: what was held
+   * since `ready` goes out as it is.
    */
-  private async resume(ws: WebSocket, afterUserSeq: number, cursors: Record<string, number>): Promise<void> {
+  private async resume(ws: WebSocket, afterUserSeq: number | null, cursors: Record<string, number>): Promise<void> {
     const att = this.attachment(ws);
-    if (att.pendingSince === null) this.setAttachment(ws, { ...att, pendingSince: Date.now() });
+    this.setAttachment(ws, { ...att, resumed: true, pendingSince: att.pendingSince ?? Date.now() });
     this.resuming.add(att.id);
     try {
       // Our ChannelRooms must know we are online before we read their heads, so that every event
       // past a head reaches us live.
       await this.transitions;
       const out: string[] = [];
-      const userHead = this.userSeq();
-      if (afterUserSeq > userHead) out.push(resyncFrame());
+      const userHead = afterUserSeq === null ? 0 : this.userSeq();
+      if (afterUserSeq === null) {
+        // Nothing to replay: the client starts from its `ready`.
+      } else if (afterUserSeq > userHead) out.push(resyncFrame());
       else if (afterUserSeq < userHead) {
         const oldest = this.ctx.storage.sql.exec<{ s: number | null }>("SELECT MIN(user_seq) AS s FROM user_events").one().s;
         if (oldest === null || afterUserSeq < oldest - 1) out.push(resyncFrame());
@@ -325,6 +346,10 @@ export class UserSession extends DurableObject<Env> {
       this.highWater.set(att.id, heads);
       this.release(ws, { userHead, excluded });
       sendQuietly(ws, readyFrame(this.userSeq()));
+    } catch (error) {
+      // A resume that failed did not happen: the client may send it again.
+      this.setAttachment(ws, { ...this.attachment(ws), resumed: false });
+      throw error;
     } finally {
       this.resuming.delete(att.id);
     }
@@ -339,6 +364,8 @@ export class UserSession extends DurableObject<Env> {
         const held = this.held.get(att.id) ?? [];
         held.push(out);
         this.held.set(att.id, held);
+        // The alarm ends the grace, not a timer: nothing keeps an idle object awake.
+        if (held.length === 1) this.armAlarm(Date.now()).catch((error: unknown) => log("warn", "setAlarm failed", { error }));
         return;
       }
       this.goLive(ws);
@@ -383,9 +410,16 @@ export class UserSession extends DurableObject<Env> {
     }
   }
 
-  private endGrace(socketId: string): void {
-    const ws = this.ctx.getWebSockets(socketId)[0];
-    if (ws && ws.readyState === OPEN) this.goLive(ws);
+  /** When the first pending socket that holds frames must get them, or null. */
+  private graceDue(): number | null {
+    let due: number | null = null;
+    for (const [socketId, held] of this.held) {
+      if (held.length === 0) continue;
+      const ws = this.ctx.getWebSockets(socketId)[0];
+      const since = ws ? this.attachment(ws).pendingSince : null;
+      if (since !== null) due = Math.min(due ?? Number.POSITIVE_INFINITY, since + PENDING_GRACE_MS);
+    }
+    return due;
   }
 
   // ── Online registration with ChannelRooms ──────────────────────────────────────────────────
@@ -461,14 +495,12 @@ export class UserSession extends DurableObject<Env> {
   // ── Presence ───────────────────────────────────────────────────────────────────────────────
 
   /** This user's presence, as others see it. */
-  async getPresence(userId: string): Promise<PresenceView> {
-    this.rememberUser(userId);
+  async getPresence(): Promise<PresenceView> {
     return this.presenceView(Date.now());
   }
 
   /** Sets presence by hand: `away`, `dnd` (optionally until a time), or back to automatic. */
-  async setPresence(userId: string, status: "active" | "away" | "dnd", dndUntil: number | null): Promise<PresenceView> {
-    this.rememberUser(userId);
+  async setPresence(status: "active" | "away" | "dnd", dndUntil: number | null): Promise<PresenceView> {
     const now = Date.now();
     this.setMeta("presence_manual", status === "active" ? "" : status);
     this.setMeta("presence_dnd_until", status === "dnd" && dndUntil !== null ? String(dndUntil) : "");
@@ -477,20 +509,17 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** Another user's session watches this user's presence; answers the current presence. */
-  async addPresenceSubscriber(userId: string, subscriberId: string): Promise<PresenceView> {
-    this.rememberUser(userId);
+  async addPresenceSubscriber(subscriberId: string): Promise<PresenceView> {
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO presence_subscribers (user_id) VALUES (?)", subscriberId);
     return this.presenceView(Date.now());
   }
 
-  async removePresenceSubscriber(userId: string, subscriberId: string): Promise<void> {
-    this.rememberUser(userId);
+  async removePresenceSubscriber(subscriberId: string): Promise<void> {
     this.ctx.storage.sql.exec("DELETE FROM presence_subscribers WHERE user_id = ?", subscriberId);
   }
 
   /** A watched user's presence changed: tell the sockets watching them. False if none does. */
-  async deliverPresence(userId: string, view: PresenceView): Promise<boolean> {
-    this.rememberUser(userId);
+  async deliverPresence(view: PresenceView): Promise<boolean> {
     const frame = JSON.stringify({ type: "presence", data: view });
     let watching = false;
     for (const row of this.ctx.storage.sql.exec<{ socket_id: string }>(
@@ -506,11 +535,13 @@ export class UserSession extends DurableObject<Env> {
     return watching;
   }
 
-  /** Ephemeral frames (typing): sent to live sockets now, never stored, never replayed. */
-  async deliverEphemeral(userId: string, frame: string): Promise<boolean> {
-    this.rememberUser(userId);
+  /**
+   * Ephemeral frames (typing): never stored, never replayed; a pending socket holds them with the
+   * rest, so one that has not sent its first frame yet still sees who is typing.
+   */
+  async deliverEphemeral(frame: string): Promise<boolean> {
     const sockets = this.openSockets();
-    for (const ws of sockets) if (this.attachment(ws).pendingSince === null) sendQuietly(ws, frame);
+    for (const ws of sockets) this.push(ws, { frame });
     return sockets.length > 0;
   }
 
@@ -523,6 +554,10 @@ export class UserSession extends DurableObject<Env> {
         closeQuietly(ws, CloseCode.HeartbeatTimeout, "no heartbeat");
         this.socketGone(ws);
       }
+    }
+    for (const ws of this.openSockets()) {
+      const since = this.attachment(ws).pendingSince;
+      if (since !== null && now - since >= PENDING_GRACE_MS) this.goLive(ws);
     }
     const until = Number(this.meta("presence_dnd_until") || "0");
     if (this.meta("presence_manual") === "dnd" && until > 0 && until <= now) this.setMeta("presence_manual", "");
@@ -546,7 +581,7 @@ export class UserSession extends DurableObject<Env> {
         id === me
           ? this.presenceView(Date.now())
           : userSession(this.env, id)
-              .addPresenceSubscriber(id, me)
+              .addPresenceSubscriber(me)
               .catch(() => null),
       ),
     );
@@ -569,7 +604,7 @@ export class UserSession extends DurableObject<Env> {
       const still = this.ctx.storage.sql.exec("SELECT 1 FROM socket_subscriptions WHERE target_id = ? LIMIT 1", id).toArray().length > 0;
       if (!still)
         userSession(this.env, id)
-          .removePresenceSubscriber(id, me)
+          .removePresenceSubscriber(me)
           .catch(() => {});
     }
   }
@@ -621,12 +656,8 @@ export class UserSession extends DurableObject<Env> {
     const view = this.presenceView(now, excluding);
     if (view.status !== this.meta("presence_announced")) {
       const wait = Number(this.meta("presence_announced_at") || "0") + PRESENCE_COALESCE_MS - now;
-      if (wait > 0) {
-        this.announceTimer ??= setTimeout(() => {
-          this.announceTimer = null;
-          this.presenceMayHaveChanged();
-        }, wait);
-      } else {
+      // Within the window the alarm (armed below for the window's end) announces it.
+      if (wait <= 0) {
         this.setMeta("presence_announced", view.status);
         this.setMeta("presence_announced_at", String(now));
         this.broadcastPresence(view);
@@ -638,8 +669,7 @@ export class UserSession extends DurableObject<Env> {
   private broadcastPresence(view: PresenceView): void {
     const me = this.requireUserId();
     for (const { user_id: subscriber } of this.ctx.storage.sql.exec<{ user_id: string }>("SELECT user_id FROM presence_subscribers")) {
-      const delivered =
-        subscriber === me ? this.deliverPresence(me, view) : userSession(this.env, subscriber).deliverPresence(subscriber, view);
+      const delivered = subscriber === me ? this.deliverPresence(view) : userSession(this.env, subscriber).deliverPresence(view);
       delivered
         .then((watching) => {
           if (!watching) this.ctx.storage.sql.exec("DELETE FROM presence_subscribers WHERE user_id = ?", subscriber);
@@ -661,10 +691,19 @@ export class UserSession extends DurableObject<Env> {
     return quietest === Number.POSITIVE_INFINITY ? null : Math.max(now + HEARTBEAT_MIN_WAIT_MS, quietest + HEARTBEAT_TIMEOUT_MS + 1);
   }
 
+  /** When a status change not yet announced may be (the end of the coalescing window), or null. */
+  private announceDue(now: number, excluding?: WebSocket): number | null {
+    if (this.presenceView(now, excluding).status === this.meta("presence_announced")) return null;
+    return Number(this.meta("presence_announced_at") || "0") + PRESENCE_COALESCE_MS;
+  }
+
   private async armAlarm(now: number, excluding?: WebSocket): Promise<void> {
-    const due = [this.heartbeatDue(now, excluding), nextPresenceChange(this.presenceInputs(excluding), now)].filter(
-      (t): t is number => t !== null,
-    );
+    const due = [
+      this.heartbeatDue(now, excluding),
+      nextPresenceChange(this.presenceInputs(excluding), now),
+      this.graceDue(),
+      this.announceDue(now, excluding),
+    ].filter((t): t is number => t !== null);
     // Offline, and nothing changes with time: an alarm already set fires once, finds nothing to do
     // and is not set again. Leaving it costs one wake-up; deleting it would cost a write now and
     // another when the user reconnects.
@@ -688,7 +727,7 @@ export class UserSession extends DurableObject<Env> {
     let att = this.attachments.get(ws);
     if (!att) {
       const parsed = Attachment.safeParse(ws.deserializeAttachment());
-      att = parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null, seenAt: 0 };
+      att = parsed.success ? parsed.data : { id: "unknown", sid: null, pendingSince: null, seenAt: 0, resumed: false };
       this.attachments.set(ws, att);
     }
     return att;
@@ -721,13 +760,6 @@ export class UserSession extends DurableObject<Env> {
     const cutoff = now - config(this.env).EVENT_RETENTION_DAYS * DAY_MS;
     // Keep the newest event whatever its age, so MIN(user_seq) still tells where the log starts.
     this.ctx.storage.sql.exec("DELETE FROM user_events WHERE at < ? AND user_seq < ?", cutoff, this.userSeq());
-  }
-
-  private rememberUser(userId: string): void {
-    if (this.userId === userId) return;
-    if (this.userId !== null) throw new Error(`UserSession for ${this.userId} called for ${userId}`);
-    this.userId = userId;
-    this.setMeta("user_id", userId);
   }
 
   private requireUserId(): string {

@@ -13,9 +13,13 @@ export const MAX_RESUME_CHANNELS = 5000;
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const channelId = z.string().min(1).max(64);
 
+/**
+ * `{"type":"resume"}` with no cursors: nothing to replay (a first connect), which ends the
+ * first-frame grace at once.
+ */
 export const ResumeFrame = z.strictObject({
   type: z.literal("resume"),
-  user_seq: seq,
+  user_seq: seq.optional(),
   channels: z
     .record(channelId, seq)
     .default({})
@@ -50,6 +54,9 @@ export const ERROR_CODES = [
   "binary_not_supported",
   "not_a_member",
   "rate_limited",
+  "already_resumed",
+  "internal_error",
+  "invalid_thread_root",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -11,7 +11,7 @@ export async function emitUserEvent(env: Env, userIds: readonly string[], type: 
   await Promise.all(
     userIds.map((userId) =>
       userSession(env, userId)
-        .appendUserEvent(userId, type, data)
+        .appendUserEvent(type, data)
         .catch((error: unknown) => log("warn", "user event append failed", { user_id: userId, type, error })),
     ),
   );

@@ -22,7 +22,7 @@ async function connect(stub: DurableObjectStub<UserSession>, userId: string, ses
 describe("UserSession sockets", () => {
   it("says ready with the current user_seq on connect", async () => {
     const { userId, stub } = session();
-    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    await stub.appendUserEvent("user.updated", { n: 1 });
     const ws = await connect(stub, userId);
     expect(await ws.next()).toEqual({ type: "ready", user_seq: 1 });
   });
@@ -31,6 +31,16 @@ describe("UserSession sockets", () => {
     const { stub } = session();
     const res = await stub.fetch(new Request("https://user-session/ws"));
     expect(res.status).toBe(426);
+  });
+
+  it("knows its user from its name: an upgrade for someone else is refused, tickets name the user", async () => {
+    const { userId, stub } = session();
+    const res = await stub.fetch(
+      new Request("https://user-session/ws", { headers: { upgrade: "websocket", [USER_ID_HEADER]: newId("u") } }),
+    );
+    expect(res.status).toBe(400);
+    expect((await stub.issueTicket()).ticket.startsWith(`${userId}.`)).toBe(true);
+    expect((await stub.getPresence()).user_id).toBe(userId);
   });
 
   it("answers bad frames with an error frame and keeps the socket open", async () => {
@@ -77,7 +87,7 @@ describe("UserSession sockets", () => {
       ws.send({ type: "ping" });
       await ws.next();
     }
-    await stub.appendUserEvent(userId, "read.updated", { channel_id: "c", seq: 3 });
+    await stub.appendUserEvent("read.updated", { channel_id: "c", seq: 3 });
     for (const ws of [a, b])
       expect(await ws.next()).toMatchObject({ type: "read.updated", user_seq: 1, data: { channel_id: "c", seq: 3 } });
   });
@@ -86,13 +96,13 @@ describe("UserSession sockets", () => {
     const { userId, stub } = session();
     const ws = await connect(stub, userId);
     await ws.next();
-    await stub.appendUserEvent(userId, "user.updated", { n: 1 });
+    await stub.appendUserEvent("user.updated", { n: 1 });
     expect((await ws.next(4000)).type).toBe("user.updated");
   });
 
   it("resume replays the user events after the cursor exactly once, then ready", async () => {
     const { userId, stub } = session();
-    for (let i = 1; i <= 5; i++) await stub.appendUserEvent(userId, "user.updated", { n: i });
+    for (let i = 1; i <= 5; i++) await stub.appendUserEvent("user.updated", { n: i });
     const ws = await connect(stub, userId);
     await ws.next();
     ws.send({ type: "resume", user_seq: 2, channels: {} });
@@ -104,17 +114,106 @@ describe("UserSession sockets", () => {
 
   it("merges events that arrive while a resume is replayed: each once, in order", async () => {
     const { userId, stub } = session();
-    for (let i = 1; i <= 3; i++) await stub.appendUserEvent(userId, "user.updated", { n: i });
+    for (let i = 1; i <= 3; i++) await stub.appendUserEvent("user.updated", { n: i });
     const ws = await connect(stub, userId);
     await ws.next();
     // Events race the resume frame: some land before it is handled, some during, some after.
-    const appends = Promise.all([4, 5, 6, 7, 8].map((n) => stub.appendUserEvent(userId, "user.updated", { n })));
+    const appends = Promise.all([4, 5, 6, 7, 8].map((n) => stub.appendUserEvent("user.updated", { n })));
     ws.send({ type: "resume", user_seq: 1, channels: {} });
     await appends;
     await ws.until((f) => f.type === "ready");
     await ws.drain();
     const seqs = ws.frames.filter((f) => f.type === "user.updated").map((f) => f.user_seq);
     expect(seqs).toEqual([2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("resumes once per socket: a second resume gets already_resumed and replays nothing", async () => {
+    const { userId, stub } = session();
+    for (let i = 1; i <= 3; i++) await stub.appendUserEvent("user.updated", { n: i });
+    const ws = await connect(stub, userId);
+    await ws.next();
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    const first = await ws.until((f) => f.type === "ready");
+    expect(first.before.map((f) => f.user_seq)).toEqual([1, 2, 3]);
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    expect(await ws.next()).toMatchObject({ type: "error", code: "already_resumed" });
+    expect(await ws.drain()).toEqual([]);
+    // Also across hibernation: the attachment remembers.
+    await evictDurableObject(stub, { webSockets: "hibernate" });
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    expect(await ws.next()).toMatchObject({ type: "error", code: "already_resumed" });
+    expect(await ws.drain()).toEqual([]);
+  });
+
+  it("answers a resume whose directory read fails with internal_error, keeps the socket, and lets it resume again", async () => {
+    const { userId, stub } = session();
+    await stub.appendUserEvent("user.updated", { n: 1 });
+    // The resume path reads the user's channels from D1 (memberships) on a fresh session: make that
+    // read fail for real, then put the table back.
+    await env.DB.exec("ALTER TABLE memberships RENAME TO memberships_away");
+    let ws: TestSocket;
+    try {
+      ws = await connect(stub, userId);
+      await ws.next();
+      ws.send({ type: "resume", user_seq: 0, channels: {} });
+      expect(await ws.next(4000)).toMatchObject({ type: "error", code: "internal_error" });
+    } finally {
+      await env.DB.exec("ALTER TABLE memberships_away RENAME TO memberships");
+    }
+    // Not the exact auto-answered ping: this one goes through the frame handler.
+    ws.send('{ "type": "ping" }');
+    expect((await ws.until((f) => f.type === "pong")).match).toEqual({ type: "pong" });
+    ws.send({ type: "resume", user_seq: 0, channels: {} });
+    const { before, match } = await ws.until((f) => f.type === "ready");
+    expect(before.filter((f) => f.type === "user.updated").map((f) => f.user_seq)).toEqual([1]);
+    expect(match).toEqual({ type: "ready", user_seq: 1 });
+    expect(ws.closed).toBeNull();
+  });
+
+  it("holds typing for a socket that has its ready but no first frame yet, instead of dropping it", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    const typing = { type: "typing", channel_id: "c_1", data: { user_id: "u_other", thread_root_id: null } };
+    await stub.appendUserEvent("user.updated", { n: 1 });
+    expect(await stub.deliverEphemeral(JSON.stringify(typing))).toBe(true);
+    // Held with the rest, in arrival order, and released when the grace ends.
+    expect(await ws.next(4000)).toMatchObject({ type: "user.updated", user_seq: 1 });
+    expect(await ws.next(4000)).toEqual(typing);
+  });
+
+  it("a resume with no cursors ends the grace at once: held events, then ready", async () => {
+    const { userId, stub } = session();
+    await stub.appendUserEvent("user.updated", { n: 1 });
+    const connectedAt = Date.now();
+    const ws = await connect(stub, userId);
+    expect(await ws.next()).toEqual({ type: "ready", user_seq: 1 });
+    await stub.appendUserEvent("user.updated", { n: 2 });
+    await stub.deliverEphemeral(JSON.stringify({ type: "typing", channel_id: "c_1", data: {} }));
+    ws.send({ type: "resume" });
+    const { before, match } = await ws.until((f) => f.type === "ready");
+    expect(Date.now() - connectedAt).toBeLessThan(1_500);
+    // Not replayed from user_seq 0: the client starts from its ready.
+    expect(before.map((f) => [f.type, f.user_seq])).toEqual([
+      ["user.updated", 2],
+      ["typing", undefined],
+    ]);
+    expect(match).toEqual({ type: "ready", user_seq: 2 });
+    await stub.appendUserEvent("user.updated", { n: 3 });
+    expect(await ws.next(500)).toMatchObject({ type: "user.updated", user_seq: 3 });
+  });
+
+  it("ends the first-frame grace with an alarm, not a timer that keeps the object awake", async () => {
+    const { userId, stub } = session();
+    const ws = await connect(stub, userId);
+    await ws.next();
+    const heldAt = Date.now();
+    await stub.appendUserEvent("user.updated", { n: 1 });
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    // Armed for the end of the grace, not only for the heartbeat 40 s away.
+    expect(alarm).toBeLessThanOrEqual(heldAt + 1_500);
+    // No frame from the client and no other event: only the alarm releases it.
+    expect(await ws.next(4000)).toMatchObject({ type: "user.updated", user_seq: 1 });
   });
 
   it("asks for a resync when the user cursor is from the future", async () => {
@@ -133,7 +232,7 @@ describe("UserSession sockets", () => {
     ws.send({ type: "ping" });
     await ws.next();
     await evictDurableObject(stub, { webSockets: "hibernate" });
-    await stub.appendUserEvent(userId, "user.updated", { after: "hibernation" });
+    await stub.appendUserEvent("user.updated", { after: "hibernation" });
     expect(await ws.next()).toMatchObject({ type: "user.updated", user_seq: 1, data: { after: "hibernation" } });
     ws.send({ type: "resume", user_seq: 0, channels: {} });
     const { before } = await ws.until((f) => f.type === "ready");
@@ -144,7 +243,7 @@ describe("UserSession sockets", () => {
     const { userId, stub } = session();
     const a = await connect(stub, userId);
     const b = await connect(stub, userId);
-    await stub.closeAllSockets(userId, CloseCode.Deactivated, "deactivated");
+    await stub.closeAllSockets(CloseCode.Deactivated, "deactivated");
     expect((await a.closedWith()).code).toBe(CloseCode.Deactivated);
     expect((await b.closedWith()).code).toBe(CloseCode.Deactivated);
   });
@@ -154,7 +253,7 @@ describe("UserSession sockets", () => {
     const a = await connect(stub, userId, "s_one");
     const b = await connect(stub, userId, "s_two");
     await b.next();
-    await stub.closeSessionSockets(userId, "s_one", CloseCode.Unauthorized, "signed out");
+    await stub.closeSessionSockets("s_one", CloseCode.Unauthorized, "signed out");
     expect((await a.closedWith()).code).toBe(CloseCode.Unauthorized);
     b.send({ type: "ping" });
     expect((await b.until((f) => f.type === "pong")).match).toEqual({ type: "pong" });
@@ -164,7 +263,7 @@ describe("UserSession sockets", () => {
 describe("UserSession tickets", () => {
   it("are single use", async () => {
     const { userId, stub } = session();
-    const { ticket } = await stub.issueTicket(userId);
+    const { ticket } = await stub.issueTicket();
     const secret = ticket.slice(userId.length + 1);
     expect(ticket.startsWith(`${userId}.`)).toBe(true);
     expect(await stub.redeemTicket(secret)).toBe(true);
@@ -174,7 +273,7 @@ describe("UserSession tickets", () => {
 
   it("expire after 30 seconds", async () => {
     const { userId, stub } = session();
-    const { ticket } = await stub.issueTicket(userId);
+    const { ticket } = await stub.issueTicket();
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE tickets SET expires_at = ?", Date.now() - 1);
     });
@@ -193,12 +292,12 @@ describe("UserSession presence", () => {
 
   it("is active while a device is connected and offline after the last one goes", async () => {
     const { userId, stub } = session();
-    expect((await stub.getPresence(userId)).status).toBe("offline");
+    expect((await stub.getPresence()).status).toBe("offline");
     const ws = await live(stub, userId);
-    expect((await stub.getPresence(userId)).status).toBe("active");
+    expect((await stub.getPresence()).status).toBe("active");
     ws.close();
     await new Promise((r) => setTimeout(r, 200));
-    expect((await stub.getPresence(userId)).status).toBe("offline");
+    expect((await stub.getPresence()).status).toBe("offline");
   });
 
   it("goes offline within 60 s when a device vanishes without a close frame, across hibernation", async () => {
@@ -217,7 +316,7 @@ describe("UserSession presence", () => {
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await ws.closedWith()).code).toBe(CloseCode.HeartbeatTimeout);
-    expect((await stub.getPresence(userId)).status).toBe("offline");
+    expect((await stub.getPresence()).status).toBe("offline");
   });
 
   it("arms the heartbeat check for when its quietest socket would time out", async () => {
@@ -235,17 +334,17 @@ describe("UserSession presence", () => {
     const ws = await live(stub, userId);
     await runDurableObjectAlarm(stub);
     expect(ws.closed).toBeNull();
-    expect((await stub.getPresence(userId)).status).toBe("active");
+    expect((await stub.getPresence()).status).toBe("active");
   });
 
   it("honours dnd until it expires", async () => {
     const { userId, stub } = session();
     await live(stub, userId);
     const until = Date.now() + 300;
-    expect((await stub.setPresence(userId, "dnd", until)).status).toBe("dnd");
+    expect((await stub.setPresence("dnd", until)).status).toBe("dnd");
     await new Promise((r) => setTimeout(r, until + 50 - Date.now()));
     await runDurableObjectAlarm(stub);
-    expect((await stub.getPresence(userId)).status).toBe("active");
+    expect((await stub.getPresence()).status).toBe("active");
   });
 
   it("pushes coalesced presence changes to subscribed sockets of other users", async () => {
@@ -262,9 +361,12 @@ describe("UserSession presence", () => {
     const device = await live(watched.stub, watched.userId);
     expect((await ws.until((f) => f.type === "presence")).match.data).toMatchObject({ user_id: watched.userId, status: "active" });
     // Three changes within a second reach the watcher as at most two updates, ending in the last state.
-    await watched.stub.setPresence(watched.userId, "away", null);
-    await watched.stub.setPresence(watched.userId, "dnd", null);
-    await watched.stub.setPresence(watched.userId, "away", null);
+    await watched.stub.setPresence("away", null);
+    await watched.stub.setPresence("dnd", null);
+    await watched.stub.setPresence("away", null);
+    // The change not yet announced waits for an alarm at the end of the 1 s window, not a timer.
+    const alarm = await runInDurableObject(watched.stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeLessThanOrEqual(Date.now() + 1_000);
     const updates = (await ws.drain(1500)).filter((f) => f.type === "presence");
     expect(updates.length).toBeGreaterThan(0);
     expect(updates.length).toBeLessThanOrEqual(2);

@@ -74,4 +74,25 @@ describe("typing", () => {
     expect(await ws.next()).toMatchObject({ type: "error", code: "invalid_frame" });
     expect(ws.closed).toBeNull();
   });
+
+  it("checks thread_root_id against the channel: a root of this channel relays, an unknown one or another channel's gets an error frame", async () => {
+    const owner = await registerOwner();
+    const member = await signUp(owner.token);
+    const channelId = await channelWith(owner, [member]);
+    const otherChannel = await channelWith(owner, [member]);
+    const post = async (ch: string, body: Record<string, unknown>) =>
+      (await call("POST", `/channels/${ch}/messages`, { token: owner.token, body })).body as { id: string };
+    const root = await post(channelId, { text: "root" });
+    const reply = await post(channelId, { text: "reply", thread_root_id: root.id });
+    const elsewhere = await post(otherChannel, { text: "elsewhere" });
+    const typist = await openLiveSocket(owner.token);
+    const watcher = await openLiveSocket(member.token);
+    for (const bad of ["m_00000000000000000000000000", elsewhere.id, reply.id]) {
+      typist.ws.send({ type: "typing", channel_id: channelId, thread_root_id: bad });
+      expect((await typist.ws.until((f) => f.type === "error")).match).toMatchObject({ type: "error", code: "invalid_thread_root" });
+    }
+    typist.ws.send({ type: "typing", channel_id: channelId, thread_root_id: root.id });
+    expect((await watcher.ws.until(typingIn(channelId))).match.data).toEqual({ user_id: owner.user.id, thread_root_id: root.id });
+    expect(typist.ws.closed).toBeNull();
+  });
 });

@@ -189,5 +189,5 @@ export async function resetPassword(
   if (!changed) throw resetRefused("reset_token_used");
   await forgetAccountFailures(db, user.id);
   // Every socket, also those opened without a session (tickets, until they carry theirs).
-  await userSession(env, user.id).closeAllSockets(user.id, CloseCode.Unauthorized, "password_reset");
+  await userSession(env, user.id).closeAllSockets(CloseCode.Unauthorized, "password_reset");
 }

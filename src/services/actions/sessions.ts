@@ -16,5 +16,5 @@ export async function endOwnSession(env: Env, db: Database, userId: string, sess
 /** Ends every session of the user, the caller's own included, and closes every socket they have. */
 export async function endAllSessions(env: Env, db: Database, userId: string): Promise<void> {
   await revokeSessions(db, userId, "logout_all");
-  await userSession(env, userId).closeAllSockets(userId, CloseCode.Unauthorized, "logout_all");
+  await userSession(env, userId).closeAllSockets(CloseCode.Unauthorized, "logout_all");
 }

@@ -64,7 +64,7 @@ export async function deactivateUser(env: Env, db: Database, actor: AuditActor, 
     db.update(users).set({ deactivated: true, updatedAt: isoNow() }).where(where).returning(),
   ]);
   if (!row) throw target.deactivated ? conflict("already_deactivated", "The user is already deactivated.") : lastOwner();
-  await userSession(env, userId).closeAllSockets(userId, CloseCode.Deactivated, "deactivated");
+  await userSession(env, userId).closeAllSockets(CloseCode.Deactivated, "deactivated");
   return toUserView(row);
 }
 

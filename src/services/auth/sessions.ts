@@ -128,7 +128,7 @@ export function revokeSessions(
 export async function closeSessionSockets(env: Env, userId: string, sessionIds: readonly string[], reason: string): Promise<void> {
   if (sessionIds.length === 0) return;
   const stub = userSession(env, userId);
-  await Promise.all(sessionIds.map((sessionId) => stub.closeSessionSockets(userId, sessionId, CloseCode.Unauthorized, reason)));
+  await Promise.all(sessionIds.map((sessionId) => stub.closeSessionSockets(sessionId, CloseCode.Unauthorized, reason)));
 }
 
 /**
