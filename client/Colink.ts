@@ -185,7 +185,9 @@ export class Colink {
     const tracked = this.sync.cursors.channels;
     const state = this.store.state;
     const untracked = Object.entries(state.channels)
-      .filter(([id, v]) => !(id in tracked) && (v.history || v.pins || v.members || Object.values(state.threads).some((t) => t.channelId === id)))
+      .filter(
+        ([id, v]) => !(id in tracked) && (v.history || v.pins || v.members || Object.values(state.threads).some((t) => t.channelId === id)),
+      )
       .map(([id]) => id);
     await this.store.loadChannels().catch(() => {});
     await Promise.all(untracked.map((id) => this.store.reloadChannel(id).catch(() => {})));
@@ -198,7 +200,11 @@ export class Colink {
     const key = `${channelId}/${threadRootId ?? ""}`;
     const now = Date.now();
     if (now - (this.#typingSentAt.get(key) ?? 0) < TYPING_EVERY_MS) return;
-    if (this.realtime.send(threadRootId ? { type: "typing", channel_id: channelId, thread_root_id: threadRootId } : { type: "typing", channel_id: channelId }))
+    if (
+      this.realtime.send(
+        threadRootId ? { type: "typing", channel_id: channelId, thread_root_id: threadRootId } : { type: "typing", channel_id: channelId },
+      )
+    )
       this.#typingSentAt.set(key, now);
     this.active();
   }

@@ -32,7 +32,13 @@ export type AuthResult = { user: UserView; access_token: string; refresh_token: 
 export type RegisterRequest = { email: string; username: string; password: string; display_name?: string; invite_token?: string };
 export type ProfileUpdate = Partial<Pick<UserView, "display_name" | "title" | "timezone" | "status_text" | "status_emoji">>;
 export type Page<T> = { items: T[]; next_cursor: string | null };
-export type SendRequest = { text: string; client_msg_id?: string; thread_root_id?: string; also_send_to_channel?: boolean; file_ids?: string[] };
+export type SendRequest = {
+  text: string;
+  client_msg_id?: string;
+  thread_root_id?: string;
+  also_send_to_channel?: boolean;
+  file_ids?: string[];
+};
 
 const enc = encodeURIComponent;
 
@@ -175,10 +181,16 @@ export class ColinkApi {
    * idempotent: it is retried after network errors and a retry never makes a second message.
    */
   send(channelId: string, body: SendRequest) {
-    return this.http.request<Message>("POST", `/channels/${enc(channelId)}/messages`, { body, idempotent: body.client_msg_id !== undefined });
+    return this.http.request<Message>("POST", `/channels/${enc(channelId)}/messages`, {
+      body,
+      idempotent: body.client_msg_id !== undefined,
+    });
   }
   edit(channelId: string, messageId: string, text: string) {
-    return this.http.request<Message>("PATCH", `/channels/${enc(channelId)}/messages/${enc(messageId)}`, { body: { text }, idempotent: true });
+    return this.http.request<Message>("PATCH", `/channels/${enc(channelId)}/messages/${enc(messageId)}`, {
+      body: { text },
+      idempotent: true,
+    });
   }
   deleteMessage(channelId: string, messageId: string) {
     return this.http.request<void>("DELETE", `/channels/${enc(channelId)}/messages/${enc(messageId)}`);
@@ -199,7 +211,10 @@ export class ColinkApi {
     return this.#get<{ items: ThreadState[] }>("/users/me/threads", { query: { limit } });
   }
   react(channelId: string, messageId: string, emoji: string, on = true) {
-    return this.http.request<Message>(on ? "PUT" : "DELETE", `/channels/${enc(channelId)}/messages/${enc(messageId)}/reactions/${enc(emoji)}`);
+    return this.http.request<Message>(
+      on ? "PUT" : "DELETE",
+      `/channels/${enc(channelId)}/messages/${enc(messageId)}/reactions/${enc(emoji)}`,
+    );
   }
   pins(channelId: string) {
     return this.#get<{ items: Pin[] }>(`/channels/${enc(channelId)}/pins`);

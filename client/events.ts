@@ -88,7 +88,11 @@ export function parseServerFrame(text: string): ServerFrame | null {
       return json.channel_id === undefined || typeof json.channel_id === "string" ? (json as ServerFrame) : null;
     case "typing":
       return typeof json.channel_id === "string" && isObject(json.data) && typeof json.data.user_id === "string"
-        ? { type, channel_id: json.channel_id, data: { user_id: json.data.user_id, thread_root_id: (json.data.thread_root_id as string) ?? null } }
+        ? {
+            type,
+            channel_id: json.channel_id,
+            data: { user_id: json.data.user_id, thread_root_id: (json.data.thread_root_id as string) ?? null },
+          }
         : null;
     case "presence":
       return isObject(json.data) && typeof json.data.user_id === "string" ? (json as ServerFrame) : null;

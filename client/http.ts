@@ -1,5 +1,5 @@
 import { type BackoffPolicy, backoffDelay, retryAfterMs, sleep } from "./backoff.ts";
-import { ColinkNetworkError, apiErrorFrom } from "./errors.ts";
+import { apiErrorFrom, ColinkNetworkError } from "./errors.ts";
 import type { Session } from "./session.ts";
 
 // JSON over HTTP to /api/v1 with the session's bearer token, one renewal on a 401, and retries:
@@ -115,7 +115,8 @@ export class HttpClient {
       }
       const wait = retryAfterMs(res.headers.get("retry-after"));
       const retryable = res.status === 429 || (idempotent && RETRYABLE_STATUS.has(res.status));
-      if (!retryable || attempt >= this.retry.attempts || (wait !== null && wait > this.retry.maxWaitMs)) throw await apiErrorFrom(res, wait);
+      if (!retryable || attempt >= this.retry.attempts || (wait !== null && wait > this.retry.maxWaitMs))
+        throw await apiErrorFrom(res, wait);
       await res.body?.cancel();
       await sleep(wait ?? backoffDelay(attempt, this.retry, this.#random), options.signal);
     }

@@ -1,5 +1,5 @@
-import type { Message } from "../src/protocol/messages";
 import type { Channel } from "../src/protocol/channels";
+import type { Message } from "../src/protocol/messages";
 import type { Role } from "../src/protocol/roles";
 
 // Shapes from ../shared/API.md for routes that other work is adding (files, search, account
@@ -49,7 +49,14 @@ export type Report = {
 };
 export type ReportAction = "dismiss" | "delete_message" | "deactivate_user";
 
-export type AuditEntry = { id: string; at: string; actor_id: string | null; action: string; target: { type: string; id: string }; details: unknown };
+export type AuditEntry = {
+  id: string;
+  at: string;
+  actor_id: string | null;
+  action: string;
+  target: { type: string; id: string };
+  details: unknown;
+};
 
 export type WorkspaceStats = {
   users: { active: number; deactivated: number; guests: number };

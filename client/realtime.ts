@@ -1,8 +1,8 @@
-import type { ClientFrame } from "../src/protocol/frames";
 import { CloseCode } from "../src/protocol/closeCodes.ts";
+import type { ClientFrame } from "../src/protocol/frames";
 import type { ColinkApi } from "./api.ts";
 import { type BackoffPolicy, backoffDelay } from "./backoff.ts";
-import { type ServerFrame, parseServerFrame } from "./events.ts";
+import { parseServerFrame, type ServerFrame } from "./events.ts";
 import type { HttpClient } from "./http.ts";
 
 // The one socket of a device (API.md "Real time"): opened with a ticket from a browser (which

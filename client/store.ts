@@ -70,7 +70,16 @@ export type StoreState = {
 /** How long a typing indicator lasts after its last `typing` frame (README "Presence and typing"). */
 export const TYPING_TTL_MS = 6_000;
 
-const emptyState = (): StoreState => ({ me: null, users: {}, channels: {}, threads: {}, myThreads: null, presence: {}, typing: {}, pending: {} });
+const emptyState = (): StoreState => ({
+  me: null,
+  users: {},
+  channels: {},
+  threads: {},
+  myThreads: null,
+  presence: {},
+  typing: {},
+  pending: {},
+});
 
 const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
 const byUserId = (a: ChannelMember, b: ChannelMember) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
@@ -234,7 +243,12 @@ export class ColinkStore {
       const id = rs.channel.id;
       const old = this.#state.channels[id];
       if ((epochs.get(id) ?? 0) !== (this.#countEpoch.get(id) ?? 0)) moved = true;
-      const view: ChannelView = { ...fromReadState(rs), history: old?.history ?? null, pins: old?.pins ?? null, members: old?.members ?? null };
+      const view: ChannelView = {
+        ...fromReadState(rs),
+        history: old?.history ?? null,
+        pins: old?.pins ?? null,
+        members: old?.members ?? null,
+      };
       if (view.members) view.channel = { ...view.channel, member_count: view.members.length };
       channels[id] = view;
     }
@@ -267,7 +281,8 @@ export class ColinkStore {
     await this.#loading(
       channelId,
       () => this.#api.history(channelId, { limit }),
-      (page) => this.#setChannel(channelId, (v) => ({ ...v, history: { items: page.items.slice().reverse(), hasMoreBefore: page.has_more } })),
+      (page) =>
+        this.#setChannel(channelId, (v) => ({ ...v, history: { items: page.items.slice().reverse(), hasMoreBefore: page.has_more } })),
     );
   }
 
@@ -441,7 +456,8 @@ export class ColinkStore {
 
   /** A known message's contribution to the counters when after the read marker. */
   #counted(view: ChannelView, m: Message): { unread: number; mentions: number | null } {
-    if (m.deleted || m.author_id === this.#state.me?.id || m.seq <= view.lastReadSeq || m.seq > view.lastSeq) return { unread: 0, mentions: 0 };
+    if (m.deleted || m.author_id === this.#state.me?.id || m.seq <= view.lastReadSeq || m.seq > view.lastSeq)
+      return { unread: 0, mentions: 0 };
     const mention = this.#mentionsMe(m);
     return { unread: inHistory(m) ? 1 : 0, mentions: mention === null ? null : mention ? 1 : 0 };
   }
@@ -514,7 +530,9 @@ export class ColinkStore {
     switch (e.type) {
       case "message.created": {
         const m = e.data;
-        this.#setChannel(ch, (v) => (v.history && inHistory(m) && within(v.history, m) ? { ...v, history: { ...v.history, items: upsert(v.history.items, m) } } : v));
+        this.#setChannel(ch, (v) =>
+          v.history && inHistory(m) && within(v.history, m) ? { ...v, history: { ...v.history, items: upsert(v.history.items, m) } } : v,
+        );
         const thread = m.thread_root_id ? this.#state.threads[m.thread_root_id] : undefined;
         if (thread) this.#set({ threads: { ...this.#state.threads, [thread.rootId]: { ...thread, replies: upsert(thread.replies, m) } } });
         if (!replay) {
@@ -527,7 +545,20 @@ export class ColinkStore {
       case "message.updated":
       case "message.deleted": {
         const m = e.data;
-        this.#replaceMessage(ch, m.id, (old) => ({ ...m, ...("files" in old && !("files" in m) ? { files: (old as MessageWithFiles).files } : {}) }));
+        if (
+          !replay &&
+          e.type === "message.deleted" &&
+          m.thread_root_id &&
+          this.#state.myThreads?.some((t) => t.root.id === m.thread_root_id)
+        ) {
+          // A followed thread's unread replies and last reply may have changed: only the server can say.
+          this.#threadsEpoch++;
+          this.#scheduleThreadsRefresh();
+        }
+        this.#replaceMessage(ch, m.id, (old) => ({
+          ...m,
+          ...("files" in old && !("files" in m) ? { files: (old as MessageWithFiles).files } : {}),
+        }));
         return;
       }
       case "reaction.added":
@@ -541,7 +572,9 @@ export class ColinkStore {
         return;
       case "pin.removed":
         this.#setChannel(ch, (v) =>
-          v.pins?.some((p) => p.message_id === e.data.message_id) ? { ...v, pins: v.pins.filter((p) => p.message_id !== e.data.message_id) } : v,
+          v.pins?.some((p) => p.message_id === e.data.message_id)
+            ? { ...v, pins: v.pins.filter((p) => p.message_id !== e.data.message_id) }
+            : v,
         );
         return;
       case "member.joined":
@@ -578,7 +611,9 @@ export class ColinkStore {
     const data = event.data as Record<string, unknown>;
     if (event.type === "file.updated" && typeof data.file === "object" && data.file) {
       const file = data.file as FileInfo;
-      this.#replaceFiles(event.channel_id, (files) => (files.some((f) => f.id === file.id) ? files.map((f) => (f.id === file.id ? file : f)) : files));
+      this.#replaceFiles(event.channel_id, (files) =>
+        files.some((f) => f.id === file.id) ? files.map((f) => (f.id === file.id ? file : f)) : files,
+      );
     } else if (event.type === "file.deleted" && typeof data.file_id === "string") {
       const id = data.file_id;
       this.#replaceFiles(event.channel_id, (files) => (files.some((f) => f.id === id) ? files.filter((f) => f.id !== id) : files));
@@ -602,10 +637,12 @@ export class ColinkStore {
   #mapMessages(channelId: string, each: (m: MessageWithFiles) => MessageWithFiles) {
     this.#setChannel(channelId, (v) => {
       const items = v.history ? mapIfAny(v.history.items, each) : null;
-      const pins = v.pins ? mapIfAny(v.pins, (p) => {
-        const message = each(p.message);
-        return message === p.message ? p : { ...p, message };
-      }) : null;
+      const pins = v.pins
+        ? mapIfAny(v.pins, (p) => {
+            const message = each(p.message);
+            return message === p.message ? p : { ...p, message };
+          })
+        : null;
       if (items === (v.history?.items ?? null) && pins === v.pins) return v;
       return { ...v, history: v.history && items ? { ...v.history, items } : v.history, pins };
     });
@@ -688,13 +725,17 @@ export class ColinkStore {
         if (!mine) return;
         this.#threadsEpoch++;
         const entry = mine.find((t) => t.root.id === root_id);
-        if (!entry) return this.#scheduleThreadsRefresh();
+        if (!entry) {
+          this.#scheduleThreadsRefresh();
+          return;
+        }
         if (entry.last_reply_at !== null && message.created_at <= entry.last_reply_at) return;
         const updated = {
           ...entry,
           channel_id,
           last_reply_at: message.created_at,
-          unread_reply_count: entry.unread_reply_count + (message.author_id !== this.#state.me?.id && message.seq > entry.last_read_seq ? 1 : 0),
+          unread_reply_count:
+            entry.unread_reply_count + (message.author_id !== this.#state.me?.id && message.seq > entry.last_read_seq ? 1 : 0),
         };
         this.#set({ myThreads: [updated, ...mine.filter((t) => t !== entry)] });
         return;
@@ -745,17 +786,20 @@ export class ColinkStore {
     const all = Object.values(this.#state.typing).flatMap((m) => Object.values(m));
     if (!all.length) return;
     const next = Math.min(...all.map((t) => t.until));
-    this.#typingTimer = setTimeout(() => {
-      this.#typingTimer = null;
-      const now = this.#now();
-      const typing: StoreState["typing"] = {};
-      for (const [ch, m] of Object.entries(this.#state.typing)) {
-        const live = Object.fromEntries(Object.entries(m).filter(([, t]) => t.until > now));
-        if (Object.keys(live).length) typing[ch] = live;
-      }
-      this.#set({ typing });
-      this.#scheduleTypingExpiry();
-    }, Math.max(0, next - this.#now()) + 5);
+    this.#typingTimer = setTimeout(
+      () => {
+        this.#typingTimer = null;
+        const now = this.#now();
+        const typing: StoreState["typing"] = {};
+        for (const [ch, m] of Object.entries(this.#state.typing)) {
+          const live = Object.fromEntries(Object.entries(m).filter(([, t]) => t.until > now));
+          if (Object.keys(live).length) typing[ch] = live;
+        }
+        this.#set({ typing });
+        this.#scheduleTypingExpiry();
+      },
+      Math.max(0, next - this.#now()) + 5,
+    );
   }
 
   // ── Actions with local effects ────────────────────────────────────────────────────────────
@@ -765,7 +809,11 @@ export class ColinkStore {
    * retries never duplicate it), then replaced by the real message. A failed send stays, marked
    * failed, until `retrySend` or `discardPending`.
    */
-  send(channelId: string, text: string, options: { threadRootId?: string | null; alsoSendToChannel?: boolean; fileIds?: string[] } = {}): Promise<Message | null> {
+  send(
+    channelId: string,
+    text: string,
+    options: { threadRootId?: string | null; alsoSendToChannel?: boolean; fileIds?: string[] } = {},
+  ): Promise<Message | null> {
     const clientMsgId = this.#newId();
     const pending: PendingMessage = {
       clientMsgId,

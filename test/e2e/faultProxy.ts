@@ -66,7 +66,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (fault?.kind === "respond") {
       req.resume();
       res.writeHead(fault.status, { "content-type": "application/problem+json", ...fault.headers });
-      res.end(JSON.stringify(fault.body ?? { type: "about:blank", title: "injected", status: fault.status, code: "injected", detail: "injected by the test proxy" }));
+      res.end(
+        JSON.stringify(
+          fault.body ?? {
+            type: "about:blank",
+            title: "injected",
+            status: fault.status,
+            code: "injected",
+            detail: "injected by the test proxy",
+          },
+        ),
+      );
       return;
     }
     forward(req, res, fault?.kind === "drop-response");

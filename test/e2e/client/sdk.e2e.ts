@@ -73,7 +73,10 @@ describe("SDK: tokens", () => {
   it("a 401 that renewal cannot fix ends the session with the server's error", async () => {
     const ada = await signUp("ada");
     const colink = await sdkFor(ada);
-    colink.session.set({ accessToken: "not-a-token", refreshToken: "not-a-refresh-token", expiresAt: Date.now() + 600_000 }, colink.colinkRefresher);
+    colink.session.set(
+      { accessToken: "not-a-token", refreshToken: "not-a-refresh-token", expiresAt: Date.now() + 600_000 },
+      colink.colinkRefresher,
+    );
     const error = await colink.api.me().catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 401 });
     expect(colink.session.signedIn).toBe(false);
@@ -254,7 +257,9 @@ describe("SDK: socket", () => {
     const [ada, bob] = await Promise.all([signUp("ada"), signUp("bob")]);
     const saved = new SavedCursors();
     const got: string[] = [];
-    const on = { channelEvent: (e: { type: string; data: unknown }) => void (e.type === "message.created" && got.push((e.data as Message).text)) };
+    const on = {
+      channelEvent: (e: { type: string; data: unknown }) => void (e.type === "message.created" && got.push((e.data as Message).text)),
+    };
     const first = await sdkFor(ada, { cursorStore: saved, on });
     const b = await sdkFor(bob);
     await first.start({ load: false });

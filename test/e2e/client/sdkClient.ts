@@ -1,5 +1,5 @@
-import { type Account, baseUrl } from "../client";
 import { Colink, type ColinkOptions, type CursorStore, type Cursors } from "../../../client/index.ts";
+import { type Account, baseUrl } from "../client";
 
 // Helpers for the SDK suites: an SDK client signed in as a test account, waiting on conditions.
 
