@@ -259,7 +259,6 @@ export class Realtime {
       const renewed = await this.#o.http.session.renewAfterRejection(this.#o.http.session.tokens?.accessToken ?? null);
       if (!renewed) return this.#signedOut();
     }
-    if (code === CloseCode.Restart) this.#attempt = 0;
     this.#scheduleRetry({ code, reason });
   }
 

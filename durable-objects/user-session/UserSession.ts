@@ -175,28 +175,40 @@ export class UserSession extends DurableObject<Env> {
   }
 
   async closeSessionSockets(sessionId: string, code: number, reason: string): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM tickets WHERE session_id = ?", sessionId);
     for (const ws of this.ctx.getWebSockets(`sid:${sessionId}`)) {
       closeQuietly(ws, code, reason);
       this.socketGone(ws);
     }
   }
 
-  /** A single-use ticket for browser handshakes: `<user id>.<secret>`, valid 30 s. */
-  async issueTicket(): Promise<{ ticket: string; expiresAt: number }> {
+  /**
+   * A single-use ticket for browser handshakes: `<user id>.<secret>`, valid 30 s, bound to the
+   * login session that minted it (null for an external identity provider's token).
+   */
+  async issueTicket(sessionId: string | null): Promise<{ ticket: string; expiresAt: number }> {
     const secret = newSecret();
     const expiresAt = Date.now() + TICKET_TTL_MS;
     this.ctx.storage.sql.exec("DELETE FROM tickets WHERE expires_at < ?", Date.now());
-    this.ctx.storage.sql.exec("INSERT INTO tickets (secret_hash, expires_at) VALUES (?, ?)", await sha256Hex(secret), expiresAt);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO tickets (secret_hash, expires_at, session_id) VALUES (?, ?, ?)",
+      await sha256Hex(secret),
+      expiresAt,
+      sessionId,
+    );
     return { ticket: `${this.requireUserId()}.${secret}`, expiresAt };
   }
 
-  /** Spends a ticket secret; true only the first time, and only within its lifetime. */
-  async redeemTicket(secret: string): Promise<boolean> {
+  /** Spends a ticket secret: the session it was minted under the first time within its lifetime, else undefined. */
+  async redeemTicket(secret: string): Promise<{ sessionId: string | null } | undefined> {
     const hash = await sha256Hex(secret);
     const row = this.ctx.storage.sql
-      .exec<{ expires_at: number }>("DELETE FROM tickets WHERE secret_hash = ? RETURNING expires_at", hash)
+      .exec<{ expires_at: number; session_id: string | null }>(
+        "DELETE FROM tickets WHERE secret_hash = ? RETURNING expires_at, session_id",
+        hash,
+      )
       .toArray()[0];
-    return row !== undefined && row.expires_at >= Date.now();
+    return row !== undefined && row.expires_at >= Date.now() ? { sessionId: row.session_id } : undefined;
   }
 
   // ── Hibernation handlers ───────────────────────────────────────────────────────────────────

@@ -33,4 +33,12 @@ export const userSessionMigrations: readonly Migration[] = [
       CREATE TABLE channels (channel_id TEXT PRIMARY KEY);
     `,
   },
+  {
+    name: "tickets bound to sessions",
+    sql: `
+      -- The login session that minted each ticket: a ticket dies with its session, and the socket
+      -- it opens is closed with it.
+      ALTER TABLE tickets ADD COLUMN session_id TEXT;
+    `,
+  },
 ];

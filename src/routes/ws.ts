@@ -56,5 +56,5 @@ export const wsRoutes = createRouter()
     return userSession(c.env, user.id).fetch(new Request("https://user-session/ws", { headers }));
   })
   .openapi(issueTicket, async (c) => {
-    return c.json(await issueSocketTicket(c.env, c.var.user.id), 200);
+    return c.json(await issueSocketTicket(c.env, c.var.user.id, c.var.sessionId), 200);
   });

@@ -39,7 +39,7 @@ describe("UserSession sockets", () => {
       new Request("https://user-session/ws", { headers: { upgrade: "websocket", [USER_ID_HEADER]: newId("u") } }),
     );
     expect(res.status).toBe(400);
-    expect((await stub.issueTicket()).ticket.startsWith(`${userId}.`)).toBe(true);
+    expect((await stub.issueTicket(null)).ticket.startsWith(`${userId}.`)).toBe(true);
     expect((await stub.getPresence()).user_id).toBe(userId);
   });
 
@@ -263,21 +263,21 @@ describe("UserSession sockets", () => {
 describe("UserSession tickets", () => {
   it("are single use", async () => {
     const { userId, stub } = session();
-    const { ticket } = await stub.issueTicket();
+    const { ticket } = await stub.issueTicket(null);
     const secret = ticket.slice(userId.length + 1);
     expect(ticket.startsWith(`${userId}.`)).toBe(true);
-    expect(await stub.redeemTicket(secret)).toBe(true);
-    expect(await stub.redeemTicket(secret)).toBe(false);
-    expect(await stub.redeemTicket("made-up-secret-value")).toBe(false);
+    expect(await stub.redeemTicket(secret)).toEqual({ sessionId: null });
+    expect(await stub.redeemTicket(secret)).toBeUndefined();
+    expect(await stub.redeemTicket("made-up-secret-value")).toBeUndefined();
   });
 
   it("expire after 30 seconds", async () => {
     const { userId, stub } = session();
-    const { ticket } = await stub.issueTicket();
+    const { ticket } = await stub.issueTicket(null);
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE tickets SET expires_at = ?", Date.now() - 1);
     });
-    expect(await stub.redeemTicket(ticket.slice(userId.length + 1))).toBe(false);
+    expect(await stub.redeemTicket(ticket.slice(userId.length + 1))).toBeUndefined();
   });
 });
 

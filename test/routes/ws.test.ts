@@ -56,6 +56,19 @@ describe("socket tickets", () => {
     ws.close();
   });
 
+  it("die with the login session that minted them, and bind their socket to it (closed 4001 at logout)", async () => {
+    const owner = await registerOwner();
+    const before = await call("POST", "/ws/ticket", { token: owner.token });
+    const spare = await call("POST", "/ws/ticket", { token: owner.token });
+    const ws = TestSocket.fromResponse(
+      await upgrade(`?ticket=${encodeURIComponent(before.body.ticket)}`, { origin: "https://colink.test" }),
+    );
+    expect((await ws.next()).type).toBe("ready");
+    expect((await call("POST", "/auth/logout", { token: owner.token })).status).toBe(204);
+    expect((await ws.closedWith()).code).toBe(CloseCode.Unauthorized);
+    expectProblem(await problemOf(await upgrade(`?ticket=${encodeURIComponent(spare.body.ticket)}`)), 401, "invalid_ticket");
+  });
+
   it("cannot be forged or moved to another user", async () => {
     const owner = await registerOwner();
     const member = await signUp(owner.token);

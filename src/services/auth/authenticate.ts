@@ -34,7 +34,7 @@ const prepareLiveSessionUser = (db: Database) =>
 const liveSessionUserQueries = new WeakMap<Database, ReturnType<typeof prepareLiveSessionUser>>();
 
 /** The session-and-user check every request makes, built once per database handle. */
-function liveSessionUser(db: Database) {
+export function liveSessionUser(db: Database) {
   let query = liveSessionUserQueries.get(db);
   if (!query) {
     query = prepareLiveSessionUser(db);

@@ -6,7 +6,7 @@ import { config } from "../../lib/config";
 import { ID_PATTERN } from "../../lib/ids";
 import { originAllowed } from "../../lib/originAllowed";
 import { userSession } from "../../lib/stubs";
-import { authenticate, bearerToken, unauthorized } from "./authenticate";
+import { authenticate, bearerToken, liveSessionUser, unauthorized } from "./authenticate";
 import type { AuthUser } from "./authUser";
 
 /**
@@ -27,13 +27,17 @@ export async function authenticateSocket(
   const userId = req.ticket.slice(0, dot);
   const secret = req.ticket.slice(dot + 1);
   if (dot < 0 || !ID_PATTERN.test(userId) || secret.length < 16) throw unauthorized("The ticket is invalid.", "invalid_ticket");
-  if (!(await userSession(env, userId).redeemTicket(secret)))
-    throw unauthorized("The ticket is invalid, used or expired.", "invalid_ticket");
-  const user = await db
-    .select({ id: users.id, username: users.username, role: users.role, displayName: users.displayName })
-    .from(users)
-    .where(and(eq(users.id, userId), eq(users.deactivated, false)))
-    .get();
+  const redeemed = await userSession(env, userId).redeemTicket(secret);
+  if (!redeemed) throw unauthorized("The ticket is invalid, used or expired.", "invalid_ticket");
+  const { sessionId } = redeemed;
+  // A ticket lives no longer than the login session that minted it, and its socket is bound to it.
+  const user = sessionId
+    ? await liveSessionUser(db).get({ userId, sessionId })
+    : await db
+        .select({ id: users.id, username: users.username, role: users.role, displayName: users.displayName })
+        .from(users)
+        .where(and(eq(users.id, userId), eq(users.deactivated, false)))
+        .get();
   if (!user) throw unauthorized("The ticket is invalid, used or expired.", "invalid_ticket");
-  return { user, sessionId: null };
+  return { user, sessionId };
 }
