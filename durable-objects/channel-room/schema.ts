@@ -1,5 +1,6 @@
 import { ALARM_SCHEDULE_TABLE } from "../shared/AlarmSchedule";
 import type { Migration } from "../shared/runMigrations";
+import { SEARCH_OUTBOX_TABLE } from "./SearchOutbox";
 
 // Append-only: never edit or reorder a step that has shipped; add a new one.
 export const channelRoomMigrations: readonly Migration[] = [
@@ -122,5 +123,10 @@ CREATE TABLE pins (
     sql: `${ALARM_SCHEDULE_TABLE}
 INSERT INTO alarm_schedule (purpose, due_at) SELECT 'event_retention', MIN(at) FROM events HAVING COUNT(*) > 0;
 `,
+  },
+  {
+    name: "0005_search_outbox",
+    // Messages written before search existed are indexed by a rebuild (POST /admin/search/rebuild).
+    sql: SEARCH_OUTBOX_TABLE,
   },
 ];
