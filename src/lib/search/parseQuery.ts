@@ -37,8 +37,11 @@ export class InvalidQuery extends Error {
 
 const OPERATORS = ["from", "in", "has", "is", "before", "after", "on"] as const;
 type Operator = (typeof OPERATORS)[number];
-/** `name:value`; a value starting with "/" is a URL ("https://…"), not an operator. */
-const OPERATOR = /^([A-Za-z]+):(?!\/)(.+)$/;
+/**
+ * `name:value`; a value starting with "/" is a URL ("https://…"), not an operator. With no value,
+ * a known name is a mistake ("from:") and any other is a word ("todo:").
+ */
+const OPERATOR = /^([A-Za-z]+):(?!\/)(.*)$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** Midnight UTC starting the day, or an InvalidQuery for anything that is not a real YYYY-MM-DD. */
@@ -88,8 +91,13 @@ export function parseQuery(q: string): ParsedQuery {
     const op = piece.quoted ? null : OPERATOR.exec(piece.text);
     if (op) {
       const name = (op[1] as string).toLowerCase();
-      if (!(OPERATORS as readonly string[]).includes(name))
-        throw new InvalidQuery(`Unknown operator "${op[1]}:". Known: ${OPERATORS.map((o) => `${o}:`).join(", ")}.`);
+      const known = (OPERATORS as readonly string[]).includes(name);
+      if (op[2] === "" && !known) {
+        if (hasContent(piece.text)) parsed.terms.push({ kind: "word", text: piece.text, exclude: piece.exclude });
+        continue;
+      }
+      if (op[2] === "") throw new InvalidQuery(`${name}: needs a value.`);
+      if (!known) throw new InvalidQuery(`Unknown operator "${op[1]}:". Known: ${OPERATORS.map((o) => `${o}:`).join(", ")}.`);
       if (piece.exclude) throw new InvalidQuery(`Operators cannot be excluded ("-${piece.text}").`);
       applyOperator(parsed, name as Operator, op[2] as string);
       continue;
