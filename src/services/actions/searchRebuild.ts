@@ -92,21 +92,38 @@ export async function startSearchRebuild(env: Env, fromScratch: boolean): Promis
   return toJson(row);
 }
 
-/** One rebuild job: indexes a page of one room and moves the cursor on, then enqueues the next step. */
+/** Pages one rebuild job does before handing over to the next job (so one job stays short). */
+const PAGES_PER_JOB = 8;
+
+/**
+ * One rebuild job: indexes up to PAGES_PER_JOB pages (moving on through the channels), advancing
+ * the cursor after each, then enqueues the next job.
+ */
 export async function runSearchRebuildStep(env: Env, job: Extract<SearchIndexJob, { kind: "rebuild" }>): Promise<void> {
   const db = env.DB;
-  const row = await readRun(db);
-  if (!row || row.run_id !== job.run_id || row.status !== "running" || row.channel_id !== job.channel_id || row.after_seq !== job.after_seq)
-    return; // a stale or repeated step: the run has moved on
-  const page = await channelRoom(env, job.channel_id).searchDocuments(job.after_seq, REBUILD_PAGE);
+  let row = await readRun(db);
+  for (let page = 0; page < PAGES_PER_JOB; page++) {
+    if (!row || row.run_id !== job.run_id || row.status !== "running" || row.channel_id === null) return;
+    if (page === 0 && (row.channel_id !== job.channel_id || row.after_seq !== job.after_seq)) return; // a stale or repeated job
+    const moved = await indexPage(env, row, row.channel_id);
+    if (!moved) return; // another job moved the cursor first
+    row = await readRun(db);
+  }
+  if (row && row.run_id === job.run_id) await enqueue(env, row);
+}
+
+/** Indexes the page at the run's cursor and moves the cursor on (compare-and-set); false if it had moved. */
+async function indexPage(env: Env, row: RebuildRow, channelId: string): Promise<boolean> {
+  const db = env.DB;
+  const page = await channelRoom(env, channelId).searchDocuments(row.after_seq, REBUILD_PAGE);
   await writeIndexEntries(
     db,
     page.jobs.flatMap((j): IndexEntry[] => (j.kind === "message" ? [{ version: j.version, doc: j.doc }] : [])),
   );
   const next =
     page.last_seq !== null
-      ? { channel_id: job.channel_id, after_seq: page.last_seq, done: 0 }
-      : { channel_id: await nextChannel(db, job.channel_id), after_seq: 0, done: 1 };
+      ? { channel_id: channelId, after_seq: page.last_seq, done: 0 }
+      : { channel_id: await nextChannel(db, channelId), after_seq: 0, done: 1 };
   const moved = await db
     .prepare(
       `UPDATE search_rebuild SET channel_id = ?1, after_seq = ?2, channels_done = channels_done + ?3,
@@ -120,12 +137,10 @@ export async function runSearchRebuildStep(env: Env, job: Extract<SearchIndexJob
       page.jobs.length,
       next.channel_id === null ? "done" : "running",
       new Date().toISOString(),
-      job.run_id,
-      job.channel_id,
-      job.after_seq,
+      row.run_id,
+      channelId,
+      row.after_seq,
     )
     .run();
-  if (moved.meta.changes !== 1) return;
-  const updated = await readRun(db);
-  if (updated) await enqueue(env, updated);
+  return moved.meta.changes === 1;
 }
