@@ -110,4 +110,49 @@ describe("search property", () => {
       { numRuns: 40 },
     );
   });
+
+  it("answers any query string with 200 or a 4xx problem, never a 5xx (FTS5 never sees raw input)", async () => {
+    const { alice } = await workspace();
+    const ch = await createChannel(alice);
+    const m = await sent(alice, ch.id, 'sentinel "quoted" AND OR NOT NEAR(x) col:umn * ^ 東京');
+    await waitUntilFound(alice, "sentinel", m.id);
+    const piece = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 12 }),
+      fc.constantFrom(
+        '"',
+        "-",
+        "*",
+        "^",
+        ":",
+        "(",
+        ")",
+        "{",
+        "}",
+        "NEAR",
+        "AND",
+        "NOT",
+        "OR",
+        "from:",
+        "in:#",
+        "before:",
+        "東",
+        "京",
+        "\u0000",
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 8 }), fc.constantFrom("relevance", "recent"), async (parts, sort) => {
+        const q = parts.join(fc.sample(fc.constantFrom(" ", ""), 1)[0]);
+        const reply = await search(alice, q, { sort });
+        expect(reply.status, `${JSON.stringify(q)}: ${JSON.stringify(reply.body)}`).toBeLessThan(500);
+        if (reply.status !== 200) expect(reply.headers.get("content-type")).toBe("application/problem+json");
+      }),
+      { numRuns: 150 },
+    );
+    for (const q of ['"', "NEAR(", "sentinel*", "*sentinel", '"sentinel" OR "zzz"']) {
+      const reply = await search(alice, q);
+      expect([200, 422], q).toContain(reply.status);
+    }
+    expect((await search(alice, '"sentinel" OR "zzz"')).body.items).toHaveLength(0);
+  });
 });
