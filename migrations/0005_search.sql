@@ -5,6 +5,11 @@
 -- one (queues deliver at least once, in any order). A deleted message keeps its row (deleted = 1,
 -- no text in the index) so that a late, older upsert cannot bring it back. `indexed` says the FTS
 -- row for this version is written (a redelivered job writes nothing twice).
+--
+-- rowid is the time order: created_at (epoch ms) × 1024 plus the next free slot of that
+-- millisecond (SEARCH_ROWID_SLOTS in services/directory/searchIndex.ts). So "newest first" is
+-- FTS5's own reverse rowid order, which it walks without reading every match, and a date filter is
+-- a rowid range.
 CREATE TABLE search_messages (
   rowid INTEGER PRIMARY KEY,
   message_id TEXT NOT NULL UNIQUE,
@@ -20,8 +25,7 @@ CREATE TABLE search_messages (
   version INTEGER NOT NULL,
   indexed INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX search_messages_recent ON search_messages (created_at, rowid) WHERE deleted = 0;
-CREATE INDEX search_messages_channel ON search_messages (channel_id, created_at) WHERE deleted = 0;
+CREATE INDEX search_messages_channel ON search_messages (channel_id, rowid) WHERE deleted = 0;
 
 -- The full-text index, contentless (the text lives in the ChannelRooms; results are read from
 -- there). `body` is the text with Chinese, Japanese and Korean characters blanked, for unicode61

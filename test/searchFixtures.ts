@@ -17,9 +17,9 @@ export async function foundIds(as: Account, q: string, extra: Record<string, str
   return reply.body.items.map((i: { message: { id: string } }) => i.message.id);
 }
 
-/** Polls until `q` finds `messageId` (as `as`), or fails after 15 s. */
+/** Polls until `q` finds `messageId` (as `as`), or fails after 30 s. */
 export async function waitUntilFound(as: Account, q: string, messageId: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     if ((await foundIds(as, q, { limit: "100" })).includes(messageId)) return;
     if (Date.now() > deadline) throw new Error(`"${q}" never found ${messageId}`);
@@ -27,10 +27,10 @@ export async function waitUntilFound(as: Account, q: string, messageId: string):
   }
 }
 
-/** Polls until the index row of `messageId` (D1) passes `check`, or fails after 15 s. */
+/** Polls until the index row of `messageId` (D1) passes `check`, or fails after 30 s. */
 export async function waitUntilIndexed(messageId: string, check: (row: { deleted: number; version: number } | null) => boolean) {
   const { env } = await import("cloudflare:test");
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const row = await env.DB.prepare("SELECT deleted, version FROM search_messages WHERE message_id = ?")
       .bind(messageId)
@@ -44,7 +44,7 @@ export async function waitUntilIndexed(messageId: string, check: (row: { deleted
 /** Polls until a room's search outbox is empty and its flush no longer scheduled (fails after 15 s). */
 export async function searchOutboxFlushed(channelId: string): Promise<void> {
   const { env, runInDurableObject } = await import("cloudflare:test");
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const busy = await runInDurableObject(env.CHANNEL_ROOM.getByName(channelId), (_instance, state) => {
       const sql = state.storage.sql;

@@ -55,7 +55,8 @@ export const search = {
           count: job.count,
           author_ids: world.accounts.map((a) => a.id),
           seed: job.c * 1_000_003 + job.at,
-          from_ms: from + job.at * step,
+          // A millisecond of its own per channel: the seeding writes index rowids as created_at × 1024.
+          from_ms: from + job.at * step + job.c,
           step_ms: step,
         },
         timeoutMs: 600_000,

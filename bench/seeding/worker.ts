@@ -4,6 +4,7 @@ import { ColinkError, problemResponse } from "../../src/lib/ColinkError";
 import { fieldErrors } from "../../src/lib/openapi";
 import { hasLink, indexColumns } from "../../src/lib/search/searchText";
 import { CHANNEL_ID_PATTERN } from "../../src/protocol/channels";
+import { SEARCH_ROWID_SLOTS } from "../../src/services/directory/searchIndex";
 import { roomValue } from "../../src/services/roomValue";
 import { type BenchChannelRoom, MAX_SEARCH_SEED_BATCH, MAX_SEED_BATCH } from "./BenchChannelRoom";
 
@@ -17,6 +18,7 @@ import { type BenchChannelRoom, MAX_SEARCH_SEED_BATCH, MAX_SEED_BATCH } from "./
 //   POST /_bench/channels/:channel_id/seed-search  {"count": 1..5000, "author_ids": [...], "seed", "from_ms", "step_ms"}
 //        → 200 {"first_seq", "last_seq", "db_bytes"}: messages of the search corpus (searchCorpus.ts) in
 //        the room and their index rows written to D1 in bulk, as the index consumer would write them
+//        (rowid = created_at × 1024: the caller gives each channel its own milliseconds)
 
 export { UserSession } from "../../src/index";
 export { BenchChannelRoom } from "./BenchChannelRoom";
@@ -46,8 +48,8 @@ async function seedSearch(request: Request, env: Env, channelId: string): Promis
     const json = JSON.stringify(rows);
     const results = await env.DB.batch([
       env.DB.prepare(
-        `INSERT INTO search_messages (message_id, channel_id, seq, author_id, created_at, in_thread, has_file, has_link, deleted, version, indexed)
-         SELECT json_extract(value, '$.id'), ?2, json_extract(value, '$.seq'), json_extract(value, '$.author_id'), json_extract(value, '$.created_at'),
+        `INSERT INTO search_messages (rowid, message_id, channel_id, seq, author_id, created_at, in_thread, has_file, has_link, deleted, version, indexed)
+         SELECT json_extract(value, '$.created_at') * ${SEARCH_ROWID_SLOTS}, json_extract(value, '$.id'), ?2, json_extract(value, '$.seq'), json_extract(value, '$.author_id'), json_extract(value, '$.created_at'),
            0, 0, json_extract(value, '$.has_link'), 0, ?3, 1 FROM json_each(?1)`,
       ).bind(json, channelId, version),
       env.DB.prepare(

@@ -4,6 +4,15 @@ import type { SearchDocument } from "../../protocol/search";
 // The search index in D1 (migrations/0005_search.sql): what the colink-search-index consumer and a
 // rebuild write. Raw SQL, because drizzle has no model for FTS5 tables.
 
+/**
+ * search_messages rowids are time-ordered: created_at (ms) × SEARCH_ROWID_SLOTS plus the next free
+ * slot of that millisecond, so newest-first is reverse rowid order and a date range a rowid range.
+ */
+export const SEARCH_ROWID_SLOTS = 1024;
+
+/** The first rowid of a millisecond (an instant's lower bound in rowid terms). */
+export const rowidAt = (ms: number): number => Math.max(0, Math.floor(ms)) * SEARCH_ROWID_SLOTS;
+
 /** One message's index entry at `version`, as statements to run in one D1 batch. */
 export type IndexEntry = { version: number; doc: SearchDocument };
 
@@ -14,7 +23,8 @@ export type IndexEntry = { version: number; doc: SearchDocument };
  */
 export function indexStatements(db: D1Database, { version, doc }: IndexEntry): D1PreparedStatement[] {
   const { body, cjk } = indexColumns(doc.text);
-  const createdAt = Date.parse(doc.created_at);
+  const parsed = Date.parse(doc.created_at);
+  const createdAt = Number.isFinite(parsed) ? parsed : 0;
   return [
     db
       .prepare(
@@ -23,8 +33,9 @@ export function indexStatements(db: D1Database, { version, doc }: IndexEntry): D
       .bind(doc.message_id, version),
     db
       .prepare(
-        `INSERT INTO search_messages (message_id, channel_id, seq, author_id, created_at, in_thread, has_file, has_link, deleted, version, indexed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)
+        `INSERT INTO search_messages (rowid, message_id, channel_id, seq, author_id, created_at, in_thread, has_file, has_link, deleted, version, indexed)
+         VALUES ((SELECT ?11 + COUNT(*) FROM search_messages WHERE rowid >= ?11 AND rowid < ?11 + ${SEARCH_ROWID_SLOTS}),
+           ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)
          ON CONFLICT (message_id) DO UPDATE SET in_thread = excluded.in_thread, has_file = excluded.has_file, has_link = excluded.has_link,
            deleted = excluded.deleted, version = excluded.version, indexed = 0
          WHERE excluded.version > search_messages.version`,
@@ -34,12 +45,13 @@ export function indexStatements(db: D1Database, { version, doc }: IndexEntry): D
         doc.channel_id,
         doc.seq,
         doc.author_id,
-        Number.isFinite(createdAt) ? createdAt : 0,
+        createdAt,
         doc.thread_root_id !== null || doc.reply_count > 0 ? 1 : 0,
         doc.has_file ? 1 : 0,
         hasLink(doc.text) ? 1 : 0,
         doc.deleted ? 1 : 0,
         version,
+        rowidAt(createdAt),
       ),
     db
       .prepare(

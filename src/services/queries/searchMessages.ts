@@ -10,6 +10,7 @@ import type { Message } from "../../protocol/messages";
 import type { MessageHit, SearchMessagesQuery } from "../../protocol/search";
 import { actorOf } from "../actorOf";
 import type { AuthUser } from "../auth/authUser";
+import { rowidAt } from "../directory/searchIndex";
 
 // Message search (API.md "Search"). The D1 index finds candidates among the channels the caller
 // may read now (memberships and channel kinds, read at query time); then each candidate's room,
@@ -27,14 +28,22 @@ export function parseSearchQuery(q: string): ParsedQuery {
   }
 }
 
+/**
+ * Relevance ranks (bm25) the newest RELEVANCE_WINDOW matches the caller may read: ranking every
+ * match of a common word over a million messages reads its whole doclist (seconds), while walking
+ * the newest ones in reverse rowid order stops early. A query with fewer matches is ranked whole;
+ * older matches of a common word are reached with sort=recent. bench/README.md "search" has the numbers.
+ */
+export const RELEVANCE_WINDOW = 2000;
+
 const RelevanceCursor = z.object({ s: z.literal("relevance"), score: z.number(), rowid: z.number().int(), snap: z.number().int() });
-const RecentCursor = z.object({ s: z.literal("recent"), at: z.number().int(), rowid: z.number().int() });
+const RecentCursor = z.object({ s: z.literal("recent"), rowid: z.number().int() });
 const SearchCursor = z.discriminatedUnion("s", [RelevanceCursor, RecentCursor]);
 
 type Candidate = { rowid: number; message_id: string; channel_id: string; created_at: number; score: number | null };
 
-/** The SQL conditions of a parsed query's operators, on search_messages `s`. */
-function filters(query: ParsedQuery, where: string[], params: unknown[]): void {
+/** The SQL conditions of a parsed query's operators, on search_messages `s` (dates as ranges of `rowid`, the time order). */
+function filters(query: ParsedQuery, rowid: string, where: string[], params: unknown[]): void {
   if (query.from.length > 0) {
     where.push("s.author_id IN (SELECT id FROM users WHERE lower(username) IN (SELECT value FROM json_each(?)))");
     params.push(JSON.stringify(query.from));
@@ -47,12 +56,12 @@ function filters(query: ParsedQuery, where: string[], params: unknown[]): void {
   if (query.hasLink) where.push("s.has_link = 1");
   if (query.isThread) where.push("s.in_thread = 1");
   if (query.since !== null) {
-    where.push("s.created_at >= ?");
-    params.push(query.since);
+    where.push(`${rowid} >= ?`);
+    params.push(rowidAt(query.since));
   }
   if (query.until !== null) {
-    where.push("s.created_at < ?");
-    params.push(query.until);
+    where.push(`${rowid} < ?`);
+    params.push(rowidAt(query.until));
   }
 }
 
@@ -84,7 +93,13 @@ async function candidates(
     "s.channel_id IN (SELECT channel_id FROM memberships WHERE user_id = ? UNION ALL SELECT id FROM channels WHERE kind = 'public' AND ? = 1)",
   );
   params.push(user.id, user.role === "guest" ? 0 : 1);
-  filters(query, where, params);
+  // FTS5 walks its matches in rowid order itself: constraints and order go on its rowid.
+  const rowid = include === null ? "s.rowid" : "search_fts.rowid";
+  filters(query, rowid, where, params);
+  const from = include === null ? "search_messages s" : "search_fts JOIN search_messages s ON s.rowid = search_fts.rowid";
+  const columns = "s.rowid AS rowid, s.message_id, s.channel_id, s.created_at";
+  let sql: string;
+  const tail: unknown[] = [];
   let snap = 0;
   if (order === "relevance") {
     // Later pages see no row added after the first: nothing moves in from behind the cursor.
@@ -92,24 +107,22 @@ async function candidates(
       cursor?.s === "relevance"
         ? cursor.snap
         : ((await db.prepare("SELECT MAX(rowid) AS m FROM search_messages").first<{ m: number | null }>())?.m ?? 0);
-    where.push("s.rowid <= ?");
-    params.push(snap);
-  }
-  const from = include === null ? "search_messages s" : "search_fts JOIN search_messages s ON s.rowid = search_fts.rowid";
-  const score = include === null ? "NULL" : "bm25(search_fts)";
-  const inner = `SELECT s.rowid AS rowid, s.message_id, s.channel_id, s.created_at, ${score} AS score FROM ${from} WHERE ${where.join(" AND ")}`;
-  let sql: string;
-  const outer: unknown[] = [];
-  if (order === "relevance") {
-    sql = `SELECT * FROM (${inner}) ${cursor?.s === "relevance" ? "WHERE score > ? OR (score = ? AND rowid > ?)" : ""} ORDER BY score, rowid LIMIT ?`;
-    if (cursor?.s === "relevance") outer.push(cursor.score, cursor.score, cursor.rowid);
+    where.push(`${rowid} <= ?`);
+    params.push(snap, RELEVANCE_WINDOW);
+    const newest = `SELECT ${columns}, bm25(search_fts) AS score FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${rowid} DESC LIMIT ?`;
+    const after = cursor?.s === "relevance" ? "WHERE score > ? OR (score = ? AND rowid > ?)" : "";
+    if (cursor?.s === "relevance") tail.push(cursor.score, cursor.score, cursor.rowid);
+    sql = `SELECT * FROM (${newest}) ${after} ORDER BY score, rowid LIMIT ?`;
   } else {
-    sql = `SELECT * FROM (${inner}) ${cursor?.s === "recent" ? "WHERE created_at < ? OR (created_at = ? AND rowid < ?)" : ""} ORDER BY created_at DESC, rowid DESC LIMIT ?`;
-    if (cursor?.s === "recent") outer.push(cursor.at, cursor.at, cursor.rowid);
+    if (cursor?.s === "recent") {
+      where.push(`${rowid} < ?`);
+      params.push(cursor.rowid);
+    }
+    sql = `SELECT ${columns}, NULL AS score FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${rowid} DESC LIMIT ?`;
   }
   const { results } = await db
     .prepare(sql)
-    .bind(...params, ...outer, take)
+    .bind(...params, ...tail, take)
     .all<Candidate>();
   return { rows: results, snap, sort: order };
 }
@@ -159,6 +172,6 @@ export async function searchMessages(
     next =
       sort === "relevance"
         ? encodeCursor({ s: "relevance", score: last.score ?? 0, rowid: last.rowid, snap })
-        : encodeCursor({ s: "recent", at: last.created_at, rowid: last.rowid });
+        : encodeCursor({ s: "recent", rowid: last.rowid });
   return { items, next_cursor: next };
 }
