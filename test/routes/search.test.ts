@@ -312,3 +312,16 @@ describe("channel search", () => {
     expectProblem(await call("GET", "/search/channels?q=from:@x", { token: alice.token }), 422, "invalid_query");
   });
 });
+
+describe("search in the OpenAPI document", () => {
+  it("documents the search and rebuild routes with their query parameters", async () => {
+    const doc = expectStatus(await call("GET", "/openapi.json"), 200);
+    const params = (path: string) => doc.paths[path].get.parameters.map((p: { name: string }) => p.name).sort();
+    expect(params("/search/messages")).toEqual(["cursor", "limit", "q", "sort"]);
+    expect(params("/search/channels")).toEqual(["cursor", "limit", "q"]);
+    expect(doc.paths["/search/messages"].get.responses).toHaveProperty("422");
+    expect(doc.paths["/admin/search/rebuild"]).toHaveProperty("post");
+    expect(doc.paths["/admin/search/rebuild"]).toHaveProperty("get");
+    expect(doc.components.schemas).toHaveProperty("MessageSearchPage");
+  });
+});
