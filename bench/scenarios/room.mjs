@@ -36,6 +36,8 @@ export function roomScenario(name, full, quick) {
         deliveryGoal("colink", out.colink),
         deliveryGoal("fanout", out.fanout),
         ...ratioGoals(out, "fanout", { throughput: 0.8, p99: 1.5 }),
+        ...ratioGoals(out, "ejabberd-mam", { throughput: 1.0, p99: 1.0 }),
+        ...(name === "room-100" ? ratioGoals(out, "ejabberd", { throughput: 0.9 }) : []),
       ];
     },
   };
