@@ -1,5 +1,6 @@
 import { activeUsersById } from "../../src/db/activeUsers";
 import { createDb } from "../../src/db/client";
+import { visibleIds } from "../../src/db/visibleUsers";
 import { log } from "../../src/lib/log";
 import { userSession } from "../../src/lib/stubs";
 import type { PresenceView } from "../../src/protocol/presence";
@@ -24,12 +25,25 @@ export class PresenceSubscriptions {
     private readonly ownView: () => PresenceView,
   ) {}
 
-  /** Replaces what a socket watches with the active users among `userIds`, and sends each one's presence now. */
+  /**
+   * Replaces what a socket watches with the active users among `userIds` this user may see (the
+   * directory's rule: a guest only those who share a channel with them; the others are left out
+   * silently, as GET /users/presence leaves them out), and sends each one's presence now.
+   */
   async subscribe(ws: WebSocket, userIds: string[]): Promise<void> {
     const me = this.me();
     const socketId = this.sockets.attachment(ws).id;
     const wanted = [...new Set(userIds)];
-    const known = new Set((await activeUsersById(createDb(this.env.DB), wanted)).keys());
+    const db = createDb(this.env.DB);
+    const active = await activeUsersById(db, [...wanted, me]);
+    const viewer = active.get(me);
+    const known = viewer
+      ? await visibleIds(
+          db,
+          { id: me, role: viewer.role },
+          [...wanted].filter((id) => active.has(id)),
+        )
+      : new Set<string>();
     const previous = this.sql
       .exec<{ target_id: string }>("SELECT target_id FROM socket_subscriptions WHERE socket_id = ?", socketId)
       .toArray();
