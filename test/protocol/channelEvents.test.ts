@@ -13,6 +13,7 @@ import {
   sent,
   workspace,
 } from "../channelFixtures";
+import { createFile, putBytes, scanned } from "../fileFixtures";
 import type { Account } from "../helpers";
 import { call } from "../helpers";
 
@@ -80,6 +81,16 @@ function updateMessage(state: State, id: string, change: (m: any) => any): Pick<
   };
 }
 
+/** Changes the files of every message the client holds. */
+function updateFiles(state: State, change: (files: any[]) => any[]): Pick<State, "messages" | "threads" | "pins"> {
+  const each = (m: any) => ({ ...m, files: change(m.files) });
+  return {
+    messages: state.messages.map(each),
+    threads: Object.fromEntries(Object.entries(state.threads).map(([root, replies]) => [root, replies.map(each)])),
+    pins: state.pins.map((p) => ({ ...p, message: each(p.message) })),
+  };
+}
+
 /** reaction.added appends to its emoji's group (or a new group last); reaction.removed takes away, dropping an empty group. */
 function reacted(m: any, { emoji, user_id }: { emoji: string; user_id: string }, added: boolean) {
   const group = m.reactions.find((r: any) => r.emoji === emoji);
@@ -135,6 +146,12 @@ function apply(state: State, event: any): State {
     case "channel.archived":
     case "channel.unarchived":
       return { ...next, channel: event.data };
+    case "file.updated": {
+      const file = event.data.file;
+      return { ...next, ...updateFiles(state, (files) => files.map((f: any) => (f.id === file.id ? file : f))) };
+    }
+    case "file.deleted":
+      return { ...next, ...updateFiles(state, (files) => files.filter((f: any) => f.id !== event.data.file_id)) };
     default:
       throw new Error(`unknown event type ${event.type}`);
   }
@@ -148,6 +165,8 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
     let first: any;
     let reply: any;
     let echoed: any;
+    // A file attached while still uploading; completing it announces `scanning`, the scan `clean`.
+    const upload = expectStatus(await createFile(alice, 5, { filename: "notes.txt" }), 201);
     const actions: Action[] = [
       ["message.created", async () => (first = await sent(alice, channel.id, "hello"))],
       ["member.joined", () => call("POST", `/channels/${channel.id}/join`, { token: bob.token })],
@@ -182,6 +201,19 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
         ["message.deleted", "pin.removed", "message.updated"],
         () => call("DELETE", `/channels/${channel.id}/messages/${reply.id}`, { token: bob.token }),
       ],
+      ["message.created", () => sent(alice, channel.id, "a file", { file_ids: [upload.file.id] })],
+      [
+        ["file.updated", "file.updated"],
+        async () => {
+          expect((await putBytes(upload.upload.url, "hello")).status).toBe(204);
+          expectStatus(await call("POST", `/files/${upload.file.id}/complete`, { token: alice.token }), 200);
+          expect((await scanned(alice, upload.file.id)).status).toBe("clean");
+          // The consumer writes the verdict, then announces it: wait for the announcement.
+          while ((await allEvents(alice, channel.id)).filter((e) => e.type === "file.updated").length < 2)
+            await new Promise((r) => setTimeout(r, 50));
+        },
+      ],
+      ["file.deleted", () => call("DELETE", `/files/${upload.file.id}`, { token: alice.token })],
       ["member.joined", () => addMembers(alice, channel.id, owner)],
       [
         "channel.updated",
