@@ -14,7 +14,7 @@ export const FILE_SWEEP_CRON = "*/10 * * * *";
 export default {
   fetch: app.fetch,
   /** One consumer per queue (wrangler.toml [[queues.consumers]]). */
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     switch (batch.queue) {
       case FILE_SCAN_QUEUE:
         return consumeFileScans(batch, env);

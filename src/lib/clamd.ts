@@ -42,6 +42,8 @@ export async function clamdScan(
   let socket: Socket;
   try {
     socket = connect(address);
+    // A failed connection also rejects `closed`; nobody else waits on it.
+    socket.closed.catch(() => {});
     await withTimeout(socket.opened, Math.min(timeoutMs, 10_000), "connect");
   } catch (error) {
     body.cancel().catch(() => {});

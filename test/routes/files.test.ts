@@ -196,3 +196,66 @@ describe("DELETE /files/{id}", () => {
     expectProblem(await call("GET", `/files/${other.id}`, { token: alice.token }), 404);
   });
 });
+
+describe("attaching files to messages", () => {
+  it("a message carries up to 10 of the sender's own files, shown with their current status", async () => {
+    const { owner, alice, bob, guest } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob);
+    const file = await uploadFile(alice, "report");
+    const pending = expectStatus(await createFile(alice, 3), 201);
+    const message = expectStatus(
+      await call("POST", `/channels/${channel.id}/messages`, {
+        token: alice.token,
+        body: { text: "see", file_ids: [file.id, pending.file.id] },
+      }),
+      201,
+    );
+    expect(message.files.map((f: any) => f.id)).toEqual([file.id, pending.file.id]);
+    expect(message.files[1].status).toBe("uploading");
+    // Readers of the channel may now read the file; a guest who is not in it may not.
+    await scanned(alice, file.id);
+    expectStatus(await call("GET", `/files/${file.id}`, { token: bob.token }), 200);
+    expect((await call("GET", `/files/${file.id}/content`, { token: owner.token })).body).toBe("report");
+    expectProblem(await call("GET", `/files/${file.id}`, { token: guest.token }), 404);
+    // History shows the file as it is now.
+    await waitFor(async () => {
+      const page = expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: bob.token }), 200);
+      return page.items[0].files[0].status === "clean";
+    });
+    // Deleting the message does not delete its files.
+    expect((await call("DELETE", `/channels/${channel.id}/messages/${message.id}`, { token: alice.token })).status).toBe(204);
+    expectStatus(await call("GET", `/files/${file.id}`, { token: alice.token }), 200);
+  });
+
+  it("refuses others' files, quarantined ones, duplicates and more than 10 (422)", async () => {
+    const { alice, bob } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob);
+    const bobs = expectStatus(await createFile(bob, 1), 201);
+    const mine = expectStatus(await createFile(alice, 1), 201);
+    const sendWith = (file_ids: string[]) =>
+      call("POST", `/channels/${channel.id}/messages`, { token: alice.token, body: { text: "x", file_ids } });
+    const other = expectProblem(await sendWith([mine.file.id, bobs.file.id]), 422, "invalid_file");
+    expect(other.errors).toEqual([{ path: "file_ids.1", message: "No such file of yours." }]);
+    expectProblem(await sendWith([mine.file.id, mine.file.id]), 422, "invalid_file");
+    expectProblem(await sendWith(["f_00000000000000000000000000"]), 422, "invalid_file");
+    expectProblem(await sendWith(["nope"]), 422, "validation_failed");
+    const eleven = await Promise.all(Array.from({ length: 11 }, async () => expectStatus(await createFile(alice, 1), 201).file.id));
+    expectProblem(await sendWith(eleven), 422, "validation_failed");
+    expect(expectStatus(await sendWith(eleven.slice(0, 10)), 201).files).toHaveLength(10);
+    const virus = await uploadFile(alice, EICAR, { filename: "eicar.com" });
+    expect((await scanned(alice, virus.id)).status).toBe("quarantined");
+    expectProblem(await sendWith([virus.id]), 422, "invalid_file");
+    // A refused send lists the file nowhere: bob still cannot see alice's file.
+    expectProblem(await call("GET", `/files/${mine.file.id}`, { token: bob.token }), 404);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -58,6 +58,8 @@ export async function scanFile(env: Env, db: Database, job: FileScanJob): Promis
       });
       if (!verdict.clean) signature = verdict.signature;
     } catch (error) {
+      // Aborting also rejects the digest, which nobody will read.
+      digest.digest.catch(() => {});
       hashing.abort().catch(() => {});
       if (error instanceof ClamdStreamTooLong) return failScan(env, db, job, error.message);
       throw error;
