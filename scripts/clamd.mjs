@@ -84,7 +84,7 @@ export async function startClamd(options = {}) {
       `MaxScanSize ${Math.floor(CLAMD_STREAM_MAX_BYTES / 1024 / 1024)}M`,
       `PidFile ${path.join(dir, "clamd.pid")}`,
       `TemporaryDirectory ${dir}`,
-      "LogFile /dev/null",
+      `LogFile ${path.join(dir, "clamd.log")}`,
       "LogTime no",
       "MaxThreads 4",
       "ReadTimeout 30",

@@ -8,8 +8,8 @@ import { pruneDirectory } from "./services/actions/pruneDirectory";
 export { ChannelRoom } from "../durable-objects/channel-room/ChannelRoom";
 export { UserSession } from "../durable-objects/user-session/UserSession";
 
-/** The file sweep's cron (wrangler.toml [triggers]); the other one is the daily directory prune. */
-export const FILE_SWEEP_CRON = "*/10 * * * *";
+/** The file sweep's cron (wrangler.toml [triggers]); the other one is the daily directory prune. (Not exported: every export of the entry module must be a handler or a class.) */
+const FILE_SWEEP_CRON = "*/10 * * * *";
 
 export default {
   fetch: app.fetch,

@@ -31,7 +31,7 @@ export const filesRoutes = createRouter()
       path: "/",
       summary: "Start an upload: record the file and get where to send its bytes",
       description:
-        "Step 1 of 3 (Slack's external upload flow). Then send exactly `size` bytes to `upload.url` with `upload.method` and `upload.headers` (step 2), then `POST /files/{file_id}/complete` (step 3). The URL works for this file only, once, for 15 minutes: an expired or altered one is refused (403). With R2 S3 credentials configured it is an R2 presigned PUT; otherwise `PUT /files/{file_id}/upload` on this service.",
+        "Step 1 of 3 (Slack's external upload flow). Then send exactly `size` bytes to `upload.url` with `upload.method` and `upload.headers` (step 2), then `POST /files/{file_id}/complete` (step 3). The URL works for this file only, once, for UPLOAD_URL_TTL_SECONDS (15 minutes by default): an expired or altered one is refused (403). With R2 S3 credentials configured it is an R2 presigned PUT; otherwise `PUT /files/{file_id}/upload` on this service.",
       request: { body: jsonBody(CreateFileBodySchema) },
       responses: {
         201: jsonContent(CreatedFileSchema, "The file (`uploading`) and the upload instructions"),

@@ -9,7 +9,7 @@ import type { CreatedFile, CreateFileBody, FileInfo, FileScanJob } from "../../p
 import { isAdminRole } from "../../protocol/roles";
 import type { AuthUser } from "../auth/authUser";
 import { announceFile } from "../files/announceFile";
-import { storageKeys, UPLOAD_URL_TTL_SECONDS, uploadInstructions } from "../files/uploadUrl";
+import { storageKeys, uploadInstructions } from "../files/uploadUrl";
 import { type FileRow, fileFromRow, fileRow, mayReadFile, postedChannelIds } from "../queries/files";
 
 const now = () => new Date().toISOString();
@@ -23,7 +23,7 @@ const invalidUploadUrl = () =>
  * cannot see).
  */
 export async function createFile(env: Env, db: Database, user: AuthUser, body: CreateFileBody, origin: string): Promise<CreatedFile> {
-  const max = config(env).MAX_UPLOAD_BYTES;
+  const { MAX_UPLOAD_BYTES: max, UPLOAD_URL_TTL_SECONDS } = config(env);
   if (body.size > max) throw new ColinkError(413, "file_too_large", `Files are limited to ${max} bytes.`);
   if (body.channel_id !== undefined) {
     const member = await db

@@ -1,9 +1,6 @@
 import { AwsClient } from "aws4fetch";
 import { config } from "../../lib/config";
 
-/** How long an upload URL works. */
-export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
-
 export type UploadInstructions = { url: string; method: "PUT"; headers: Record<string, string>; expires_at: string };
 
 /** Where a file's bytes live in R2, where quarantined bytes go, and its thumbnail. */
