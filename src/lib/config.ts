@@ -95,7 +95,9 @@ const ConfigSchema = z
     /** Largest file `POST /files` accepts (413 `file_too_large` above). */
     MAX_UPLOAD_BYTES: int(1).default(104_857_600),
     /** How long an upload URL works. */
-    UPLOAD_URL_TTL_SECONDS: int(1).max(7 * 24 * 3600).default(900),
+    UPLOAD_URL_TTL_SECONDS: int(1)
+      .max(7 * 24 * 3600)
+      .default(900),
     /** `required`: every file is scanned by clamd before it is served; `off` (a local trial only): files are clean unscanned. */
     FILE_SCAN: z.enum(["required", "off"]).default("required"),
     /** host:port of clamd; empty leaves files `scanning` until one is configured. */
