@@ -15,6 +15,7 @@ import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
+import { filesRoutes } from "./routes/files";
 import { messagesRoutes } from "./routes/messages";
 import { myChannelsRoutes } from "./routes/myChannels";
 import { mySessionsRoutes } from "./routes/mySessions";
@@ -40,6 +41,7 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/channels", reactionsRoutes)
   .route("/channels", pinsRoutes)
   .route("/dms", dmsRoutes)
+  .route("/files", filesRoutes)
   .route("/ws", wsRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

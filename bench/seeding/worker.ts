@@ -40,5 +40,6 @@ export default {
       throw err;
     }
   },
+  queue: colink.queue,
   scheduled: colink.scheduled,
 } satisfies ExportedHandler<Env>;

@@ -5,7 +5,7 @@ import { startReferenceServer } from "../lib/devServer.mjs";
 // one socket per room it is in. See targets/README.md.
 
 export const name = "baseline";
-export const capabilities = { resume: false, history: false, socketPerChannel: true, gapFreeSeq: false };
+export const capabilities = { resume: false, history: false, socketPerChannel: true, gapFreeSeq: false, files: false };
 
 export async function start() {
   const server = await startReferenceServer("baseline");
