@@ -16,6 +16,7 @@ import { adminSearchRoutes } from "./routes/adminSearch";
 import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
+import { filesRoutes } from "./routes/files";
 import { messagesRoutes } from "./routes/messages";
 import { myChannelsRoutes } from "./routes/myChannels";
 import { mySessionsRoutes } from "./routes/mySessions";
@@ -43,6 +44,7 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/channels", reactionsRoutes)
   .route("/channels", pinsRoutes)
   .route("/dms", dmsRoutes)
+  .route("/files", filesRoutes)
   .route("/search", searchRoutes)
   .route("/ws", wsRoutes);
 

@@ -82,6 +82,6 @@ export default {
       throw err;
     }
   },
-  scheduled: colink.scheduled,
   queue: colink.queue,
+  scheduled: colink.scheduled,
 } satisfies ExportedHandler<Env>;

@@ -6,6 +6,7 @@ import type { Message } from "../../src/protocol/messages";
 import { AlarmSchedule } from "../shared/AlarmSchedule";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
+import { FileStore } from "./FileStore";
 import { MemberStore } from "./MemberStore";
 import { MessageStore } from "./MessageStore";
 import { OnlineMembers } from "./OnlineMembers";
@@ -37,6 +38,7 @@ export class RoomCore {
   readonly messages: MessageStore;
   readonly threads: ThreadStore;
   readonly pins: PinStore;
+  readonly files: FileStore;
   readonly searchOutbox: SearchOutbox;
   /** The object's one alarm, shared by its purposes: the event log's retention check and the search outbox's flush. */
   readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM>;
@@ -64,7 +66,8 @@ export class RoomCore {
     const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
     this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
     this.reactions = new ReactionStore(sql);
-    this.messages = new MessageStore(sql, this.reactions);
+    this.files = new FileStore(sql);
+    this.messages = new MessageStore(sql, this.reactions, this.files);
     this.access = new RoomAccess(this.members, this.messages);
     this.threads = new ThreadStore(sql);
     this.pins = new PinStore(sql);

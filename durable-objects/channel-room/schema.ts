@@ -125,6 +125,20 @@ INSERT INTO alarm_schedule (purpose, due_at) SELECT 'event_retention', MIN(at) F
 `,
   },
   {
+    name: "0004_files",
+    sql: `
+-- The files each message carries, in attachment order, each as last announced (file.updated).
+CREATE TABLE message_files (
+  seq INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  file_id TEXT NOT NULL,
+  file TEXT NOT NULL,
+  PRIMARY KEY (seq, position)
+) WITHOUT ROWID;
+CREATE INDEX message_files_file ON message_files (file_id);
+`,
+  },
+  {
     name: "0005_search_outbox",
     // Messages written before search existed are indexed by a rebuild (POST /admin/search/rebuild).
     sql: SEARCH_OUTBOX_TABLE,

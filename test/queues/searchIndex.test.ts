@@ -28,7 +28,7 @@ async function deliver(bodies: unknown[]) {
     bodies.map((body, i) => ({ id: `msg-${n++}-${i}`, timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env);
+  await worker.queue(batch, env, ctx);
   return getQueueResult(batch, ctx);
 }
 
