@@ -1,13 +1,21 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
-import { ChannelSearchPageSchema, MessageSearchPageSchema, SearchChannelsQuerySchema, SearchMessagesQuerySchema } from "../protocol/search";
+import {
+  ChannelSearchPageSchema,
+  FileSearchPageSchema,
+  MessageSearchPageSchema,
+  SearchChannelsQuerySchema,
+  SearchFilesQuerySchema,
+  SearchMessagesQuerySchema,
+} from "../protocol/search";
 import { searchChannels } from "../services/queries/searchChannels";
+import { searchFiles } from "../services/queries/searchFiles";
 import { searchMessages } from "../services/queries/searchMessages";
 
 const common = { tags: ["Search"], middleware: [requireUser], security: bearerSecurity };
 
-/** `GET /search/messages` and `GET /search/channels` (API.md "Search"). */
+/** `GET /search/messages`, `GET /search/channels` and `GET /search/files` (API.md "Search"). */
 export const searchRoutes = createRouter()
   .openapi(
     createRoute({
@@ -32,4 +40,15 @@ export const searchRoutes = createRouter()
       responses: { 200: jsonContent(ChannelSearchPageSchema, "A page of channels, by name"), ...errorResponses },
     }),
     async (c) => c.json(await searchChannels(c.var.db, c.var.user, c.req.valid("query")), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: "/files",
+      summary: "Search files by filename: the caller's own uploads and files posted where the caller may read, newest first",
+      request: { query: SearchFilesQuerySchema },
+      responses: { 200: jsonContent(FileSearchPageSchema, "A page of files, newest first"), ...errorResponses },
+    }),
+    async (c) => c.json(await searchFiles(c.env, c.var.db, c.var.user, c.req.valid("query")), 200),
   );
