@@ -2,6 +2,7 @@ import { app } from "./app";
 import { createDb } from "./db/client";
 import { log } from "./lib/log";
 import { consumeFailedFileScans, consumeFileScans, FILE_SCAN_DLQ, FILE_SCAN_QUEUE } from "./queues/fileScan";
+import { consumeSearchIndex, SEARCH_INDEX_QUEUE } from "./queues/searchIndex";
 import { sweepFiles } from "./services/actions/fileSweep";
 import { pruneDirectory } from "./services/actions/pruneDirectory";
 
@@ -20,6 +21,8 @@ export default {
         return consumeFileScans(batch, env);
       case FILE_SCAN_DLQ:
         return consumeFailedFileScans(batch, env);
+      case SEARCH_INDEX_QUEUE:
+        return consumeSearchIndex(batch, env);
       default:
         log("error", "batch from an unknown queue left to retry", { queue: batch.queue });
         batch.retryAll();

@@ -7,6 +7,7 @@ import type { Channel, ChannelReadState, MemberList, MemberListQuery, UpdateChan
 import type { FileInfo } from "../../src/protocol/files";
 import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from "../../src/protocol/messages";
 import type { Pin } from "../../src/protocol/pins";
+import type { SearchIndexJob } from "../../src/protocol/search";
 import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
 import { runMigrations } from "../shared/runMigrations";
 import { answer } from "./answer";
@@ -172,6 +173,18 @@ export class ChannelRoom extends DurableObject<Env> {
 
   setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): RoomResult<Message> {
     return answer(() => this.messages.setReaction(actor, messageId, emoji, present));
+  }
+
+  // ── Search ─────────────────────────────────────────────────────────────────────────────────
+
+  /** The live messages among `ids`, as they are now, if the actor may read the channel (search results). */
+  searchHits(actor: Actor, ids: string[]): RoomResult<Message[]> {
+    return answer(() => this.messages.found(actor, ids));
+  }
+
+  /** For an index rebuild: the next `limit` messages after `afterSeq` as index jobs (`last_seq` null at the end). */
+  searchDocuments(afterSeq: number, limit: number): { jobs: SearchIndexJob[]; last_seq: number | null } {
+    return this.core.searchOutbox.documentsAfter(afterSeq, limit);
   }
 
   // ── Threads and pins ───────────────────────────────────────────────────────────────────────

@@ -79,6 +79,16 @@ export class MessageActions {
     return { items: this.room.messages.jsonMany(meta, rows), has_more: hasMore };
   }
 
+  /**
+   * Search results as the room has them now: the live messages among `ids`, if the actor may read
+   * the channel (else the 404 of a channel they cannot see). The index is never trusted alone.
+   */
+  found(actor: Actor, ids: readonly string[]): Message[] {
+    const meta = this.room.meta.require();
+    this.room.access.see(meta, actor);
+    return this.room.messages.jsonMany(meta, this.room.messages.liveByIds(ids));
+  }
+
   /** A thread's replies after a message seq, oldest first (tombstones included). */
   replies(actor: Actor, rootId: string, query: RepliesQuery): ReplyPage {
     const meta = this.room.meta.require();

@@ -51,6 +51,13 @@ export class MessageStore {
     return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0] ?? null;
   }
 
+  /** The live (not deleted) messages among these ids. */
+  liveByIds(ids: readonly string[]): MessageRow[] {
+    return this.sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND deleted = 0", JSON.stringify(ids))
+      .toArray();
+  }
+
   require(id: string): MessageRow {
     const row = this.byId(id);
     if (!row) throw messageNotFound();

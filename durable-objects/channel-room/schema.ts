@@ -1,5 +1,6 @@
 import { ALARM_SCHEDULE_TABLE } from "../shared/AlarmSchedule";
 import type { Migration } from "../shared/runMigrations";
+import { SEARCH_OUTBOX_TABLE } from "./SearchOutbox";
 
 // Append-only: never edit or reorder a step that has shipped; add a new one.
 export const channelRoomMigrations: readonly Migration[] = [
@@ -136,5 +137,10 @@ CREATE TABLE message_files (
 ) WITHOUT ROWID;
 CREATE INDEX message_files_file ON message_files (file_id);
 `,
+  },
+  {
+    name: "0005_search_outbox",
+    // Messages written before search existed are indexed by a rebuild (POST /admin/search/rebuild).
+    sql: SEARCH_OUTBOX_TABLE,
   },
 ];
