@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ChannelSchema } from "./channels";
+import { FileSchema } from "./files";
 import { MessageSchema } from "./messages";
 
 // Search on the wire (API.md "Search"), and the jobs of the colink-search-index queue.
@@ -47,6 +48,26 @@ export type SearchChannelsQuery = z.infer<typeof SearchChannelsQuerySchema>;
 export const ChannelSearchPageSchema = z
   .object({ items: z.array(ChannelSchema), next_cursor: z.string().nullable() })
   .openapi("ChannelSearchPage");
+
+export const SearchFilesQuerySchema = z.object({
+  q: z.string().max(MAX_Q_PARAM).openapi({
+    description:
+      "Words and phrases found in the filename, with from:@username (uploader), in:#channel (posted there) and before:/after:/on:YYYY-MM-DD (uploaded).",
+    example: "report in:#finance after:2026-01-01",
+  }),
+  cursor: z.string().min(1).max(400).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_SEARCH_PAGE).default(DEFAULT_SEARCH_PAGE),
+});
+export type SearchFilesQuery = z.infer<typeof SearchFilesQuerySchema>;
+
+export const FileHitSchema = z.object({ file: FileSchema, highlights: z.array(HighlightSchema) }).openapi("FileHit", {
+  description: "A file whose name matches; `highlights` are UTF-16 offsets into `file.filename`.",
+});
+export type FileHit = z.infer<typeof FileHitSchema>;
+
+export const FileSearchPageSchema = z
+  .object({ items: z.array(FileHitSchema), next_cursor: z.string().nullable() })
+  .openapi("FileSearchPage");
 
 // ── The queue ────────────────────────────────────────────────────────────────────────────────
 

@@ -1,13 +1,21 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
-import { ChannelSearchPageSchema, MessageSearchPageSchema, SearchChannelsQuerySchema, SearchMessagesQuerySchema } from "../protocol/search";
+import {
+  ChannelSearchPageSchema,
+  FileSearchPageSchema,
+  MessageSearchPageSchema,
+  SearchChannelsQuerySchema,
+  SearchFilesQuerySchema,
+  SearchMessagesQuerySchema,
+} from "../protocol/search";
 import { searchChannels } from "../services/queries/searchChannels";
+import { searchFiles } from "../services/queries/searchFiles";
 import { searchMessages } from "../services/queries/searchMessages";
 
 const common = { tags: ["Search"], middleware: [requireUser], security: bearerSecurity };
 
-/** `GET /search/messages` and `GET /search/channels` (API.md "Search"). */
+/** `GET /search/messages`, `GET /search/files` and `GET /search/channels` (API.md "Search"). */
 export const searchRoutes = createRouter()
   .openapi(
     createRoute({
@@ -32,4 +40,17 @@ export const searchRoutes = createRouter()
       responses: { 200: jsonContent(ChannelSearchPageSchema, "A page of channels, by name"), ...errorResponses },
     }),
     async (c) => c.json(await searchChannels(c.var.db, c.var.user, c.req.valid("query")), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: "/files",
+      summary: "Search files by filename (the caller's own uploads, and files posted where they may read), newest first",
+      description:
+        "Words and phrases match the filename as message search matches text; from:@username is the uploader, in:#channel where it was posted, before:/after:/on: when it was uploaded. A quarantined file is found only by its uploader. A page may hold fewer than `limit` items and still carry a `next_cursor` (at most 2,000 files are looked at per request).",
+      request: { query: SearchFilesQuerySchema },
+      responses: { 200: jsonContent(FileSearchPageSchema, "A page of files, newest first"), ...errorResponses },
+    }),
+    async (c) => c.json(await searchFiles(c.var.db, c.var.user, c.req.valid("query")), 200),
   );
