@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -5,6 +6,8 @@ import { defineConfig } from "vitest/config";
 // In-runtime tests: the Worker, its Durable Objects and D1 run in workerd through
 // Miniflare, exactly as under `wrangler dev`.
 export default defineConfig(async () => {
+  // wrangler.toml's [assets] directory (the web client's build) must exist; these tests need none of it.
+  mkdirSync(path.join(import.meta.dirname, "web", "dist"), { recursive: true });
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [

@@ -24,9 +24,14 @@ const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "appl
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
+// The web client (web/ → web/dist, served as the Worker's static assets).
+const build = spawnSync(process.execPath, [path.join(root, "scripts", "buildWeb.mjs")], { cwd: root, stdio: "inherit", env });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const base = `http://127.0.0.1:${port}`;
 console.log(`
 Colink is starting on ${base}
+  Web client: ${base}/     (sign in, or open an invite link)
   API docs:   ${base}/api/docs   (OpenAPI 3.1: ${base}/api/v1/openapi.json)
   First run?  Create the owner account (the first account of a workspace becomes its owner):
 

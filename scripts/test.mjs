@@ -22,6 +22,8 @@ const steps = [
   ["generated types current", bin(typesCmd), [...typesArgs, "--check"]],
   ["typecheck", bin("tsc"), ["--noEmit"]],
   ["typecheck e2e + bench", bin("tsc"), ["--noEmit", "-p", "test/e2e/tsconfig.json"]],
+  ["typecheck web client", bin("tsc"), ["--noEmit", "-p", "web/tsconfig.json"]],
+  ["build web client", process.execPath, [path.join(root, "scripts", "buildWeb.mjs")]],
   ["lint + format", bin("biome"), ["ci", "."]],
   ["in-runtime tests", bin("vitest"), ["run"]],
   ["e2e tests", bin("vitest"), ["run", "--config", "test/e2e/vitest.config.ts"]],

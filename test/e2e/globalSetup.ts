@@ -1,4 +1,6 @@
 import type { TestProject } from "vitest/node";
+// @ts-expect-error: a plain ES module script without types (scripts/ holds the repo's Node scripts)
+import { buildWeb } from "../../scripts/buildWeb.mjs";
 import { type IdpInfo, type IdpServer, startOidcProvider } from "./oidcProvider";
 import { type DevServer, startWranglerDev } from "./wranglerDev";
 
@@ -28,6 +30,8 @@ const REQUEST_BODY_TIMEOUT_SECONDS = 2;
 export const OIDC_ROLE_MAP = "colink-owner:owner,colink-admin:admin,colink-member:member,colink-guest:guest";
 
 export default async function setup(project: TestProject) {
+  // The web client the server serves (web/dist), as npm start builds it.
+  await buildWeb({ quiet: true });
   // The provider first: Colink is started already pointing at its issuer, as in production.
   const idp: IdpServer = await startOidcProvider({ audience: COLINK_AUDIENCE });
   let server: DevServer;
