@@ -80,10 +80,7 @@ export function MessageItem(props: {
             }}
           />
         ) : (
-          <>
-            <RichText text={m.text} me={me?.username ?? null} />
-            {m.edited_at && <span class="edited">(edited)</span>}
-          </>
+          <RichText text={m.text} me={me?.username ?? null} edited={m.edited_at !== null} />
         )}
         {m.reactions.length > 0 && (
           <div class="reactions">

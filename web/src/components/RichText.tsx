@@ -38,18 +38,24 @@ function inline(nodes: Inline[], me: string | null): ComponentChildren[] {
   });
 }
 
-export function RichText({ text, me }: { text: string; me: string | null }) {
+/** `edited` adds the "(edited)" mark at the end of the last paragraph, as part of the text's flow. */
+export function RichText({ text, me, edited = false }: { text: string; me: string | null; edited?: boolean }) {
+  const blocks = parseMessage(text);
   return (
     <div class="text">
-      {parseMessage(text).map((b, i) =>
+      {blocks.map((b, i) =>
         b.t === "pre" ? (
           <pre key={i}>
             <code>{b.text}</code>
           </pre>
         ) : (
-          <p key={i}>{inline(b.children, me)}</p>
+          <p key={i}>
+            {inline(b.children, me)}
+            {edited && i === blocks.length - 1 && <span class="edited"> (edited)</span>}
+          </p>
         ),
       )}
+      {edited && blocks.at(-1)?.t === "pre" && <span class="edited">(edited)</span>}
     </div>
   );
 }

@@ -164,6 +164,33 @@ function Password() {
   );
 }
 
+/** A device a person recognises, from its user agent ("Chrome on Linux"), or the agent itself. */
+export function describeAgent(ua: string | null): string {
+  if (!ua) return "Unknown device";
+  const browser = /Edg\//.test(ua)
+    ? "Edge"
+    : /Firefox\//.test(ua)
+      ? "Firefox"
+      : /Chrom(e|ium)\//.test(ua)
+        ? "Chrome"
+        : /Safari\//.test(ua)
+          ? "Safari"
+          : null;
+  const os = /Android/.test(ua)
+    ? "Android"
+    : /iPhone|iPad/.test(ua)
+      ? "iOS"
+      : /Mac OS X/.test(ua)
+        ? "macOS"
+        : /Windows/.test(ua)
+          ? "Windows"
+          : /Linux|X11/.test(ua)
+            ? "Linux"
+            : null;
+  if (browser) return os ? `${browser} on ${os}` : browser;
+  return ua.length > 60 ? `${ua.slice(0, 57)}…` : ua;
+}
+
 function Sessions(props: { onSignOut: () => void }) {
   const colink = useColink();
   const [items, setItems] = useState<LoginSession[] | null>(null);
@@ -185,7 +212,7 @@ function Sessions(props: { onSignOut: () => void }) {
         {items?.map((s) => (
           <li key={s.id}>
             <div>
-              <strong>{s.user_agent ?? "Unknown device"}</strong>
+              <strong title={s.user_agent ?? undefined}>{describeAgent(s.user_agent)}</strong>
               {s.current && <span class="badge current">this device</span>}
               <small>
                 Signed in {when(s.created_at)} · last used {when(s.last_used_at)}
