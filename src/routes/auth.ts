@@ -44,14 +44,19 @@ export const authRoutes = createRouter()
       summary: "How a client may sign in here",
       description:
         "Public. Whether sign-up is open, and the OpenID Connect issuer, audience and public client id a browser signs in " +
-        "through (authorization code with PKCE) when one is configured (OIDC_ISSUER, OIDC_AUDIENCE, OIDC_CLIENT_ID).",
+        "through (authorization code with PKCE) when one is configured (OIDC_ISSUER, OIDC_AUDIENCE, OIDC_CLIENT_ID, OIDC_SCOPES).",
       responses: { 200: jsonContent(AuthConfigSchema, "The sign-in options"), ...errorResponses },
     }),
     (c) => {
       const settings = config(c.env);
       const oidc =
         settings.OIDC_ISSUER && settings.OIDC_CLIENT_ID
-          ? { issuer: settings.OIDC_ISSUER, audience: settings.OIDC_AUDIENCE, client_id: settings.OIDC_CLIENT_ID }
+          ? {
+              issuer: settings.OIDC_ISSUER,
+              audience: settings.OIDC_AUDIENCE,
+              client_id: settings.OIDC_CLIENT_ID,
+              scope: settings.OIDC_SCOPES,
+            }
           : null;
       return c.json({ open_signup: settings.OPEN_SIGNUP, oidc }, 200);
     },

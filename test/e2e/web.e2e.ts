@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Account, api, baseUrl, login, ownerAccount, signUp } from "./client";
+import { putIdpAccount } from "./oidcLogin";
 
 // The web client in a real browser: Debian's Chromium driven by playwright-core (which downloads
 // no browser), two people in two browser contexts against the suite's `wrangler dev`. Screenshots
@@ -162,6 +163,18 @@ describe("the web client, two people in two browsers", () => {
     expect(await edited.innerText()).toContain("(edited)");
   });
 
+  it("deletes a message, and it goes for the other too", async () => {
+    await composer(ada.page).fill("A message sent by mistake");
+    await composer(ada.page).press("Enter");
+    await messageWith(log(grace.page), "A message sent by mistake").waitFor();
+    const mine = messageWith(log(ada.page), "A message sent by mistake");
+    ada.page.once("dialog", (d) => void d.accept());
+    await mine.hover();
+    await mine.getByRole("button", { name: "Delete" }).click();
+    await log(grace.page).getByText("A message sent by mistake").waitFor({ state: "hidden" });
+    await log(grace.page).getByText("This message was deleted.").first().waitFor();
+  });
+
   it("replies in a thread side panel, and the reply count shows in the channel", async () => {
     const root = messageWith(log(grace.page), "the deploy script");
     await root.hover();
@@ -259,6 +272,27 @@ describe("the web client, two people in two browsers", () => {
     await shot(ada.page, "dm");
   });
 
+  it("shows a mention badge on a channel the person is not looking at", async () => {
+    // Ada is in the DM; Grace mentions her in the channel.
+    const r = await api("POST", `/channels/${channelId}/messages`, {
+      token: grace.account.token,
+      body: { text: `@${ada.account.username} can you review the release notes?` },
+    });
+    expect(r.status).toBe(201);
+    const link = ada.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(`${channelName}.*1 mention`) });
+    await link.waitFor();
+    await shot(ada.page, "mention-badge");
+    await link.click();
+    await messageWith(log(ada.page), "can you review the release notes").locator(".mention.me").waitFor();
+    // Reading the channel clears the badge.
+    await ada.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(`^${channelName}$`) })
+      .waitFor();
+  });
+
   it("loads older history when scrolled to the top", async () => {
     const owner = await ownerAccount();
     const ch = await api("POST", "/channels", { token: owner.token, body: { name: `history-${Date.now().toString(36)}` } });
@@ -291,6 +325,35 @@ describe("the web client, two people in two browsers", () => {
     await ada.page.getByRole("link", { name: "Sessions" }).click();
     await ada.page.getByText("this device").waitFor();
     await shot(ada.page, "settings-sessions");
+  });
+
+  it("signs in through the identity provider (authorization code with PKCE), and stays signed in across a reload", async () => {
+    const idp = inject("idp");
+    const suffix = Date.now().toString(36);
+    const account = { sub: `web-${suffix}`, password: `idp-${crypto.randomUUID()}`, preferred_username: `kj${suffix}` };
+    await putIdpAccount(idp, {
+      ...account,
+      name: "Katherine Johnson",
+      email: `kj${suffix}@example.test`,
+      email_verified: true,
+      roles: ["colink-member"],
+    });
+    const { context, page } = await newPerson();
+    await page.goto(baseUrl());
+    await page.getByRole("button", { name: "Continue with single sign-on" }).click();
+    await page.waitForURL((u) => u.href.startsWith(idp.issuer));
+    await page.locator('input[name="username"]').fill(account.preferred_username);
+    await page.locator('input[name="password"]').fill(account.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Allow" }).click();
+    await page.getByRole("navigation", { name: "Channels" }).waitFor();
+    expect(new URL(page.url()).search).toBe("");
+    await page.getByRole("link", { name: /Katherine Johnson/ }).waitFor();
+    // The code and verifier are spent; the provider's refresh token (this tab only) signs in again.
+    await page.reload();
+    await page.getByRole("navigation", { name: "Channels" }).waitFor();
+    await page.getByRole("link", { name: /Katherine Johnson/ }).waitFor();
+    await context.close();
   });
 
   it("follows a dark system theme", async () => {

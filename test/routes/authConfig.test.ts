@@ -22,7 +22,12 @@ describe("GET /auth/config", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       open_signup: true,
-      oidc: { issuer: "https://id.example.test/realms/colink", audience: "urn:colink:api", client_id: "colink-web" },
+      oidc: {
+        issuer: "https://id.example.test/realms/colink",
+        audience: "urn:colink:api",
+        client_id: "colink-web",
+        scope: "openid profile email offline_access",
+      },
     });
     // An issuer without a browser client accepts tokens but offers no sign-in page.
     const noClient = await app.request("/api/v1/auth/config", {}, { ...configured, OIDC_CLIENT_ID: "" });

@@ -10,7 +10,6 @@ type Discovery = { authorization_endpoint: string; token_endpoint: string; end_s
 type TokenAnswer = { access_token: string; refresh_token?: string; expires_in?: number; id_token?: string };
 
 const PENDING_KEY = "colink.oidc.pending";
-const SCOPE = "openid profile email offline_access";
 
 const b64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes))
@@ -39,7 +38,7 @@ export async function beginOidcSignIn(oidc: OidcSettings): Promise<void> {
     response_type: "code",
     client_id: oidc.client_id,
     redirect_uri: redirectUri(),
-    scope: SCOPE,
+    scope: oidc.scope,
     code_challenge: challenge,
     code_challenge_method: "S256",
     state,

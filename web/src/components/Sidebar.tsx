@@ -7,10 +7,10 @@ import { Avatar, PresenceDot } from "./Avatar.tsx";
 function Badges({ view }: { view: ChannelView }) {
   if (view.mentions > 0)
     return (
-      <span class="badge mention" title={`${view.mentions} mentions`}>
+      <span class="badge mention" title={view.mentions === 1 ? "1 mention" : `${view.mentions} mentions`}>
         <span class="sr-only">, </span>
         {view.mentions}
-        <span class="sr-only"> mentions</span>
+        <span class="sr-only">{view.mentions === 1 ? " mention" : " mentions"}</span>
       </span>
     );
   if (view.unread > 0 && isDm(view))

@@ -54,7 +54,7 @@ export function SignIn(props: { config: AuthConfig; notice: string | null; onDon
               <span>or</span>
             </div>
             <button type="button" onClick={() => beginOidcSignIn(oidc).catch((err: unknown) => setError(problemText(err)))} disabled={busy}>
-              Sign in with single sign-on
+              Continue with single sign-on
             </button>
           </>
         )}
