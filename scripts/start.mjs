@@ -33,7 +33,8 @@ console.log(`
 Colink is starting on ${base}
   Web client: ${base}/     (sign in, or open an invite link)
   API docs:   ${base}/api/docs   (OpenAPI 3.1: ${base}/api/v1/openapi.json)
-  First run?  Create the owner account (the first account of a workspace becomes its owner):
+  First run?  Open the web client and create an account: the first account of a workspace
+              becomes its owner. Or with curl:
 
     curl -s ${base}/api/v1/auth/register -H 'content-type: application/json' \\
       -d '{"email":"you@example.com","username":"you","password":"a long passphrase"}'

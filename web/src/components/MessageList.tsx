@@ -63,6 +63,8 @@ export function MessageList(props: { channelId: string; editing: string | null; 
   const rows: preact.ComponentChildren[] = [];
   let prev: MessageWithFiles | undefined;
   for (const m of items) {
+    // A deleted message leaves a mark only where its thread still has replies.
+    if (m.deleted && m.reply_count === 0) continue;
     if (!prev || day(prev.created_at) !== day(m.created_at))
       rows.push(
         <div class="day" key={`day-${m.id}`}>
