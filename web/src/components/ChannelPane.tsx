@@ -1,8 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Channel } from "../../../src/protocol/channels";
 import { useColink, useStoreState } from "../context.ts";
-import { channelTitle, isDm } from "../names.ts";
+import { channelTitle, dmPartners, isDm } from "../names.ts";
 import { go } from "../route.ts";
+import { PresenceDot } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import { problemText } from "./forms.tsx";
 import { MessageList } from "./MessageList.tsx";
@@ -43,6 +44,8 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
 
   const title = channelTitle(state, view);
   const dm = isDm(view);
+  const partners = dm ? dmPartners(state, view) : [];
+  const partner = partners.length === 1 ? partners[0] : undefined;
   const lastMine = () => {
     const items = view.history?.items ?? [];
     for (let i = items.length - 1; i >= 0; i--) {
@@ -62,6 +65,7 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
         <header class="channel-head">
           <div class="title">
             <h1>
+              {partner && <PresenceDot status={state.presence[partner.id]?.status} />}
               {dm ? "" : view.channel.kind === "private" ? "🔒 " : "# "}
               {title}
             </h1>

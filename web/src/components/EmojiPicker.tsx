@@ -18,8 +18,12 @@ export function EmojiPicker(props: { onPick: (emoji: string) => void; onClose: (
   const [query, setQuery] = useState("");
   const root = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLInputElement>(null);
+  const [above, setAbove] = useState(false);
   useEffect(() => {
     input.current?.focus();
+    // Near the bottom of the window, open upwards so the picker stays on screen.
+    const box = root.current?.getBoundingClientRect();
+    if (box && box.bottom > window.innerHeight - 8) setAbove(true);
     const away = (e: MouseEvent) => {
       if (root.current && !root.current.contains(e.target as Node)) props.onClose();
     };
@@ -30,7 +34,7 @@ export function EmojiPicker(props: { onPick: (emoji: string) => void; onClose: (
   const shown = q ? ALL.filter((e) => e.names.some((n) => n.includes(q))) : ALL;
   return (
     <div
-      class="emoji-picker"
+      class={above ? "emoji-picker above" : "emoji-picker"}
       role="dialog"
       aria-label="Emoji picker"
       ref={root}

@@ -29,13 +29,19 @@ export function MessageList(props: { channelId: string; editing: string | null; 
   const atBottom = useRef(true);
   const anchor = useRef<{ first: string | undefined; height: number }>({ first: undefined, height: 0 });
   const [loadingOlder, setLoadingOlder] = useState(false);
+  // A ref, not the state: several scroll events come before the state's next render.
+  const loading = useRef(false);
 
   const loadOlder = async () => {
-    if (loadingOlder || !history?.hasMoreBefore) return;
+    if (loading.current || !history?.hasMoreBefore) return;
+    loading.current = true;
     setLoadingOlder(true);
     try {
       await colink.store.loadOlder(props.channelId);
+    } catch {
+      // The next scroll tries again.
     } finally {
+      loading.current = false;
       setLoadingOlder(false);
     }
   };

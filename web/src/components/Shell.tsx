@@ -56,12 +56,18 @@ export function Shell(props: { route: Route; onSignOut: () => void }) {
     if (status === "live" && watched) void colink.watchPresence(watched.split(","));
   }, [watched, status]);
 
+  // The tab's title counts what waits: mentions and DMs.
+  const waiting = views.reduce((n, v) => n + (isDm(v) ? v.unread : v.mentions), 0);
+  useEffect(() => {
+    document.title = waiting ? `(${waiting}) Colink` : "Colink";
+  }, [waiting]);
+
   // Home opens the first channel.
   const first = views
     .filter((v) => !isDm(v) && !v.channel.archived)
     .sort((a, b) => (a.channel.name ?? "").localeCompare(b.channel.name ?? ""))[0];
   useEffect(() => {
-    if (route.view === "home" && first) go({ view: "channel", channelId: first.channel.id, threadId: null });
+    if ((route.view === "home" || route.view === "register") && first) go({ view: "channel", channelId: first.channel.id, threadId: null });
   }, [route.view, first?.channel.id]);
 
   let main: preact.ComponentChildren;
