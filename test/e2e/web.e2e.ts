@@ -66,6 +66,14 @@ async function signIn(page: Page, loginName: string, password: string) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("navigation", { name: "Channels" }).waitFor();
+  // Tokens stay out of localStorage; this tab keeps only its refresh token, and the page has no inline script.
+  const stored = await page.evaluate(() => ({
+    local: localStorage.length,
+    session: Object.keys(sessionStorage),
+    saved: Object.keys(JSON.parse(sessionStorage.getItem("colink.session") ?? "{}")),
+    inline: document.querySelectorAll("script:not([src])").length,
+  }));
+  expect(stored).toEqual({ local: 0, session: ["colink.session"], saved: ["kind", "refreshToken"], inline: 0 });
 }
 
 /** The texts of the channel's messages, in the order shown. */
@@ -190,7 +198,8 @@ describe("the web client, two people in two browsers", () => {
     await summary.click();
     await ada.page.getByRole("complementary", { name: "Thread" }).getByText("Thanks! Reviewing it now.").waitFor();
     await shot(ada.page, "thread");
-    await ada.page.getByRole("button", { name: "Close thread" }).click();
+    await ada.page.keyboard.press("Escape");
+    await ada.page.getByRole("complementary", { name: "Thread" }).waitFor({ state: "hidden" });
     await grace.page.getByRole("button", { name: "Close thread" }).click();
   });
 
@@ -287,6 +296,11 @@ describe("the web client, two people in two browsers", () => {
     await shot(ada.page, "mention-badge");
     await link.click();
     await messageWith(log(ada.page), "can you review the release notes").locator(".mention.me").waitFor();
+    // A "New" line sits right above the first message she had not read.
+    const order = await log(ada.page)
+      .locator(".new-line, article")
+      .evaluateAll((els) => els.map((e) => (e.classList.contains("new-line") ? "NEW" : (e.querySelector(".text")?.textContent ?? ""))));
+    expect(order.slice(-2)).toEqual(["NEW", expect.stringContaining("can you review the release notes")]);
     // Reading the channel clears the badge.
     await ada.page
       .getByRole("navigation", { name: "Channels" })

@@ -40,6 +40,18 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
     return () => document.removeEventListener("visibilitychange", on);
   }, [channelId]);
 
+  // Escape closes the side panel (not while a dialog or an edit has the key).
+  useEffect(() => {
+    if (!threadId && !side) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape" || e.defaultPrevented || document.querySelector("dialog[open], .edit-box, .emoji-picker")) return;
+      setSide(null);
+      if (threadId) go({ view: "channel", channelId, threadId: null });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [threadId, side, channelId]);
+
   if (!view) return <NotJoined channelId={channelId} />;
 
   const title = channelTitle(state, view);

@@ -29,6 +29,10 @@ export function MessageList(props: { channelId: string; editing: string | null; 
   const atBottom = useRef(true);
   const anchor = useRef<{ first: string | undefined; height: number }>({ first: undefined, height: 0 });
   const [loadingOlder, setLoadingOlder] = useState(false);
+  // Where the person had read to when they opened the channel: the "New" line stays there while it is open.
+  const readAtOpen = useRef<number | null>(null);
+  if (readAtOpen.current === null && view)
+    readAtOpen.current = view.lastSeq > view.lastReadSeq ? view.lastReadSeq : Number.MAX_SAFE_INTEGER;
   // A ref, not the state: several scroll events come before the state's next render.
   const loading = useRef(false);
 
@@ -68,6 +72,7 @@ export function MessageList(props: { channelId: string; editing: string | null; 
 
   const rows: preact.ComponentChildren[] = [];
   let prev: MessageWithFiles | undefined;
+  let newLine = false;
   for (const m of items) {
     // A deleted message leaves a mark only where its thread still has replies.
     if (m.deleted && m.reply_count === 0) continue;
@@ -77,12 +82,21 @@ export function MessageList(props: { channelId: string; editing: string | null; 
           <span>{day(m.created_at)}</span>
         </div>,
       );
+    const isNew = !newLine && m.seq > (readAtOpen.current ?? Number.MAX_SAFE_INTEGER) && m.author_id !== state.me?.id;
+    if (isNew) {
+      newLine = true;
+      rows.push(
+        <div class="new-line" key="new-line">
+          <span>New</span>
+        </div>,
+      );
+    }
     rows.push(
       <MessageItem
         key={m.id}
         message={m}
         channelId={props.channelId}
-        compact={sameGroup(prev, m)}
+        compact={!isNew && sameGroup(prev, m)}
         inThread={false}
         editing={props.editing === m.id}
         onEditing={(on) => props.onEditing(on ? m.id : null)}
