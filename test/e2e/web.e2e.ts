@@ -308,6 +308,27 @@ describe("the web client, two people in two browsers", () => {
       .waitFor();
   });
 
+  it("creates a private channel, adds a person from its members panel, and it appears for them live", async () => {
+    const name = `secret-${Date.now().toString(36)}`;
+    await ada.page.getByRole("button", { name: "Add channels" }).click();
+    const dialog = ada.page.getByRole("dialog", { name: "Channels" });
+    await dialog.getByLabel("Channel name").fill(name);
+    await dialog.getByLabel(/Private/).check();
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await ada.page.getByRole("heading", { name: new RegExp(name) }).waitFor();
+    await ada.page.getByRole("button", { name: /1 member/ }).click();
+    const panel = ada.page.getByRole("complementary", { name: "Members" });
+    await panel.getByRole("textbox", { name: "Add people" }).fill("Grace Hop");
+    await panel.getByRole("button", { name: "Add" }).click();
+    await panel.getByRole("listitem").filter({ hasText: "Grace Hopper" }).waitFor();
+    await ada.page.getByRole("button", { name: /2 members/ }).waitFor();
+    await shot(ada.page, "members");
+    await grace.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(name) })
+      .waitFor();
+  });
+
   it("loads older history when scrolled to the top", async () => {
     const owner = await ownerAccount();
     const ch = await api("POST", "/channels", { token: owner.token, body: { name: `history-${Date.now().toString(36)}` } });

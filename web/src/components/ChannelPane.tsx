@@ -6,6 +6,7 @@ import { go } from "../route.ts";
 import { PresenceDot } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import { problemText } from "./forms.tsx";
+import { MembersPanel } from "./MembersPanel.tsx";
 import { MessageList } from "./MessageList.tsx";
 import { PinsPanel } from "./PinsPanel.tsx";
 import { ThreadPanel } from "./ThreadPanel.tsx";
@@ -15,7 +16,7 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
   const colink = useColink();
   const state = useStoreState();
   const view = state.channels[channelId];
-  const [side, setSide] = useState<"pins" | null>(null);
+  const [side, setSide] = useState<"pins" | "members" | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const typing = useTyping(channelId, null);
 
@@ -85,9 +86,17 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
           </div>
           <div class="tools">
             {!dm && (
-              <span class="member-count" title="Members">
-                {view.channel.member_count} {view.channel.member_count === 1 ? "member" : "members"}
-              </span>
+              <button
+                type="button"
+                class={side === "members" ? "toggle on" : "toggle"}
+                aria-pressed={side === "members"}
+                onClick={() => {
+                  if (threadId) go({ view: "channel", channelId, threadId: null });
+                  setSide(side === "members" ? null : "members");
+                }}
+              >
+                👥 {view.channel.member_count} {view.channel.member_count === 1 ? "member" : "members"}
+              </button>
             )}
             <button
               type="button"
@@ -120,6 +129,8 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
         <ThreadPanel channelId={channelId} rootId={threadId} onClose={closeSide} />
       ) : side === "pins" ? (
         <PinsPanel channelId={channelId} onClose={closeSide} />
+      ) : side === "members" ? (
+        <MembersPanel channelId={channelId} onClose={closeSide} />
       ) : null}
     </div>
   );

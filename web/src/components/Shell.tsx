@@ -48,9 +48,20 @@ export function Shell(props: { route: Route; onSignOut: () => void }) {
     for (const v of Object.values(colink.store.state.channels))
       if (isDm(v) && !v.members) void colink.store.loadMembers(v.channel.id).catch(() => {});
   }, [dmIds]);
+  // Watched: DM partners, and the members of the open channel (its members panel shows them).
+  const open = route.view === "channel" ? state.channels[route.channelId] : undefined;
   const watched = useMemo(
-    () => [...new Set(views.filter(isDm).flatMap((v) => dmPartners(state, v).map((u) => u.id)))].sort().join(","),
-    [state.channels, state.users],
+    () =>
+      [
+        ...new Set([
+          ...views.filter(isDm).flatMap((v) => dmPartners(state, v).map((u) => u.id)),
+          ...(open?.members ?? []).slice(0, 300).map((m) => m.user_id),
+        ]),
+      ]
+        .filter((id) => id !== state.me?.id)
+        .sort()
+        .join(","),
+    [state.channels, state.users, open?.members],
   );
   useEffect(() => {
     if (status === "live" && watched) void colink.watchPresence(watched.split(","));
