@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Account, api, baseUrl, login, ownerAccount, signUp } from "./client";
 import { putIdpAccount } from "./oidcLogin";
 
@@ -121,6 +121,16 @@ beforeAll(async () => {
   await signIn(grace.page, g.username, g.password);
 });
 
+// A failed step leaves what both people saw.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== "fail") return;
+  const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+  await Promise.all([
+    ada?.page.screenshot({ path: path.join(SHOTS, `failed-${name}-ada.png`) }).catch(() => {}),
+    grace?.page.screenshot({ path: path.join(SHOTS, `failed-${name}-grace.png`) }).catch(() => {}),
+  ]);
+});
+
 afterAll(async () => {
   await browser?.close();
 });
@@ -130,7 +140,7 @@ describe("the web client, two people in two browsers", () => {
     for (const p of [ada.page, grace.page]) {
       const link = p.getByRole("navigation", { name: "Channels" }).getByRole("link", { name: new RegExp(channelName) });
       await link.click();
-      await expect.poll(() => texts(p)).toContain("Welcome, both of you! 👋");
+      await expect.poll(() => texts(p), { timeout: TIMEOUT }).toContain("Welcome, both of you! 👋");
     }
   });
 
@@ -139,7 +149,7 @@ describe("the web client, two people in two browsers", () => {
     await composer(ada.page).press("Enter");
     const seen = messageWith(log(grace.page), "Hello Grace");
     await seen.waitFor();
-    await expect.poll(() => seen.locator("strong").innerText()).toBe("Grace");
+    await expect.poll(() => seen.locator("strong").innerText(), { timeout: TIMEOUT }).toBe("Grace");
     expect(await seen.locator("code").innerText()).toBe("deploy.sh");
     expect(await seen.locator("a").getAttribute("href")).toBe("https://example.com/");
     expect(await seen.locator(".text").innerText()).toContain("<script>alert(1)</script>");
@@ -345,10 +355,18 @@ describe("the web client, two people in two browsers", () => {
     await ada.page.goto(`${baseUrl()}/#/c/${ch.body.id}`);
     await log(ada.page).getByText("history 70", { exact: true }).waitFor();
     expect(await log(ada.page).getByText("history 1", { exact: true }).count()).toBe(0);
-    await ada.page.locator(".message-scroller").evaluate((el) => {
-      el.scrollTop = 0;
-    });
-    await log(ada.page).getByText("history 1", { exact: true }).waitFor();
+    // Scrolling up, as a person does, until the oldest message is there.
+    await expect
+      .poll(
+        async () => {
+          await ada.page.locator(".message-scroller").evaluate((el) => {
+            el.scrollTop = 0;
+          });
+          return log(ada.page).getByText("history 1", { exact: true }).count();
+        },
+        { timeout: TIMEOUT },
+      )
+      .toBe(1);
     await ada.page.getByText("This is the very beginning.").waitFor();
   });
 
@@ -411,6 +429,22 @@ describe("the web client, two people in two browsers", () => {
     expect(bg).toBe("rgb(22, 24, 31)");
     await shot(page, "channel-dark");
     await dark.close();
+  });
+
+  it("changes the password in settings, which signs the other sessions out, and signs in with the new one", async () => {
+    const next = `pw-${crypto.randomUUID()}`;
+    await ada.page.goto(`${baseUrl()}/#/settings/password`);
+    await ada.page.getByLabel("Current password").fill(ada.account.password);
+    await ada.page.getByLabel("New password").fill(next);
+    await ada.page.getByRole("button", { name: "Change password" }).click();
+    await ada.page.getByText("Password changed").waitFor();
+    // The API session from beforeAll was another session: it is over.
+    expect((await api("GET", "/users/me", { token: ada.account.token })).status).toBe(401);
+    await ada.page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await ada.page.getByLabel("Username or email").fill(ada.account.username);
+    await ada.page.getByLabel("Password").fill(next);
+    await ada.page.getByRole("button", { name: "Sign in" }).click();
+    await ada.page.getByRole("navigation", { name: "Channels" }).waitFor();
   });
 
   it("had no script errors or policy violations on any page", () => {

@@ -58,8 +58,9 @@ export function MessageList(props: { channelId: string; editing: string | null; 
     if (prev.first !== undefined && first !== prev.first && !atBottom.current) el.scrollTop += el.scrollHeight - prev.height;
     else if (atBottom.current) el.scrollTop = el.scrollHeight;
     anchor.current = { first, height: el.scrollHeight };
-    // A first page shorter than the screen: fetch more until it scrolls (or there is no more).
-    if (history?.hasMoreBefore && el.scrollHeight <= el.clientHeight + 40) void loadOlder();
+    // A first page shorter than the screen, or a view still at the top after a page landed (the
+    // person scrolled up while it loaded): fetch more, until it scrolls or there is no more.
+    if (history?.hasMoreBefore && (el.scrollHeight <= el.clientHeight + 40 || (el.scrollTop < 300 && !atBottom.current))) void loadOlder();
   });
 
   const onScroll = () => {

@@ -13,15 +13,14 @@ function Badges({ view }: { view: ChannelView }) {
         <span class="sr-only">{view.mentions === 1 ? " mention" : " mentions"}</span>
       </span>
     );
-  if (view.unread > 0 && isDm(view))
+  if (view.unread > 0)
     return (
-      <span class="badge">
+      <span class={isDm(view) ? "badge" : "badge quiet"}>
         <span class="sr-only">, </span>
         {view.unread}
         <span class="sr-only"> unread</span>
       </span>
     );
-  if (view.unread > 0) return <span class="sr-only">, {view.unread} unread</span>;
   return null;
 }
 
