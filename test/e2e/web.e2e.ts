@@ -326,6 +326,8 @@ describe("the web client, two people in two browsers", () => {
     await dialog.getByLabel(/Private/).check();
     await dialog.getByRole("button", { name: "Create" }).click();
     await ada.page.getByRole("heading", { name: new RegExp(name) }).waitFor();
+    // An empty channel still has its (visible) message log.
+    await log(ada.page).waitFor();
     await ada.page.getByRole("button", { name: /1 member/ }).click();
     const panel = ada.page.getByRole("complementary", { name: "Members" });
     await panel.getByRole("textbox", { name: "Add people" }).fill("Grace Hop");
