@@ -4,6 +4,7 @@ import { useColink, useStoreState } from "../context.ts";
 import { dmPartners, isDm } from "../names.ts";
 import { go, type Route } from "../route.ts";
 import { ChannelPane } from "./ChannelPane.tsx";
+import { ErrorBoundary } from "./ErrorBoundary.tsx";
 import { NewChannelDialog } from "./NewChannelDialog.tsx";
 import { Settings } from "./Settings.tsx";
 import { Sidebar } from "./Sidebar.tsx";
@@ -111,7 +112,7 @@ export function Shell(props: { route: Route; onSignOut: () => void }) {
             {banner}
           </div>
         )}
-        {main}
+        <ErrorBoundary key={route.view === "channel" ? route.channelId : route.view}>{main}</ErrorBoundary>
       </div>
       {(dialog === "switcher" || dialog === "new-dm") && <Switcher peopleOnly={dialog === "new-dm"} onClose={() => setDialog(null)} />}
       {dialog === "new-channel" && <NewChannelDialog onClose={() => setDialog(null)} />}

@@ -66,8 +66,8 @@ export function Sidebar(props: {
           <span class="logo small" aria-hidden="true" />
           Colink
         </a>
-        <button type="button" class="ghost switch" onClick={props.onSwitch} title="Switch channel (Ctrl+K)">
-          <span aria-hidden="true">⌕</span> Jump to… <kbd>Ctrl K</kbd>
+        <button type="button" class="ghost switch" onClick={props.onSwitch} title="Switch channel (Ctrl+K or ⌘K)">
+          <span aria-hidden="true">⌕</span> Jump to… <kbd>{/Mac|iPhone|iPad/.test(navigator.platform) ? "⌘K" : "Ctrl K"}</kbd>
         </button>
       </header>
       <nav aria-label="Channels" class="channel-nav">
