@@ -231,7 +231,7 @@ describe("the web client, two people in two browsers", () => {
     const target = messageWith(log(grace.page), "Welcome, both of you!");
     await target.hover();
     await target.getByRole("toolbar").getByRole("button", { name: "Pin" }).click();
-    await ada.page.getByRole("button", { name: "📌 Pins (1)" }).click();
+    await ada.page.getByRole("button", { name: "Pins (1)" }).click();
     await ada.page.getByRole("complementary", { name: "Pinned messages" }).getByText("Welcome, both of you!").waitFor();
     await shot(ada.page, "pins");
     await ada.page.getByRole("button", { name: "Close pins" }).click();
@@ -430,6 +430,14 @@ describe("the web client, two people in two browsers", () => {
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe("rgb(22, 24, 31)");
     await shot(page, "channel-dark");
+    // A phone-sized window: the channel fills it, and the channel list opens from the menu button.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await log(page).getByText("最后一条 ✅").waitFor();
+    await shot(page, "phone-channel");
+    await page.getByRole("button", { name: "☰ Channels" }).click();
+    await page.getByRole("navigation", { name: "Channels" }).getByRole("link", { name: "general" }).click();
+    await page.getByRole("heading", { name: /general/ }).waitFor();
+    await shot(page, "phone-general");
     await dark.close();
   });
 

@@ -90,24 +90,28 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
                 type="button"
                 class={side === "members" ? "toggle on" : "toggle"}
                 aria-pressed={side === "members"}
+                aria-label={`${view.channel.member_count} ${view.channel.member_count === 1 ? "member" : "members"}`}
                 onClick={() => {
                   if (threadId) go({ view: "channel", channelId, threadId: null });
                   setSide(side === "members" ? null : "members");
                 }}
               >
-                👥 {view.channel.member_count} {view.channel.member_count === 1 ? "member" : "members"}
+                👥 {view.channel.member_count}
+                <span class="wide-only"> {view.channel.member_count === 1 ? "member" : "members"}</span>
               </button>
             )}
             <button
               type="button"
               class={side === "pins" ? "toggle on" : "toggle"}
               aria-pressed={side === "pins"}
+              aria-label={`Pins${view.pins?.length ? ` (${view.pins.length})` : ""}`}
               onClick={() => {
                 if (threadId) go({ view: "channel", channelId, threadId: null });
                 setSide(side === "pins" ? null : "pins");
               }}
             >
-              📌 Pins{view.pins?.length ? ` (${view.pins.length})` : ""}
+              📌<span class="wide-only"> Pins</span>
+              {view.pins?.length ? ` (${view.pins.length})` : ""}
             </button>
           </div>
         </header>

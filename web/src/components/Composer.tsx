@@ -23,7 +23,8 @@ export function Composer(props: {
     const el = box.current;
     if (!el) return;
     el.style.height = "auto";
-    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+    // A box laid out while hidden (the phone layout's channel list is open) measures 0: keep "auto".
+    if (el.scrollHeight > 0) el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [text]);
 
   const send = () => {

@@ -22,7 +22,11 @@ export function Shell(props: { route: Route; onSignOut: () => void }) {
   const state = useStoreState();
   const [dialog, setDialog] = useState<null | "switcher" | "new-channel" | "new-dm">(null);
   const [status, setStatus] = useState<RealtimeStatus>(colink.realtime.status);
+  // On a narrow screen the channel list is a page of its own, opened from the header's menu button.
+  const [navOpen, setNavOpen] = useState(false);
   const { route } = props;
+  const where = route.view === "channel" ? `${route.channelId}/${route.threadId ?? ""}` : route.view;
+  useEffect(() => setNavOpen(false), [where]);
 
   useEffect(() => colink.onStatus(setStatus), [colink]);
 
@@ -98,7 +102,10 @@ export function Shell(props: { route: Route; onSignOut: () => void }) {
 
   const banner = STATUS_TEXT[status];
   return (
-    <div class="shell">
+    <div class={navOpen ? "shell nav-open" : "shell"}>
+      <button type="button" class="menu-button" aria-expanded={navOpen} onClick={() => setNavOpen(!navOpen)}>
+        {navOpen ? "× Close" : "☰ Channels"}
+      </button>
       <Sidebar
         route={route}
         onSwitch={() => setDialog("switcher")}
