@@ -1,6 +1,7 @@
 import type { TestProject } from "vitest/node";
 // @ts-expect-error: a plain ES module script without types (scripts/ holds the repo's Node scripts)
 import { buildWeb } from "../../scripts/buildWeb.mjs";
+import { type Clamd, startClamd } from "./clamd";
 import { type IdpInfo, type IdpServer, startOidcProvider } from "./oidcProvider";
 import { type DevServer, freePort, startWranglerDev } from "./wranglerDev";
 
@@ -14,6 +15,8 @@ declare module "vitest" {
     idp: IdpInfo;
     /** REQUEST_BODY_TIMEOUT_SECONDS of the suite's server: short, so a stalled body's 408 comes quickly. */
     requestBodyTimeoutSeconds: number;
+    /** UPLOAD_URL_TTL_SECONDS of the suite's server: short, so an expired upload URL is quick to get. */
+    uploadUrlTtlSeconds: number;
   }
 }
 
@@ -26,6 +29,9 @@ const REPLAY_INLINE_LIMIT = 60;
 /** Well above what a local body takes to arrive, well below the 10 s default. */
 const REQUEST_BODY_TIMEOUT_SECONDS = 2;
 
+/** Long enough for an upload on a busy machine, short enough to wait out. */
+const UPLOAD_URL_TTL_SECONDS = 8;
+
 /** Realm roles → Colink roles, as an operator would configure them for Keycloak. */
 export const OIDC_ROLE_MAP = "colink-owner:owner,colink-admin:admin,colink-member:member,colink-guest:guest";
 
@@ -37,6 +43,14 @@ export default async function setup(project: TestProject) {
   // server's port is chosen first.
   const port = await freePort();
   const idp: IdpServer = await startOidcProvider({ audience: COLINK_AUDIENCE, redirectUris: [`http://127.0.0.1:${port}/`] });
+  // A real clamd for the suite's server (files are scanned, as in production).
+  let scanner: Clamd;
+  try {
+    scanner = await startClamd();
+  } catch (err) {
+    await idp.stop();
+    throw err;
+  }
   let server: DevServer;
   try {
     server = await startWranglerDev({
@@ -57,15 +71,19 @@ export default async function setup(project: TestProject) {
         OIDC_CLIENT_ID: idp.clientId,
         // The provider issues access tokens for a resource only with one of its scopes.
         OIDC_SCOPES: "openid profile email offline_access chat",
+        CLAMD_ADDRESS: scanner.address,
+        UPLOAD_URL_TTL_SECONDS: String(UPLOAD_URL_TTL_SECONDS),
       },
     });
   } catch (err) {
     await idp.stop();
+    await scanner.close();
     throw err;
   }
   const stop = async () => {
     await server.stop();
     await idp.stop();
+    await scanner.close();
   };
   try {
     const owner = { login: "owner", password: `owner-${crypto.randomUUID()}` };
@@ -79,6 +97,7 @@ export default async function setup(project: TestProject) {
     project.provide("owner", owner);
     project.provide("replayInlineLimit", REPLAY_INLINE_LIMIT);
     project.provide("requestBodyTimeoutSeconds", REQUEST_BODY_TIMEOUT_SECONDS);
+    project.provide("uploadUrlTtlSeconds", UPLOAD_URL_TTL_SECONDS);
     const { stop: _stop, ...info } = idp;
     project.provide("idp", info);
   } catch (err) {
