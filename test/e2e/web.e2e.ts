@@ -149,10 +149,10 @@ describe("the web client, two people in two browsers", () => {
     await composer(ada.page).press("Enter");
     const seen = messageWith(log(grace.page), "Hello Grace");
     await seen.waitFor();
-    await expect.poll(() => seen.locator("strong").innerText(), { timeout: TIMEOUT }).toBe("Grace");
-    expect(await seen.locator("code").innerText()).toBe("deploy.sh");
+    await expect.poll(() => seen.locator("strong").textContent(), { timeout: TIMEOUT }).toBe("Grace");
+    expect(await seen.locator("code").textContent()).toBe("deploy.sh");
     expect(await seen.locator("a").getAttribute("href")).toBe("https://example.com/");
-    expect(await seen.locator(".text").innerText()).toContain("<script>alert(1)</script>");
+    expect(await seen.locator(".text").textContent()).toContain("<script>alert(1)</script>");
     expect(await grace.page.locator("[role=log] script").count()).toBe(0);
     // The composer is empty again and Shift+Enter makes a new line rather than sending.
     expect(await composer(ada.page).inputValue()).toBe("");
@@ -179,7 +179,7 @@ describe("the web client, two people in two browsers", () => {
     await box.press("Enter");
     const edited = messageWith(log(grace.page), "the deploy script");
     await edited.waitFor();
-    expect(await edited.innerText()).toContain("(edited)");
+    expect(await edited.textContent()).toContain("(edited)");
   });
 
   it("deletes a message, and it goes for the other too", async () => {
