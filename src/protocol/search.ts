@@ -50,16 +50,24 @@ export const ChannelSearchPageSchema = z
   .openapi("ChannelSearchPage");
 
 export const SearchFilesQuerySchema = z.object({
-  q: z
-    .string()
-    .max(MAX_Q_PARAM)
-    .openapi({ description: "Words, each found in the filename (case- and accent-insensitive, Latin words by prefix)." }),
+  q: z.string().max(MAX_Q_PARAM).openapi({
+    description:
+      "Words and phrases found in the filename, with from:@username (uploader), in:#channel (posted there) and before:/after:/on:YYYY-MM-DD (uploaded).",
+    example: "report in:#finance after:2026-01-01",
+  }),
   cursor: z.string().min(1).max(400).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_SEARCH_PAGE).default(DEFAULT_SEARCH_PAGE),
 });
 export type SearchFilesQuery = z.infer<typeof SearchFilesQuerySchema>;
 
-export const FileSearchPageSchema = z.object({ items: z.array(FileSchema), next_cursor: z.string().nullable() }).openapi("FileSearchPage");
+export const FileHitSchema = z.object({ file: FileSchema, highlights: z.array(HighlightSchema) }).openapi("FileHit", {
+  description: "A file whose name matches; `highlights` are UTF-16 offsets into `file.filename`.",
+});
+export type FileHit = z.infer<typeof FileHitSchema>;
+
+export const FileSearchPageSchema = z
+  .object({ items: z.array(FileHitSchema), next_cursor: z.string().nullable() })
+  .openapi("FileSearchPage");
 
 // ── The queue ────────────────────────────────────────────────────────────────────────────────
 

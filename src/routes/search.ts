@@ -15,7 +15,7 @@ import { searchMessages } from "../services/queries/searchMessages";
 
 const common = { tags: ["Search"], middleware: [requireUser], security: bearerSecurity };
 
-/** `GET /search/messages`, `GET /search/channels` and `GET /search/files` (API.md "Search"). */
+/** `GET /search/messages`, `GET /search/files` and `GET /search/channels` (API.md "Search"). */
 export const searchRoutes = createRouter()
   .openapi(
     createRoute({
@@ -46,7 +46,9 @@ export const searchRoutes = createRouter()
       ...common,
       method: "get",
       path: "/files",
-      summary: "Search files by filename: the caller's own uploads and files posted where the caller may read, newest first",
+      summary: "Search files by filename (the caller's own uploads, and files posted where they may read), newest first",
+      description:
+        "Words and phrases match the filename as message search matches text; from:@username is the uploader, in:#channel where it was posted, before:/after:/on: when it was uploaded. A quarantined file is found only by its uploader. A page may hold fewer than `limit` items and still carry a `next_cursor` (at most 2,000 files are looked at per request).",
       request: { query: SearchFilesQuerySchema },
       responses: { 200: jsonContent(FileSearchPageSchema, "A page of files, newest first"), ...errorResponses },
     }),
