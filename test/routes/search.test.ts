@@ -319,6 +319,7 @@ describe("search in the OpenAPI document", () => {
     const params = (path: string) => doc.paths[path].get.parameters.map((p: { name: string }) => p.name).sort();
     expect(params("/search/messages")).toEqual(["cursor", "limit", "q", "sort"]);
     expect(params("/search/channels")).toEqual(["cursor", "limit", "q"]);
+    expect(params("/search/files")).toEqual(["cursor", "limit", "q"]);
     expect(doc.paths["/search/messages"].get.responses).toHaveProperty("422");
     expect(doc.paths["/admin/search/rebuild"]).toHaveProperty("post");
     expect(doc.paths["/admin/search/rebuild"]).toHaveProperty("get");
