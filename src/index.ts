@@ -29,7 +29,7 @@ export default {
     }
   },
   /** The crons (wrangler.toml [triggers]): the file sweep every 10 minutes, directory housekeeping daily. */
-  async scheduled(controller, env, _ctx) {
+  async scheduled(controller, env) {
     const db = createDb(env.DB);
     if (controller.cron === FILE_SWEEP_CRON) log("info", "files swept", await sweepFiles(env, db));
     else log("info", "directory pruned", await pruneDirectory(db));

@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../../src/db/client";
 import worker from "../../../src/index";
@@ -36,9 +36,7 @@ describe("sweepFiles", () => {
     const dayAgo = new Date(Date.now() - ABANDONED_UPLOAD_MS - 1000).toISOString();
     await env.DB.prepare("UPDATE files SET created_at = ? WHERE id = ?").bind(dayAgo, old.file.id).run();
     // Through the Worker's cron handler, as the 10-minute trigger runs it.
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "*/10 * * * *", scheduledTime: Date.now() }), env, ctx);
-    await waitOnExecutionContext(ctx);
+    await worker.scheduled(createScheduledController({ cron: "*/10 * * * *", scheduledTime: Date.now() }), env);
     expect((await call("GET", `/files/${old.file.id}`, { token: owner.token })).status).toBe(404);
     expect(await env.FILES.head(`files/${old.file.id}`)).toBeNull();
     expect((await call("GET", `/files/${recent.file.id}`, { token: owner.token })).status).toBe(200);
