@@ -46,7 +46,7 @@ export const upload = {
         return res.json();
       }),
     );
-    const colink = await phase(t, p, size, () =>
+    const colink = await phase(t, size, () =>
       Promise.all(
         created.map(async (c) => {
           const put = await fetch(c.upload.url, { method: "PUT", body, headers: c.upload.headers });
@@ -66,7 +66,7 @@ export const upload = {
       service: "s3",
       region: "auto",
     });
-    const direct = await phase(t, p, size, () =>
+    const direct = await phase(t, size, () =>
       Promise.all(
         Array.from({ length: p.uploads }, async (_, i) => {
           const url = `${t.ctx.url}/cdn-cgi/local/r2/s3/colink-files/bench-direct/${Date.now()}-${i}`;
@@ -134,7 +134,7 @@ export const upload = {
 };
 
 /** One timed burst of uploads, with the runtime's RSS sampled every 50 ms. */
-async function phase(t, p, size, run) {
+async function phase(t, size, run) {
   const before = t.server.snapshot();
   let peakRuntime = before.runtimeRssKib;
   let sampling = true;
