@@ -1,5 +1,6 @@
 import { app } from "./app";
 import { createDb } from "./db/client";
+import { config } from "./lib/config";
 import { log } from "./lib/log";
 import { pruneDirectory } from "./services/actions/pruneDirectory";
 
@@ -10,6 +11,6 @@ export default {
   fetch: app.fetch,
   /** The daily cron (wrangler.toml [triggers]): directory housekeeping. */
   async scheduled(_controller, env) {
-    log("info", "directory pruned", await pruneDirectory(createDb(env.DB)));
+    log("info", "directory pruned", await pruneDirectory(createDb(env.DB), Date.now(), config(env).AUDIT_RETENTION_DAYS));
   },
 } satisfies ExportedHandler<Env>;

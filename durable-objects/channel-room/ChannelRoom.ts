@@ -139,6 +139,10 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => this.membership.remove(actor, userId));
   }
 
+  moderatorRemoveMember(actor: Actor, userId: string): RoomResult<{ channel: Channel; removed: boolean }> {
+    return answer(() => this.membership.moderatorRemove(actor, userId));
+  }
+
   listMembers(actor: Actor, query: MemberListQuery): RoomResult<MemberList> {
     return answer(() => this.membership.list(actor, query));
   }
@@ -163,6 +167,10 @@ export class ChannelRoom extends DurableObject<Env> {
 
   deleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
     return answer(() => this.messages.delete(actor, messageId));
+  }
+
+  moderatorDeleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
+    return answer(() => this.messages.moderatorDelete(actor, messageId));
   }
 
   setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): RoomResult<Message> {
@@ -245,6 +253,14 @@ export class ChannelRoom extends DurableObject<Env> {
   replay(userId: string, afterSeq: number, inlineLimit: number): ReplayResult {
     if (!this.core.meta.read() || !this.core.members.has(userId)) return { kind: "not_member" };
     return this.core.events.replay(afterSeq, inlineLimit);
+  }
+
+  /**
+   * Sends the audit rows and message counts waiting in the room's outbox to D1; resolves once D1
+   * has them (the alarm retries if this fails). Actions that audit call it right after the change.
+   */
+  async flushDirectoryOutbox(): Promise<void> {
+    await this.core.outbox.flush();
   }
 
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */

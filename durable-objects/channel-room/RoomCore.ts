@@ -3,6 +3,7 @@ import { config } from "../../src/lib/config";
 import { DAY_MS } from "../../src/lib/time";
 import type { ChannelEventData, ChannelEventType } from "../../src/protocol/channelEvents";
 import { AlarmSchedule } from "../shared/AlarmSchedule";
+import { DIRECTORY_OUTBOX_ALARM, DirectoryOutbox } from "./DirectoryOutbox";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
 import { MemberStore } from "./MemberStore";
@@ -35,8 +36,10 @@ export class RoomCore {
   readonly messages: MessageStore;
   readonly threads: ThreadStore;
   readonly pins: PinStore;
-  /** The object's one alarm, shared by its purposes: so far the event log's retention check. */
-  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM>;
+  /** What the room owes the D1 directory: audit rows of moderation done here, message counts. */
+  readonly outbox: DirectoryOutbox;
+  /** The object's one alarm, shared by its purposes: the event log's retention check, the directory outbox. */
+  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof DIRECTORY_OUTBOX_ALARM>;
   readonly sql: SqlStorage;
   /** Not readonly: the rate-limit test puts a stricter one in. */
   sendLimiter: SendRateLimiter;
@@ -54,7 +57,17 @@ export class RoomCore {
     this.members = new MemberStore(sql);
     this.online = new OnlineMembers(sql, transact);
     this.fanOut = new FanOut(this.online.generations, deliver, (userId) => this.setOnline(userId, false));
-    this.alarms = new AlarmSchedule(storage, { [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now) });
+    this.alarms = new AlarmSchedule(storage, {
+      [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
+      [DIRECTORY_OUTBOX_ALARM]: (now: number) => this.outbox.alarmTask(now),
+    });
+    this.outbox = new DirectoryOutbox(
+      sql,
+      env.DB,
+      () => this.meta.read()?.channel_id ?? null,
+      (at) => this.alarms.schedule(DIRECTORY_OUTBOX_ALARM, at),
+      () => this.alarms.cancel(DIRECTORY_OUTBOX_ALARM),
+    );
     const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
     this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
     this.reactions = new ReactionStore(sql);

@@ -7,8 +7,11 @@ import type { ChannelRole, Role } from "../../src/protocol/roles";
 // Values crossing the Worker ↔ ChannelRoom RPC boundary. Errors travel as values: RPC keeps only
 // an exception's message, and callers need the status and stable code.
 
-/** Who is asking: the caller's id and workspace role, fresh from the request's authentication. */
-export type Actor = { id: string; role: Role };
+/**
+ * Who is asking: the caller's id and workspace role, fresh from the request's authentication, and
+ * the request's id (for the audit rows of moderation the room records).
+ */
+export type Actor = { id: string; role: Role; requestId?: string };
 
 /** A user being put into a channel; the username feeds @mention resolution. */
 export type NewMember = { user_id: string; username: string; role: ChannelRole };

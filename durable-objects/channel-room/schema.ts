@@ -123,4 +123,25 @@ CREATE TABLE pins (
 INSERT INTO alarm_schedule (purpose, due_at) SELECT 'event_retention', MIN(at) FROM events HAVING COUNT(*) > 0;
 `,
   },
+  {
+    name: "0006_admin",
+    // The directory outbox (DirectoryOutbox.ts): audit rows written in the transaction of the
+    // moderation they record, and per-day message counts, both waiting to be flushed to D1.
+    sql: `
+CREATE TABLE audit_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target_type TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  details TEXT NOT NULL,
+  request_id TEXT
+);
+CREATE TABLE message_day_pending (
+  day TEXT PRIMARY KEY,
+  count INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];

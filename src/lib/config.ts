@@ -92,6 +92,8 @@ const ConfigSchema = z
     OIDC_CLOCK_SKEW_SECONDS: int(0).max(300).default(30),
     REPLAY_INLINE_LIMIT: int(1).default(500),
     EVENT_RETENTION_DAYS: int(7).default(30),
+    /** How long audit-log rows are kept before the daily housekeeping deletes them (at least a year). */
+    AUDIT_RETENTION_DAYS: int(365).default(730),
   })
   .superRefine((c, ctx) => {
     if (!c.OIDC_ISSUER) return;

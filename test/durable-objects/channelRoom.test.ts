@@ -211,6 +211,9 @@ describe("ChannelRoom", () => {
         events: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
       }));
     const oldest = Date.parse((await allEvents(owner, channel.id))[0].at);
+    // The sends' message counts wait in the directory outbox, whose flush is due sooner: send them
+    // now, so that the alarm left is the retention check's.
+    await room(channel.id).flushDirectoryOutbox();
     const armed = await retention();
     expect(armed).toEqual({ due: oldest + retentionMs, alarm: oldest + retentionMs, events: 3 });
 
@@ -238,6 +241,7 @@ describe("ChannelRoom", () => {
     expect(behind.replay).toContainEqual({ type: "channel.gap", channel_id: channel.id, after: 3, until: 3 + limit + 1 });
     behind.ws.close();
     expect((await allEvents(owner, channel.id, 3)).length).toBe(limit + 1);
+    await room(channel.id).flushDirectoryOutbox();
     const rearmed = await retention();
     expect(rearmed.due).toBe(Date.parse((await allEvents(owner, channel.id, 3))[0].at) + retentionMs);
     expect(rearmed.alarm).toBe(rearmed.due);

@@ -4,6 +4,7 @@ import { channelRoom } from "../../lib/stubs";
 import type { Message, SendMessageBody } from "../../protocol/messages";
 import type { ThreadReplyEventData } from "../../protocol/threads";
 import { actorOf } from "../actorOf";
+import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
 import { recordThreadFollows } from "../directory/threadFollowDirectory";
 import { emitUserEvent } from "../emitUserEvent";
@@ -58,6 +59,23 @@ async function recordFollowsQuietly(db: Database, channelId: string, rootId: str
   );
 }
 
-export async function deleteMessage(env: Env, user: AuthUser, channelId: string, messageId: string): Promise<void> {
-  roomValue(await channelRoom(env, channelId).deleteMessage(actorOf(user), messageId));
+/**
+ * Deletes a message: the author, a channel admin or a workspace admin (`moderator`: a workspace
+ * admin on any channel, seen or not, as /admin and report resolutions do). Deleting someone
+ * else's message is audited by the room, in the transaction of the delete.
+ */
+export async function deleteMessage(
+  env: Env,
+  user: AuthUser,
+  channelId: string,
+  messageId: string,
+  options: { requestId?: string; moderator?: boolean } = {},
+): Promise<Message> {
+  const room = channelRoom(env, channelId);
+  const actor = actorOf(user, options.requestId);
+  const message = roomValue(
+    await (options.moderator ? room.moderatorDeleteMessage(actor, messageId) : room.deleteMessage(actor, messageId)),
+  );
+  if (message.author_id !== user.id) await flushRoomAudit(env, channelId);
+  return message;
 }
