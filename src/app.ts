@@ -16,12 +16,14 @@ import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
 import { messagesRoutes } from "./routes/messages";
+import { moderationRoutes } from "./routes/moderation";
 import { myChannelsRoutes } from "./routes/myChannels";
 import { mySessionsRoutes } from "./routes/mySessions";
 import { myThreadsRoutes } from "./routes/myThreads";
 import { pinsRoutes } from "./routes/pins";
 import { presenceRoutes } from "./routes/presence";
 import { reactionsRoutes } from "./routes/reactions";
+import { reportsRoutes } from "./routes/reports";
 import { threadsRoutes } from "./routes/threads";
 import { usersRoutes } from "./routes/users";
 import { wsRoutes } from "./routes/ws";
@@ -34,11 +36,13 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/users", presenceRoutes)
   .route("/users", usersRoutes)
   .route("/admin", adminRoutes)
+  .route("/admin", moderationRoutes)
   .route("/channels", channelsRoutes)
   .route("/channels", messagesRoutes)
   .route("/channels", threadsRoutes)
   .route("/channels", reactionsRoutes)
   .route("/channels", pinsRoutes)
+  .route("/channels", reportsRoutes)
   .route("/dms", dmsRoutes)
   .route("/ws", wsRoutes);
 

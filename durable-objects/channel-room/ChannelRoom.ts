@@ -157,6 +157,10 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => this.messages.history(actor, query));
   }
 
+  getMessage(actor: Actor, messageId: string): RoomResult<Message> {
+    return answer(() => this.messages.get(actor, messageId));
+  }
+
   listReplies(actor: Actor, rootId: string, query: RepliesQuery): RoomResult<ReplyPage> {
     return answer(() => this.messages.replies(actor, rootId, query));
   }

@@ -81,6 +81,14 @@ export class MessageActions {
     return { items: this.room.messages.jsonMany(meta, rows), has_more: hasMore };
   }
 
+  /** One message, for a reader of the channel (reports): 404 for one they may not see. */
+  get(actor: Actor, messageId: string): Message {
+    const meta = this.room.meta.require();
+    this.room.access.see(meta, actor);
+    const row = this.room.messages.require(messageId);
+    return this.room.messages.json(meta, row);
+  }
+
   /** A thread's replies after a message seq, oldest first (tombstones included). */
   replies(actor: Actor, rootId: string, query: RepliesQuery): ReplyPage {
     const meta = this.room.meta.require();

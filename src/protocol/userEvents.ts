@@ -6,5 +6,6 @@ export const USER_EVENT_TYPES = [
   "user.updated",
   "thread.reply",
   "thread.read",
+  "report.resolved",
 ] as const;
 export type UserEventType = (typeof USER_EVENT_TYPES)[number];

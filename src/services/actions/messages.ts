@@ -8,6 +8,7 @@ import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
 import { recordThreadFollows } from "../directory/threadFollowDirectory";
 import { emitUserEvent } from "../emitUserEvent";
+import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 
 // Messages live only in their ChannelRoom, which stores each change and fans out its event.
@@ -26,6 +27,7 @@ export async function sendMessage(
   channelId: string,
   body: SendMessageBody,
 ): Promise<{ message: Message; created: boolean }> {
+  assertNotMuted(user);
   const { message, created, thread } = roomValue(await channelRoom(env, channelId).appendMessage(actorOf(user), body));
   if (thread) {
     const data: ThreadReplyEventData = { channel_id: channelId, root_id: thread.root_id, message };
@@ -46,6 +48,7 @@ export async function editMessage(
   messageId: string,
   text: string,
 ): Promise<Message> {
+  assertNotMuted(user);
   const { message, thread } = roomValue(await channelRoom(env, channelId).editMessage(actorOf(user), messageId, text));
   if (thread) await recordFollowsQuietly(db, channelId, thread.root_id, thread.new_followers);
   return message;
