@@ -16,7 +16,7 @@ const { values: opts } = parseArgs({
   options: {
     scenario: { type: "string", multiple: true },
     quick: { type: "boolean", default: false },
-    targets: { type: "string", default: "colink,baseline" },
+    targets: { type: "string", default: "colink,fanout,baseline,ejabberd,ejabberd-mam" },
     rounds: { type: "string" },
     threads: { type: "string" },
     out: { type: "string", default: path.join(import.meta.dirname, "results") },
@@ -28,7 +28,7 @@ const { values: opts } = parseArgs({
 });
 
 if (opts.help || opts.list) {
-  console.log(`usage: npm run bench -- [--scenario NAME]... [--quick] [--targets colink,baseline] [--rounds N] [--threads N] [--out DIR]
+  console.log(`usage: npm run bench -- [--scenario NAME]... [--quick] [--targets colink,fanout,baseline,ejabberd,ejabberd-mam] [--rounds N] [--threads N] [--out DIR]
 
 scenarios (in run order):
 ${scenarios.map((s) => `  ${s.name.padEnd(16)} ${s.summary}`).join("\n")}
@@ -114,7 +114,7 @@ async function target(name, scenario) {
   const ctx = await mod.start({ log, live: opts.live, seeding: Boolean(scenario.seedsHistory) });
   const server = ctx.server;
   log(
-    `${name}: wrangler dev up at ${server.url} in ${((performance.now() - started) / 1000).toFixed(1)} s (workerd pids ${
+    `${name}: up at ${server.url} in ${((performance.now() - started) / 1000).toFixed(1)} s (pids ${
       server
         .snapshot()
         .processes.map((p) => `${p.pid}/${p.role}`)
@@ -143,7 +143,15 @@ try {
         outcome[name] = { skipped: `${name} does not support this scenario` };
         continue;
       }
-      const t = await target(name, scenario);
+      let t;
+      try {
+        t = await target(name, scenario);
+      } catch (error) {
+        if (!(error instanceof SkipTarget)) throw error;
+        log(`${scenario.name}: ${name} skipped: ${error.message}`);
+        outcome[name] = { skipped: error.message };
+        continue;
+      }
       const rssAtStart = t.server.snapshot();
       const setupStarted = performance.now();
       try {
@@ -248,26 +256,34 @@ function oneLine(r) {
   return `${r.messages} msgs, ${d.delivered}/${d.expected} deliveries (${d.duplicated} dup) in ${r.seconds} s = ${r.messagesPerSecond} msg/s, ${r.deliveriesPerSecond} deliveries/s; latency p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; generator ${r.generator.cpuCores} cores, ELU ${r.generator.threadElu.join("/")}${r.generator.saturated ? " SATURATED" : ""}; server ${r.server.cpuCores} cores; machine ${r.machine.busyFraction}`;
 }
 
-/** Colink ÷ baseline for every comparable number, aggregate and per round pair. */
+/** Targets Colink is compared with: the same-shape ceiling, the bare broadcast, and the real peer. */
+const REFERENCES = ["fanout", "baseline", "ejabberd-mam", "ejabberd"];
+
+/** Colink ÷ each reference target that ran, for every comparable number, aggregate and per round pair. */
 function ratios(outcome) {
   const c = outcome.colink?.aggregate;
-  const b = outcome.baseline?.aggregate;
-  if (!c?.latencyMs || !b?.latencyMs) return null;
+  if (!c?.latencyMs) return null;
   const div = (x, y) =>
     x === null || y === null || y === undefined || x === undefined || y === 0 ? null : Math.round((x / y) * 1000) / 1000;
-  const pairs = (outcome.colink.rounds ?? []).map((cr, i) => {
-    const br = outcome.baseline.rounds?.[i];
-    return br
-      ? { round: i + 1, throughput: div(cr.messagesPerSecond, br.messagesPerSecond), p99: div(cr.latencyMs.p99, br.latencyMs.p99) }
-      : null;
-  });
-  return {
-    throughput: div(c.messagesPerSecond, b.messagesPerSecond),
-    deliveriesPerSecond: div(c.deliveriesPerSecond, b.deliveriesPerSecond),
-    p50: div(c.latencyMs.p50, b.latencyMs.p50),
-    p90: div(c.latencyMs.p90, b.latencyMs.p90),
-    p99: div(c.latencyMs.p99, b.latencyMs.p99),
-    max: div(c.latencyMs.max, b.latencyMs.max),
-    perRound: pairs.filter(Boolean),
-  };
+  const byReference = {};
+  for (const ref of REFERENCES) {
+    const b = outcome[ref]?.aggregate;
+    if (!b?.latencyMs) continue;
+    const pairs = (outcome.colink.rounds ?? []).map((cr, i) => {
+      const br = outcome[ref].rounds?.[i];
+      return br
+        ? { round: i + 1, throughput: div(cr.messagesPerSecond, br.messagesPerSecond), p99: div(cr.latencyMs.p99, br.latencyMs.p99) }
+        : null;
+    });
+    byReference[ref] = {
+      throughput: div(c.messagesPerSecond, b.messagesPerSecond),
+      deliveriesPerSecond: div(c.deliveriesPerSecond, b.deliveriesPerSecond),
+      p50: div(c.latencyMs.p50, b.latencyMs.p50),
+      p90: div(c.latencyMs.p90, b.latencyMs.p90),
+      p99: div(c.latencyMs.p99, b.latencyMs.p99),
+      max: div(c.latencyMs.max, b.latencyMs.max),
+      perRound: pairs.filter(Boolean),
+    };
+  }
+  return Object.keys(byReference).length ? byReference : null;
 }

@@ -198,7 +198,11 @@ export async function renderCharts(results, dir, stamp, png) {
       const groups = delivery.map((r) => ({
         label: r.scenario,
         values: targetNames.map((n) => r.targets[n]?.aggregate?.[key] ?? null),
-        note: r.ratios?.throughput ? `colink ÷ baseline ${r.ratios.throughput.toFixed(2)}×` : undefined,
+        note:
+          Object.entries(r.ratios ?? {})
+            .filter(([, q]) => q.throughput)
+            .map(([ref, q]) => `colink ÷ ${ref} ${q.throughput.toFixed(2)}×`)
+            .join(", ") || undefined,
       }));
       const svg = barsSvg({
         title,

@@ -11,6 +11,10 @@ import { Samples } from "./stats.mjs";
 const target = await import(workerData.targetModule);
 const baseUrl = workerData.url;
 const gapFree = Boolean(target.capabilities.gapFreeSeq);
+/** The frame a socket pings with; a target whose protocol is not Colink's JSON names its own. */
+const PING = target.pingFrame ?? '{"type":"ping"}';
+/** How long a send over the socket waits for its acknowledgement, as long as an HTTP send waits. */
+const SOCKET_SEND_TIMEOUT_MS = 120_000;
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,6 +72,16 @@ class ChannelView {
   hw = -1;
   /** @type {Set<number>} */
   missing = new Set();
+  /** Message ids seen, for a target whose events carry no per-channel seq (XMPP). */
+  /** @type {Set<string>} */
+  ids = new Set();
+
+  /** Records a message id; false when it was already seen. */
+  seeId(id) {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    return true;
+  }
 
   /** Records seq; false when it was already seen (a duplicate). */
   see(seq) {
@@ -104,6 +118,13 @@ class Sock {
     this.live = false;
     /** @type {Set<() => void>} */
     this.listeners = new Set();
+    /** Sends over this socket waiting for their acknowledgement, by client_msg_id. */
+    /** @type {Map<string, () => void>} */
+    this.acks = new Map();
+    /** During a target's handshake: the pattern the next expected frame matches, and whether it came. */
+    /** @type {RegExp | null} */
+    this.expect = null;
+    this.expectMet = false;
   }
 
   view(ch) {
@@ -160,7 +181,7 @@ class Client {
 }
 
 function onEvent(sock, f, t) {
-  const fresh = sock.view(f.ch).see(f.seq);
+  const fresh = f.seq === undefined ? sock.view(f.ch).seeId(f.id) : sock.view(f.ch).see(f.seq);
   const bench = typeof f.text === "string" && f.text.startsWith("bench ") ? f.text.split(" ") : null;
   if (!fresh) {
     if (bench) phase(bench[1]).dup++;
@@ -196,9 +217,11 @@ async function fillGap(sock, f) {
 
 function onFrame(sock, data) {
   const t = now();
+  const text = String(data);
+  if (sock.expect?.test(text)) sock.expectMet = true;
   let f;
   try {
-    f = target.parseFrame(String(data));
+    f = target.parseFrame(text);
   } catch (error) {
     misc.badFrames++;
     note("bad frame", error instanceof Error ? error.message : error);
@@ -231,12 +254,17 @@ function onFrame(sock, data) {
       note("error frame", `${f.code} ${f.detail}`);
       break;
   }
+  if (f.ack !== undefined) sock.acks.get(f.ack)?.();
   sock.notify();
 }
 
 /** Opens one socket and makes it live: waits for `ready`, sends the first frame, waits for its answer. */
 async function openSocket(sock, first, timeoutMs) {
-  const ws = new WebSocket(sock.endpoint.url, { headers: sock.endpoint.headers, perMessageDeflate: false, handshakeTimeout: timeoutMs });
+  const ws = new WebSocket(sock.endpoint.url, sock.endpoint.protocols ?? [], {
+    headers: sock.endpoint.headers,
+    perMessageDeflate: false,
+    handshakeTimeout: timeoutMs,
+  });
   sock.ws = ws;
   sock.live = false;
   sock.readies = 0;
@@ -255,9 +283,23 @@ async function openSocket(sock, first, timeoutMs) {
     ws.once("error", reject);
   });
   ws.on("error", (error) => note("socket error", error.message));
+  if (target.handshake) {
+    // A protocol with a login conversation of its own (XMPP: stream, SASL, bind, joins): each step
+    // sends a frame and waits for the frame that answers it.
+    for (const step of target.handshake(sock.client.account, sock.endpoint)) {
+      sock.expect = step.expect;
+      sock.expectMet = false;
+      ws.send(step.send);
+      await sock.until(() => sock.expectMet, timeoutMs, step.what);
+    }
+    sock.expect = null;
+    sock.readies = 2;
+    sock.live = true;
+    return;
+  }
   await sock.until(() => sock.readies >= 1, timeoutMs, "ready");
   if (first === "ping") {
-    ws.send('{"type":"ping"}');
+    ws.send(PING);
     await sock.until(() => sock.pongs >= 1, timeoutMs, "pong");
   } else {
     ws.send(target.resumeFrame(sock.client.userSeq, sock.cursors()));
@@ -286,7 +328,10 @@ async function sendOne(p, tag, client, ch, n) {
   if (t0 < p.firstSend) p.firstSend = t0;
   const text = `bench ${tag} ${t0.toFixed(3)} ${client.idx}.${n}`;
   try {
-    const status = await target.send(baseUrl, client.account, ch, text, `${tag}-${client.idx}-${n}`);
+    const clientMsgId = `${tag}-${client.idx}-${n}`;
+    const status = target.sendFrame
+      ? await sendOnSocket(client, ch, text, clientMsgId)
+      : await target.send(baseUrl, client.account, ch, text, clientMsgId);
     const t1 = now();
     p.ack.push(t1 - t0);
     if (t1 > p.lastSend) p.lastSend = t1;
@@ -301,6 +346,30 @@ async function sendOne(p, tag, client, ch, n) {
     p.sendErrors++;
     note("send", error instanceof Error ? error.message : error);
   }
+}
+
+/**
+ * Sends over the client's socket for `ch` (a target with `sendFrame`) and waits for the
+ * acknowledgement `parseFrame` reports as `ack` (Colink's ack frame; XMPP's reflection of the
+ * sender's own message). Answers an HTTP-like status so both paths count alike.
+ */
+async function sendOnSocket(client, ch, text, clientMsgId) {
+  const sock = client.sockets.find((s) => s.endpoint.channels.includes(ch) && s.live && s.ws?.readyState === WebSocket.OPEN);
+  if (!sock?.ws) throw new Error(`no live socket for ${ch}`);
+  const acked = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sock.acks.delete(clientMsgId);
+      reject(new Error(`no acknowledgement in ${SOCKET_SEND_TIMEOUT_MS} ms`));
+    }, SOCKET_SEND_TIMEOUT_MS);
+    sock.acks.set(clientMsgId, () => {
+      clearTimeout(timer);
+      sock.acks.delete(clientMsgId);
+      resolve(undefined);
+    });
+  });
+  sock.ws.send(target.sendFrame(ch, text, clientMsgId));
+  await acked;
+  return 200;
 }
 
 function requireClient(idx) {
@@ -465,7 +534,7 @@ const commands = {
         const before = sock.pongs;
         try {
           if (!sock.ws || sock.ws.readyState !== WebSocket.OPEN) throw new Error("not open");
-          sock.ws.send('{"type":"ping"}');
+          sock.ws.send(PING);
           await sock.until(() => sock.pongs > before, timeoutMs, "pong");
           ok++;
         } catch {
@@ -525,7 +594,7 @@ setInterval(() => {
     for (const sock of c.sockets) {
       if (i++ % slots !== slot || !sock.live || sock.ws?.readyState !== WebSocket.OPEN) continue;
       try {
-        sock.ws.send('{"type":"ping"}');
+        sock.ws.send(PING);
       } catch {
         // closing
       }

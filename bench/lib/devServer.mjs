@@ -97,12 +97,14 @@ export async function startColinkServer(vars, { live = false, seeding = false } 
 }
 
 /**
- * The baseline Worker (bench/baseline/), started by the same launcher as Colink, without D1.
+ * A reference Worker (bench/baseline/ or bench/fanout/), started by the same launcher as Colink,
+ * without D1.
+ * @param {"baseline" | "fanout"} dir
  * @returns {Promise<BenchServer>}
  */
-export async function startBaselineServer() {
+export async function startReferenceServer(dir) {
   const { startWranglerDev } = await e2eLauncher();
-  const dev = await startWranglerDev({ config: path.join(root, "bench", "baseline", "wrangler.toml") });
+  const dev = await startWranglerDev({ config: path.join(root, "bench", dir, "wrangler.toml") });
   return benchServer(dev);
 }
 

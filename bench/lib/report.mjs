@@ -87,11 +87,11 @@ export function writeSummary(results, dir, stamp, { quick, targets, charts, seco
     const table = r.detailsMd?.length ? [] : deliveryTable(r);
     if (table.length > 2) lines.push(...table, "");
     if (r.detailsMd?.length) lines.push(...r.detailsMd, "");
-    if (r.ratios)
+    for (const [ref, q] of Object.entries(r.ratios ?? {}))
       lines.push(
-        `Colink ÷ baseline: throughput ${f(r.ratios.throughput, 2)}×, p50 ${f(r.ratios.p50, 2)}×, p90 ${f(r.ratios.p90, 2)}×, p99 ${f(r.ratios.p99, 2)}×` +
-          (r.ratios.perRound?.length > 1
-            ? ` (per round pair: ${r.ratios.perRound.map((p) => `${f(p.throughput, 2)}× / ${f(p.p99, 2)}×`).join(", ")})`
+        `Colink ÷ ${ref}: throughput ${f(q.throughput, 2)}×, p50 ${f(q.p50, 2)}×, p90 ${f(q.p90, 2)}×, p99 ${f(q.p99, 2)}×` +
+          (q.perRound?.length > 1
+            ? ` (per round pair: ${q.perRound.map((p) => `${f(p.throughput, 2)}× / ${f(p.p99, 2)}×`).join(", ")})`
             : "") +
           ".",
         "",

@@ -1,4 +1,4 @@
-import { buildWorld, connectAll, deliveryGoal, openLoopPhase, p99Goal, warmUp } from "./common.mjs";
+import { buildWorld, connectAll, deliveryGoal, openLoopPhase, p99Goal, ratioGoals, warmUp } from "./common.mjs";
 
 // big-channel: one channel with thousands of members, all online, at a fixed 5 messages a second
 // (open loop: a message goes out on schedule whatever happened to the previous one). Fan-out per
@@ -29,6 +29,6 @@ export const bigChannel = {
   teardown: (t) => t.gen.closeAll(),
 
   goals(out) {
-    return [deliveryGoal("colink", out.colink), p99Goal("colink delivery", out.colink, 250)];
+    return [deliveryGoal("colink", out.colink), p99Goal("colink delivery", out.colink, 250), ...ratioGoals(out, "fanout", { p99: 1.5 })];
   },
 };

@@ -168,3 +168,50 @@ export function p99Goal(label, o, limitMs) {
     ...(pass ? {} : { shortfall: over(p99, limitMs, "ms") }),
   };
 }
+
+/**
+ * Colink against a reference target: throughput ≥ `throughput`× the reference's and p99 ≤ `p99`×
+ * (either limit optional). Pass is null when either target did not run.
+ */
+export function ratioGoals(out, ref, limits) {
+  const c = out.colink?.aggregate;
+  const b = out[ref]?.aggregate;
+  const wanted = [
+    limits.throughput !== undefined && `throughput ≥ ${limits.throughput}× ${ref}`,
+    limits.p99 !== undefined && `p99 ≤ ${limits.p99}× ${ref}`,
+  ].filter(Boolean);
+  if (!c?.latencyMs || !b?.latencyMs)
+    return wanted.map((goal) => ({
+      goal,
+      pass: null,
+      value: `needs both targets (colink: ${c ? "ok" : missing(out.colink)}; ${ref}: ${b ? "ok" : missing(out[ref])})`,
+    }));
+  const goals = [];
+  if (limits.throughput !== undefined) {
+    const ratio = c.messagesPerSecond / b.messagesPerSecond;
+    const pass = ratio >= limits.throughput;
+    goals.push({
+      goal: wanted[0],
+      pass,
+      value: `${fmt(c.messagesPerSecond)} vs ${fmt(b.messagesPerSecond)} msg/s = ${fmt(ratio, 2)}×`,
+      ...(pass
+        ? {}
+        : {
+            shortfall: `${fmt(ratio, 2)}× is ${fmt((limits.throughput - ratio) * 100, 0)} points under ${limits.throughput}× (needs ≥ ${fmt(limits.throughput * b.messagesPerSecond)} msg/s)`,
+          }),
+    });
+  }
+  if (limits.p99 !== undefined) {
+    const ratio = (c.latencyMs.p99 ?? 0) / Math.max(0.001, b.latencyMs.p99 ?? 0);
+    const pass = ratio <= limits.p99;
+    goals.push({
+      goal: wanted.at(-1),
+      pass,
+      value: `${fmt(c.latencyMs.p99)} vs ${fmt(b.latencyMs.p99)} ms = ${fmt(ratio, 2)}×`,
+      ...(pass
+        ? {}
+        : { shortfall: `${fmt(ratio, 2)}× is over ${limits.p99}× (needs p99 ≤ ${fmt(limits.p99 * (b.latencyMs.p99 ?? 0))} ms)` }),
+    });
+  }
+  return goals;
+}

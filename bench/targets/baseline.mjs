@@ -1,4 +1,4 @@
-import { startBaselineServer } from "../lib/devServer.mjs";
+import { startReferenceServer } from "../lib/devServer.mjs";
 
 // The ceiling: bench/baseline/worker.js, one Room Durable Object per channel that broadcasts every
 // message to every socket. No accounts, no storage, so no resume and no history; a client opens
@@ -8,7 +8,7 @@ export const name = "baseline";
 export const capabilities = { resume: false, history: false, socketPerChannel: true, gapFreeSeq: false };
 
 export async function start() {
-  const server = await startBaselineServer();
+  const server = await startReferenceServer("baseline");
   return { server, url: server.url, rooms: 0 };
 }
 

@@ -121,7 +121,13 @@ export const ReportPageSchema = z.object({ items: z.array(ReportSchema), next_cu
 export const ReportIdParam = z.object({ report_id: z.string().min(1).max(64) });
 
 /** The `data` of the user event `report.resolved`, sent to the reporter. */
-export type ReportResolvedEventData = { report_id: string; channel_id: string; message_id: string; action: ReportAction };
+export const ReportResolvedEventDataSchema = z.object({
+  report_id: z.string(),
+  channel_id: z.string(),
+  message_id: z.string(),
+  action: z.enum(REPORT_ACTIONS),
+});
+export type ReportResolvedEventData = z.infer<typeof ReportResolvedEventDataSchema>;
 
 // ── Mute ───────────────────────────────────────────────────────────────────────────────────────
 

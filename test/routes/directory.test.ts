@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { addMembers, createChannel, expectStatus, workspace } from "../channelFixtures";
 import { call, expectProblem } from "../helpers";
+import { openLiveSocket } from "../socketClient";
 
 // Who sees whom (issue 12, item 7): a guest sees only the people they share a channel or DM with,
 // and only admins see other people's e-mail addresses unless the workspace shows them to members.
@@ -53,6 +54,28 @@ describe("a guest's directory", () => {
     await addMembers(alice, channel.id, guest);
     const reply = await call("GET", `/users/presence?ids=${alice.user.id},${bob.user.id}`, { token: guest.token });
     expect(reply.body.items.map((p: { user_id: string }) => p.user_id)).toEqual([alice.user.id]);
+  });
+
+  it("watches presence over the socket only of the people they share a channel with; the others are left out silently", async () => {
+    const { owner, alice, bob, guest } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, guest);
+    const { ws } = await openLiveSocket(guest.token);
+    ws.send({ type: "presence.subscribe", user_ids: [bob.user.id, alice.user.id, guest.user.id, owner.user.id] });
+    const first = await ws.collect((f) => f.type === "presence", 2);
+    expect(first.map((f) => f.data.user_id).sort()).toEqual([alice.user.id, guest.user.id].sort());
+    // Bob coming online is news to his subscribers: the guest is not one.
+    const bobs = await openLiveSocket(bob.token);
+    const alices = await openLiveSocket(alice.token);
+    const later = await ws.until((f) => f.type === "presence" && f.data.user_id === alice.user.id);
+    const rest = await ws.drain(300);
+    expect([...later.before, ...rest].filter((f) => f.type !== "presence" || f.data.user_id !== alice.user.id)).toEqual([]);
+    // A member watching the same people sees everyone.
+    const watcher = await openLiveSocket(owner.token);
+    watcher.ws.send({ type: "presence.subscribe", user_ids: [bob.user.id, alice.user.id, guest.user.id] });
+    const all = await watcher.ws.collect((f) => f.type === "presence", 3);
+    expect(all.map((f) => f.data.user_id).sort()).toEqual([alice.user.id, bob.user.id, guest.user.id].sort());
+    for (const s of [ws, bobs.ws, alices.ws, watcher.ws]) s.close();
   });
 });
 

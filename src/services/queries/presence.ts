@@ -1,8 +1,8 @@
 import { activeUsersById } from "../../db/activeUsers";
 import type { Database } from "../../db/client";
+import { type Viewer, visibleIds } from "../../db/visibleUsers";
 import { userSession } from "../../lib/stubs";
 import type { PresenceView } from "../../protocol/presence";
-import { type Viewer, visibleIds } from "../directory/userVisibility";
 
 /** Presence of existing, active users among `ids` that `viewer` may see (others are left out), in the order asked. */
 export async function readPresence(env: Env, db: Database, viewer: Viewer, ids: string[]): Promise<PresenceView[]> {

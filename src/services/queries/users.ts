@@ -2,10 +2,11 @@ import { and, asc, eq, gt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../../db/client";
 import { users } from "../../db/schema";
+import { type Viewer, visibleTo } from "../../db/visibleUsers";
 import { notFound } from "../../lib/ColinkError";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import type { UserView } from "../../protocol/users";
-import { seesOthersEmail, type Viewer, visibleTo } from "../directory/userVisibility";
+import { seesOthersEmail } from "../directory/userVisibility";
 
 type UserRow = typeof users.$inferSelect;
 
