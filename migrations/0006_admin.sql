@@ -64,6 +64,13 @@ CREATE UNIQUE INDEX `reports_reporter_message_unique` ON `reports` (`reporter_id
 CREATE INDEX `reports_status` ON `reports` (`status`, `created_at`, `id`);
 --> statement-breakpoint
 
+-- Who has a socket open now (a UserSession adds its user at the first socket, removes at the last).
+-- Created before stat_counters, whose triggers count its rows.
+CREATE TABLE `online_users` (
+	`user_id` text PRIMARY KEY NOT NULL,
+	`since` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
+);
+--> statement-breakpoint
 -- Counters for GET /admin/stats, kept by triggers on the rows they count, so every code path that
 -- adds, deactivates or removes a user or channel keeps them right and a read scans nothing.
 -- `file_bytes` is kept by the files service (a row it upserts; absent = 0).
@@ -119,12 +126,6 @@ BEGIN
 END;
 --> statement-breakpoint
 
--- Who has a socket open now (a UserSession adds its user at the first socket, removes at the last).
-CREATE TABLE `online_users` (
-	`user_id` text PRIMARY KEY NOT NULL,
-	`since` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
-);
---> statement-breakpoint
 CREATE TRIGGER `stat_online_insert` AFTER INSERT ON `online_users`
 BEGIN
   INSERT INTO stat_counters (name, value) VALUES ('online_now', 1) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value;

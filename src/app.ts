@@ -12,6 +12,7 @@ import { limitUrlLength } from "./middleware/limitUrlLength";
 import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
 import { adminRoutes } from "./routes/admin";
+import { adminWorkspaceRoutes } from "./routes/adminWorkspace";
 import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
@@ -37,6 +38,7 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/users", usersRoutes)
   .route("/admin", adminRoutes)
   .route("/admin", moderationRoutes)
+  .route("/admin", adminWorkspaceRoutes)
   .route("/channels", channelsRoutes)
   .route("/channels", messagesRoutes)
   .route("/channels", threadsRoutes)
