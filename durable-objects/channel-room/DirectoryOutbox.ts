@@ -11,7 +11,8 @@ const FLUSH_BATCH = 100;
 
 /** An audit row as the room records it; the Worker's audit reader sees it as any other. */
 export type RoomAuditEntry = {
-  actorId: string;
+  /** Null for what the room does on its own (a retention run). */
+  actorId: string | null;
   action: string;
   target: { type: string; id: string };
   details: Record<string, unknown>;
@@ -21,7 +22,7 @@ export type RoomAuditEntry = {
 type OutboxRow = {
   id: number;
   at: string;
-  actor_id: string;
+  actor_id: string | null;
   action: string;
   target_type: string;
   target_id: string;

@@ -58,6 +58,7 @@ export class MessageActions {
     const thread = this.room.commit((emit) => {
       messages.insert(meta, row, notify);
       this.room.outbox.countMessage(at);
+      this.room.retention.scheduleAfterSend(now);
       emit("message.created", message, at);
       if (!root) return null;
       const summary = threads.withReply(root, actor.id, row.created_at);

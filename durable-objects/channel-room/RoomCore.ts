@@ -7,6 +7,7 @@ import { DIRECTORY_OUTBOX_ALARM, DirectoryOutbox } from "./DirectoryOutbox";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
 import { MemberStore } from "./MemberStore";
+import { MESSAGE_RETENTION_ALARM, MessageRetention } from "./MessageRetention";
 import { MessageStore } from "./MessageStore";
 import { OnlineMembers } from "./OnlineMembers";
 import { PinStore } from "./PinStore";
@@ -39,7 +40,9 @@ export class RoomCore {
   /** What the room owes the D1 directory: audit rows of moderation done here, message counts. */
   readonly outbox: DirectoryOutbox;
   /** The object's one alarm, shared by its purposes: the event log's retention check, the directory outbox. */
-  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof DIRECTORY_OUTBOX_ALARM>;
+  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof DIRECTORY_OUTBOX_ALARM | typeof MESSAGE_RETENTION_ALARM>;
+  /** The workspace's message retention, pruned from the alarm; `retention.onPruned` is the hook for search and files. */
+  readonly retention: MessageRetention;
   readonly sql: SqlStorage;
   /** Not readonly: the rate-limit test puts a stricter one in. */
   sendLimiter: SendRateLimiter;
@@ -60,6 +63,11 @@ export class RoomCore {
     this.alarms = new AlarmSchedule(storage, {
       [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
       [DIRECTORY_OUTBOX_ALARM]: (now: number) => this.outbox.alarmTask(now),
+      [MESSAGE_RETENTION_ALARM]: (now: number) => this.retention.check(now),
+    });
+    this.retention = new MessageRetention(this, async () => {
+      const row = await env.DB.prepare("SELECT message_days FROM workspace_settings WHERE id = 1").first<{ message_days: number | null }>();
+      return row?.message_days ?? null;
     });
     this.outbox = new DirectoryOutbox(
       sql,
