@@ -142,3 +142,23 @@ CREATE TABLE `message_day_counts` (
 	`day` text PRIMARY KEY NOT NULL,
 	`count` integer DEFAULT 0 NOT NULL
 );
+--> statement-breakpoint
+
+-- Workspace exports (POST /admin/exports): a queue job writes a ZIP in Slack's export layout to
+-- R2 under exports/, a slice per queue message. `checkpoint` is where the next slice starts (the
+-- multipart upload, its parts, the entries written, the position in the data); `version` makes
+-- each slice's checkpoint a compare-and-set, so a redelivered message never runs one twice.
+CREATE TABLE `exports` (
+	`id` text PRIMARY KEY NOT NULL,
+	`created_by` text NOT NULL,
+	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
+	`status` text DEFAULT 'running' NOT NULL,
+	`channel_ids` text,
+	`include_dms` integer DEFAULT false NOT NULL,
+	`object_key` text,
+	`size` integer,
+	`error` text,
+	`version` integer DEFAULT 0 NOT NULL,
+	`checkpoint` text,
+	`finished_at` text
+);

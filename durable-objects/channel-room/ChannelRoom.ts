@@ -12,10 +12,11 @@ import { answer } from "./answer";
 import { ChannelSettings } from "./ChannelSettings";
 import { Membership } from "./Membership";
 import { MessageActions } from "./MessageActions";
+import type { MessageRow } from "./MessageStore";
 import { PinActions } from "./PinActions";
 import { RoomCore } from "./RoomCore";
 import { channelJson } from "./RoomMeta";
-import type { Actor, EditedMessage, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
+import type { Actor, EditedMessage, ExportPage, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
 import { channelRoomMigrations } from "./schema";
 import { ThreadActions } from "./ThreadActions";
 
@@ -265,6 +266,34 @@ export class ChannelRoom extends DurableObject<Env> {
    */
   async flushDirectoryOutbox(): Promise<void> {
     await this.core.outbox.flush();
+  }
+
+  /**
+   * For a workspace export (a queue job, never a caller's request): the channel and a page of its
+   * live messages and replies after `afterSeq`, in seq order, each with its thread root's seq,
+   * author and time. Null channel for a room that does not exist.
+   */
+  exportPage(afterSeq: number, limit: number): ExportPage {
+    const meta = this.core.meta.read();
+    if (!meta) return { channel: null, messages: [], has_more: false };
+    const { messages } = this.core;
+    const rows = this.ctx.storage.sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? AND deleted = 0 ORDER BY seq LIMIT ?", afterSeq, limit + 1)
+      .toArray();
+    const page = rows.slice(0, limit);
+    const roots = new Map<string, MessageRow | null>();
+    const rootOf = (id: string) => {
+      if (!roots.has(id)) roots.set(id, messages.byId(id));
+      return roots.get(id) ?? null;
+    };
+    return {
+      channel: channelJson(meta),
+      messages: messages.jsonMany(meta, page).map((message) => {
+        const root = message.thread_root_id === null ? null : rootOf(message.thread_root_id);
+        return { message, root: root && { seq: root.seq, author_id: root.author_id, created_at: root.created_at } };
+      }),
+      has_more: rows.length > limit,
+    };
   }
 
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */

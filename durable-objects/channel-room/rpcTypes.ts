@@ -51,3 +51,10 @@ export type SentMessage = {
 
 /** An edited message; for a reply, the members its edit made follow the thread (to record in the directory). */
 export type EditedMessage = { message: Message; thread: { root_id: string; new_followers: string[] } | null };
+
+/** A page of a channel's history for a workspace export: each message with its thread root's seq, author and time. */
+export type ExportPage = {
+  channel: Channel | null;
+  messages: { message: Message; root: { seq: number; author_id: string; created_at: string } | null }[];
+  has_more: boolean;
+};

@@ -235,6 +235,24 @@ export const reports = sqliteTable(
   ],
 );
 
+/** Workspace exports: a queue job's status and checkpoint (src/queues/exportJob.ts). */
+export const exportsTable = sqliteTable("exports", {
+  id: text("id").primaryKey(),
+  createdBy: text("created_by").notNull(),
+  createdAt: createdAt(),
+  status: text("status", { enum: ["running", "done", "failed"] })
+    .notNull()
+    .default("running"),
+  channelIds: text("channel_ids", { mode: "json" }).$type<string[] | null>(),
+  includeDms: integer("include_dms", { mode: "boolean" }).notNull().default(false),
+  objectKey: text("object_key"),
+  size: integer("size"),
+  error: text("error"),
+  version: integer("version").notNull().default(0),
+  checkpoint: text("checkpoint"),
+  finishedAt: text("finished_at"),
+});
+
 /** Counters for GET /admin/stats, kept by D1 triggers (migrations/0006_admin.sql) and the files service. */
 export const statCounters = sqliteTable("stat_counters", {
   name: text("name").primaryKey(),

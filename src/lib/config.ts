@@ -94,6 +94,8 @@ const ConfigSchema = z
     EVENT_RETENTION_DAYS: int(7).default(30),
     /** How long audit-log rows are kept before the daily housekeeping deletes them (at least a year). */
     AUDIT_RETENTION_DAYS: int(365).default(730),
+    /** Workspace exports include DMs and group DMs (a compliance export). */
+    EXPORT_INCLUDE_DMS: bool.default(false),
   })
   .superRefine((c, ctx) => {
     if (!c.OIDC_ISSUER) return;

@@ -166,3 +166,21 @@ export const StatsSchema = z
   })
   .openapi("Stats");
 export type Stats = z.infer<typeof StatsSchema>;
+
+// ── Exports ────────────────────────────────────────────────────────────────────────────────────
+
+export const CreateExportBody = z
+  .strictObject({ channel_ids: z.array(z.string().min(1).max(64)).min(1).max(1000).optional() })
+  .openapi("CreateExportRequest");
+
+export const ExportSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(["running", "done", "failed"]),
+    download_url: z.string().optional().openapi({ description: "When done: GET it (as an admin) for the ZIP." }),
+    size: z.number().int().optional().openapi({ description: "When done: the archive's size in bytes." }),
+    error: z.string().optional(),
+  })
+  .openapi("Export");
+export type ExportView = z.infer<typeof ExportSchema>;
+export const ExportIdParam = z.object({ export_id: z.string().min(1).max(64) });

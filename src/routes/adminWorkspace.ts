@@ -2,11 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireAdmin } from "../middleware/requireAdmin";
 import { requireUser } from "../middleware/requireUser";
-import { RetentionBody, RetentionSchema, StatsSchema } from "../protocol/admin";
+import { CreateExportBody, ExportIdParam, ExportSchema, RetentionBody, RetentionSchema, StatsSchema } from "../protocol/admin";
+import { createExport, exportArchive, getExport } from "../services/actions/exports";
 import { getRetention, setRetention } from "../services/actions/retention";
 import { workspaceStats } from "../services/queries/stats";
 
-// Workspace-wide settings and figures (under /admin): retention and statistics.
+// Workspace-wide settings, figures and data (under /admin): retention, statistics, exports.
 
 const common = { tags: ["Admin"], middleware: [requireUser, requireAdmin], security: bearerSecurity };
 
@@ -50,4 +51,59 @@ export const adminWorkspaceRoutes = createRouter()
       responses: { 200: jsonContent(RetentionSchema, "The new retention windows"), ...errorResponses },
     }),
     async (c) => c.json(await setRetention(c.var.db, { user: c.var.user, requestId: c.var.requestId }, c.req.valid("json")), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "post",
+      path: "/exports",
+      summary: "Export the workspace in Slack's export layout",
+      description:
+        "A background job writes a ZIP to storage: users.json, channels.json (public), groups.json (private), dms.json and " +
+        "mpims.json (DMs only when EXPORT_INCLUDE_DMS is on), and one `<channel>/<YYYY-MM-DD>.json` per channel and UTC day " +
+        "with its messages, thread replies (`thread_ts`, `parent_user_id`), reactions and files, timestamps as Slack `ts` " +
+        "strings. Mattermost and Zulip import this format. `channel_ids` limits it to those channels. Audited `export.created`.",
+      request: { body: { ...jsonBody(CreateExportBody), required: false } },
+      responses: { 202: jsonContent(ExportSchema, "The export, running"), ...errorResponses },
+    }),
+    async (c) => {
+      const body = CreateExportBody.parse(c.req.valid("json") ?? {});
+      return c.json(await createExport(c.env, c.var.db, { user: c.var.user, requestId: c.var.requestId }, body.channel_ids), 202);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: "/exports/{export_id}",
+      summary: "An export's status; when done, where to download it",
+      request: { params: ExportIdParam },
+      responses: { 200: jsonContent(ExportSchema, "The export"), ...errorResponses },
+    }),
+    async (c) => c.json(await getExport(c.var.db, c.req.valid("param").export_id), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: "/exports/{export_id}/download",
+      summary: "Download a finished export (application/zip)",
+      request: { params: ExportIdParam },
+      responses: {
+        200: { description: "The ZIP", content: { "application/zip": { schema: { type: "string", format: "binary" } } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { export_id } = c.req.valid("param");
+      const object = await exportArchive(c.env, c.var.db, export_id);
+      return new Response(object.body, {
+        headers: {
+          "content-type": "application/zip",
+          "content-length": String(object.size),
+          "content-disposition": `attachment; filename="colink-export-${export_id}.zip"`,
+          "x-content-type-options": "nosniff",
+        },
+      });
+    },
   );

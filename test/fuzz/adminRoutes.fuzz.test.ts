@@ -28,6 +28,7 @@ const snapshot = async () =>
       env.DB.prepare("SELECT id, revoked_at, used_by FROM invites ORDER BY id"),
       env.DB.prepare("SELECT id, status FROM reports ORDER BY id"),
       env.DB.prepare("SELECT * FROM workspace_settings"),
+      env.DB.prepare("SELECT id, status FROM exports ORDER BY id"),
     ])
   ).map((r) => r.results);
 
