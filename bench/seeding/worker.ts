@@ -41,4 +41,5 @@ export default {
     }
   },
   scheduled: colink.scheduled,
+  queue: colink.queue,
 } satisfies ExportedHandler<Env>;
