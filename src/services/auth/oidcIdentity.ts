@@ -57,7 +57,8 @@ async function freeUsername(db: Database, wanted: string): Promise<string> {
 }
 
 function toAuthUser(row: IdentityRow): AuthUser {
-  return { id: row.id, username: row.username, role: row.role, displayName: row.displayName, mutedUntil: row.mutedUntil ?? null };
+  const user: AuthUser = { id: row.id, username: row.username, role: row.role, displayName: row.displayName };
+  return row.mutedUntil ? { ...user, mutedUntil: row.mutedUntil } : user;
 }
 
 /**
