@@ -12,10 +12,12 @@ import { limitUrlLength } from "./middleware/limitUrlLength";
 import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
 import { adminRoutes } from "./routes/admin";
+import { adminSearchRoutes } from "./routes/adminSearch";
 import { adminWorkspaceRoutes } from "./routes/adminWorkspace";
 import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
+import { filesRoutes } from "./routes/files";
 import { messagesRoutes } from "./routes/messages";
 import { moderationRoutes } from "./routes/moderation";
 import { myChannelsRoutes } from "./routes/myChannels";
@@ -25,6 +27,7 @@ import { pinsRoutes } from "./routes/pins";
 import { presenceRoutes } from "./routes/presence";
 import { reactionsRoutes } from "./routes/reactions";
 import { reportsRoutes } from "./routes/reports";
+import { searchRoutes } from "./routes/search";
 import { threadsRoutes } from "./routes/threads";
 import { usersRoutes } from "./routes/users";
 import { wsRoutes } from "./routes/ws";
@@ -36,6 +39,7 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/users/me/sessions", mySessionsRoutes)
   .route("/users", presenceRoutes)
   .route("/users", usersRoutes)
+  .route("/admin/search", adminSearchRoutes)
   .route("/admin", adminRoutes)
   .route("/admin", moderationRoutes)
   .route("/admin", adminWorkspaceRoutes)
@@ -46,6 +50,8 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/channels", pinsRoutes)
   .route("/channels", reportsRoutes)
   .route("/dms", dmsRoutes)
+  .route("/files", filesRoutes)
+  .route("/search", searchRoutes)
   .route("/ws", wsRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -77,7 +77,7 @@ export class MessageRetention {
     const tombstones = new Map(
       doomed.map((row) => [
         row.id,
-        messages.from(meta, { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1, reply_count: 0 }, NO_MENTIONS, []),
+        messages.from(meta, { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1, reply_count: 0 }, NO_MENTIONS, [], []),
       ]),
     );
     const pruned: PrunedMessage[] = doomed.map((r) => ({ id: r.id, seq: r.seq, thread_root_id: r.thread_root_id, author_id: r.author_id }));
@@ -104,6 +104,7 @@ export class MessageRetention {
       sql.exec("DELETE FROM reactions WHERE seq IN (SELECT value FROM json_each(?))", seqs);
       sql.exec("DELETE FROM pins WHERE seq IN (SELECT value FROM json_each(?))", seqs);
       sql.exec("DELETE FROM message_mentions WHERE seq IN (SELECT value FROM json_each(?))", seqs);
+      sql.exec("DELETE FROM message_files WHERE seq IN (SELECT value FROM json_each(?))", seqs);
       sql.exec("DELETE FROM thread_followers WHERE root_id IN (SELECT value FROM json_each(?))", rootIds);
       sql.exec("DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))", seqs);
       for (const hook of this.onPruned) hook(pruned, meta.channel_id);

@@ -2,10 +2,12 @@ import { ColinkError } from "../../src/lib/ColinkError";
 import { config } from "../../src/lib/config";
 import { DAY_MS } from "../../src/lib/time";
 import type { ChannelEventData, ChannelEventType } from "../../src/protocol/channelEvents";
+import type { Message } from "../../src/protocol/messages";
 import { AlarmSchedule } from "../shared/AlarmSchedule";
 import { DIRECTORY_OUTBOX_ALARM, DirectoryOutbox } from "./DirectoryOutbox";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
+import { FileStore } from "./FileStore";
 import { MemberStore } from "./MemberStore";
 import { MESSAGE_RETENTION_ALARM, MessageRetention } from "./MessageRetention";
 import { MessageStore } from "./MessageStore";
@@ -15,6 +17,7 @@ import { ReactionStore } from "./ReactionStore";
 import { RoomAccess } from "./RoomAccess";
 import { RoomMeta } from "./RoomMeta";
 import type { Actor } from "./rpcTypes";
+import { SEARCH_OUTBOX_ALARM, SearchOutbox } from "./SearchOutbox";
 import { SendRateLimiter } from "./SendRateLimiter";
 import { ThreadStore } from "./ThreadStore";
 
@@ -37,10 +40,14 @@ export class RoomCore {
   readonly messages: MessageStore;
   readonly threads: ThreadStore;
   readonly pins: PinStore;
+  readonly files: FileStore;
+  readonly searchOutbox: SearchOutbox;
   /** What the room owes the D1 directory: audit rows of moderation done here, message counts. */
   readonly outbox: DirectoryOutbox;
-  /** The object's one alarm, shared by its purposes: the event log's retention check, the directory outbox. */
-  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof DIRECTORY_OUTBOX_ALARM | typeof MESSAGE_RETENTION_ALARM>;
+  /** The object's one alarm, shared by its purposes: event retention, the search and directory outboxes, message retention. */
+  readonly alarms: AlarmSchedule<
+    typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM | typeof DIRECTORY_OUTBOX_ALARM | typeof MESSAGE_RETENTION_ALARM
+  >;
   /** The workspace's message retention, pruned from the alarm; `retention.onPruned` is the hook for search and files. */
   readonly retention: MessageRetention;
   readonly sql: SqlStorage;
@@ -62,6 +69,7 @@ export class RoomCore {
     this.fanOut = new FanOut(this.online.generations, deliver, (userId) => this.setOnline(userId, false));
     this.alarms = new AlarmSchedule(storage, {
       [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
+      [SEARCH_OUTBOX_ALARM]: (now: number) => this.searchOutbox.flush(now),
       [DIRECTORY_OUTBOX_ALARM]: (now: number) => this.outbox.alarmTask(now),
       [MESSAGE_RETENTION_ALARM]: (now: number) => this.retention.check(now),
     });
@@ -79,10 +87,20 @@ export class RoomCore {
     const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
     this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
     this.reactions = new ReactionStore(sql);
-    this.messages = new MessageStore(sql, this.reactions);
+    this.files = new FileStore(sql);
+    this.messages = new MessageStore(sql, this.reactions, this.files);
     this.access = new RoomAccess(this.members, this.messages);
     this.threads = new ThreadStore(sql);
     this.pins = new PinStore(sql);
+    this.searchOutbox = new SearchOutbox(
+      sql,
+      this.meta,
+      this.messages,
+      (at) => this.alarms.schedule(SEARCH_OUTBOX_ALARM, at),
+      async (jobs) => {
+        await env.SEARCH_INDEX_QUEUE.sendBatch(jobs.map((body) => ({ body, contentType: "json" })));
+      },
+    );
   }
 
   /** At wake-up, after the migrations. */
@@ -104,12 +122,15 @@ export class RoomCore {
   /**
    * Runs `body` in one transaction; the events it emits fan out, in order, once it has committed,
    * with no `await` in between (after `committed`, for what must happen first, like taking a
-   * removed member off the online list).
+   * removed member off the online list). A message event also puts the message in the search
+   * outbox, in the same transaction.
    */
   commit<T>(body: (emit: Emit) => T, committed?: () => void): T {
     const appended: Appended[] = [];
     const emit: Emit = (type, data, at) => {
       appended.push(this.events.append(type, data, at));
+      if (type === "message.created" || type === "message.updated" || type === "message.deleted")
+        this.searchOutbox.add((data as Message).seq, at.getTime());
     };
     const value = this.transact(() => body(emit));
     committed?.();

@@ -15,6 +15,9 @@ import { channelFolder, exportJson, slackChannel, slackMessage, slackUser } from
 // checkpoint as it was: its message is retried and redoes the slice from there. At most one part
 // and one channel-day of messages are ever held in memory.
 
+/** The queue the export's slices travel on (wrangler.toml). */
+export const EXPORT_QUEUE = "colink-export";
+
 export const ExportMessage = z.object({ export_id: z.string(), version: z.number().int().min(0) });
 export type ExportMessage = z.infer<typeof ExportMessage>;
 

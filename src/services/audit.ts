@@ -26,9 +26,10 @@ export type AuditAction =
   | "report.resolved"
   | "retention.changed"
   | "retention.run"
-  | "export.created";
+  | "export.created"
+  | "file.quarantined";
 
-export type AuditTargetType = "user" | "invite" | "report" | "workspace" | "channel" | "message" | "export";
+export type AuditTargetType = "user" | "invite" | "report" | "workspace" | "channel" | "message" | "export" | "file";
 
 /**
  * One audit-log row, as a query so it goes in the same D1 batch (one transaction) as the change it
@@ -38,7 +39,8 @@ export type AuditTargetType = "user" | "invite" | "report" | "workspace" | "chan
  */
 export function auditEntry(
   db: Database,
-  actor: AuditActor,
+  /** null: Colink itself (the file scanner). */
+  actor: AuditActor | null,
   action: AuditAction,
   target: { type: AuditTargetType; id: string },
   details: Record<string, unknown> = {},
@@ -46,18 +48,18 @@ export function auditEntry(
 ) {
   if (onlyIf === undefined)
     return db.insert(auditLog).values({
-      actorId: actor.user.id,
+      actorId: actor?.user.id ?? null,
       action,
       targetType: target.type,
       targetId: target.id,
       details,
-      requestId: actor.requestId,
+      requestId: actor?.requestId ?? null,
     });
   // The columns in table order (drizzle's INSERT … SELECT names them all); a NULL id is the next rowid.
   return db
     .insert(auditLog)
     .select(
-      sql`SELECT NULL, ${new Date().toISOString()}, ${actor.user.id}, ${action}, ${target.type}, ${target.id}, ${JSON.stringify(details)}, ${actor.requestId}, NULL WHERE ${onlyIf}`,
+      sql`SELECT NULL, ${new Date().toISOString()}, ${actor?.user.id ?? null}, ${action}, ${target.type}, ${target.id}, ${JSON.stringify(details)}, ${actor?.requestId ?? null}, NULL WHERE ${onlyIf}`,
     );
 }
 

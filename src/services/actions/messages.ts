@@ -8,6 +8,7 @@ import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
 import { recordThreadFollows } from "../directory/threadFollowDirectory";
 import { emitUserEvent } from "../emitUserEvent";
+import { announceChanges, prepareAttachments } from "../files/attachFiles";
 import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 
@@ -15,7 +16,8 @@ import { roomValue } from "../roomValue";
 // Reads are in queries/messages.ts.
 
 /**
- * Sends a message; `created: false` when a retry named an existing `client_msg_id`. After a new
+ * Sends a message, with the sender's files if `file_ids` names any (services/files/attachFiles.ts);
+ * `created: false` when a retry named an existing `client_msg_id`. After a new
  * thread reply is durable, those who started following are listed in the directory and every
  * follower but the author gets the user event `thread.reply`. Both are best effort: the reply
  * stands, and a failure is logged.
@@ -28,7 +30,12 @@ export async function sendMessage(
   body: SendMessageBody,
 ): Promise<{ message: Message; created: boolean }> {
   assertNotMuted(user);
-  const { message, created, thread } = roomValue(await channelRoom(env, channelId).appendMessage(actorOf(user), body));
+  const { file_ids: fileIds = [], ...rest } = body;
+  const attachments = await prepareAttachments(db, user, channelId, fileIds);
+  const answer = await channelRoom(env, channelId).appendMessage(actorOf(user), rest, attachments.files);
+  if (!answer.ok) await attachments.undo();
+  const { message, created, thread } = roomValue(answer);
+  if (created) await announceChanges(env, db, channelId, attachments.files);
   if (thread) {
     const data: ThreadReplyEventData = { channel_id: channelId, root_id: thread.root_id, message };
     await Promise.all([
