@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -6,6 +7,8 @@ import { CLAMD_STREAM_MAX_BYTES, freeTcpPort } from "./scripts/clamd.mjs";
 // In-runtime tests: the Worker, its Durable Objects and D1 run in workerd through
 // Miniflare, exactly as under `wrangler dev`.
 export default defineConfig(async () => {
+  // wrangler.toml's [assets] directory (the web client's build) must exist; these tests need none of it.
+  mkdirSync(path.join(import.meta.dirname, "web", "dist"), { recursive: true });
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   // The real clamd test/clamdGlobalSetup.mjs starts; the Worker reaches it over TCP with connect().
   process.env.COLINK_TEST_CLAMD_PORT ??= String(await freeTcpPort());

@@ -25,6 +25,10 @@ const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "appl
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
+// The web client (web/ → web/dist, served as the Worker's static assets).
+const build = spawnSync(process.execPath, [path.join(root, "scripts", "buildWeb.mjs")], { cwd: root, stdio: "inherit", env });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 // Files are scanned by clamd (README "Files"). A local one is started when installed, with a
 // signature database generated here (the EICAR test signature: freshclam needs the internet).
 const fileScan = process.env.FILE_SCAN === "off" ? "off" : "required";
@@ -56,8 +60,10 @@ const scanVars = [
 const base = `http://127.0.0.1:${port}`;
 console.log(`
 Colink is starting on ${base}
+  Web client: ${base}/     (sign in, or open an invite link)
   API docs:   ${base}/api/docs   (OpenAPI 3.1: ${base}/api/v1/openapi.json)
-  First run?  Create the owner account (the first account of a workspace becomes its owner):
+  First run?  Open the web client and create an account: the first account of a workspace
+              becomes its owner. Or with curl:
 
     curl -s ${base}/api/v1/auth/register -H 'content-type: application/json' \\
       -d '{"email":"you@example.com","username":"you","password":"a long passphrase"}'

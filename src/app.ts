@@ -30,6 +30,7 @@ import { reportsRoutes } from "./routes/reports";
 import { searchRoutes } from "./routes/search";
 import { threadsRoutes } from "./routes/threads";
 import { usersRoutes } from "./routes/users";
+import { webClientRoutes } from "./routes/webClient";
 import { wsRoutes } from "./routes/ws";
 
 const api = new OpenAPIHono<AppEnv>()
@@ -86,6 +87,7 @@ app.get("/api/docs", (c) => c.html(renderApiDocs(openApi())));
 app.get(REALTIME_DOCS_PATH, (c) => c.html(renderRealtimeDocs(realtimeDocs)));
 app.get(`${REALTIME_DOCS_PATH}.md`, (c) => c.body(realtimeDocs, 200, { "content-type": "text/markdown; charset=utf-8" }));
 app.route("/api/v1", api);
+app.route("/", webClientRoutes);
 
 app.notFound((c) => problemResponse(new ColinkError(404, "not_found", "No such resource."), c.get("requestId")));
 

@@ -75,6 +75,10 @@ const ConfigSchema = z
     /** The external issuer, exactly as its tokens' `iss` spell it; empty turns external identity off. */
     OIDC_ISSUER: z.string().trim().default(""),
     OIDC_AUDIENCE: z.string().trim().default(""),
+    /** The public client the web client signs in through (authorization code + PKCE); empty: no browser sign-in by OIDC. */
+    OIDC_CLIENT_ID: z.string().trim().default(""),
+    /** What the web client asks the provider for (space-separated), e.g. plus a scope the audience needs. */
+    OIDC_SCOPES: z.string().trim().min(1).default("openid profile email offline_access"),
     OIDC_ROLES_CLAIM: z.string().trim().min(1).default("realm_access.roles"),
     OIDC_ROLE_MAP: roleMap.default(new Map()),
     OIDC_DEFAULT_ROLE: z.enum(ROLES).default("member"),

@@ -81,3 +81,21 @@ export const ResetPasswordBody = z
     new_password: NewPasswordSchema,
   })
   .openapi("ResetPasswordRequest");
+
+export const AuthConfigSchema = z
+  .object({
+    open_signup: z.boolean().openapi({ description: "Whether anyone may register without an invite." }),
+    oidc: z
+      .object({
+        issuer: z.string().openapi({ description: "The OpenID Connect issuer (its /.well-known/openid-configuration is public)." }),
+        audience: z.string().openapi({ description: "The resource indicator to ask the issuer for: Colink accepts tokens for it." }),
+        client_id: z.string().openapi({ description: "The public client (authorization code with PKCE) registered for this web client." }),
+        scope: z
+          .string()
+          .openapi({ description: "The scopes to ask for, space-separated.", example: "openid profile email offline_access" }),
+      })
+      .nullable()
+      .openapi({ description: "Null when no external identity provider is configured for browser sign-in." }),
+  })
+  .openapi("AuthConfig");
+export type AuthConfig = z.infer<typeof AuthConfigSchema>;

@@ -2,9 +2,18 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { clientAddress } from "../lib/clientAddress";
+import { config } from "../lib/config";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
-import { AuthResponseSchema, ChangePasswordBody, LoginBody, RefreshBody, RegisterBody, ResetPasswordBody } from "../protocol/auth";
+import {
+  AuthConfigSchema,
+  AuthResponseSchema,
+  ChangePasswordBody,
+  LoginBody,
+  RefreshBody,
+  RegisterBody,
+  ResetPasswordBody,
+} from "../protocol/auth";
 import { type Client, logIn, register } from "../services/actions/accounts";
 import { changePassword, resetPassword } from "../services/actions/passwords";
 import { endAllSessions } from "../services/actions/sessions";
@@ -27,6 +36,31 @@ const THROTTLING =
   "Retry-After meanwhile. Successful sign-ins never count, and one clears its account's count from that address.";
 
 export const authRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/config",
+      tags,
+      summary: "How a client may sign in here",
+      description:
+        "Public. Whether sign-up is open, and the OpenID Connect issuer, audience and public client id a browser signs in " +
+        "through (authorization code with PKCE) when one is configured (OIDC_ISSUER, OIDC_AUDIENCE, OIDC_CLIENT_ID, OIDC_SCOPES).",
+      responses: { 200: jsonContent(AuthConfigSchema, "The sign-in options"), ...errorResponses },
+    }),
+    (c) => {
+      const settings = config(c.env);
+      const oidc =
+        settings.OIDC_ISSUER && settings.OIDC_CLIENT_ID
+          ? {
+              issuer: settings.OIDC_ISSUER,
+              audience: settings.OIDC_AUDIENCE,
+              client_id: settings.OIDC_CLIENT_ID,
+              scope: settings.OIDC_SCOPES,
+            }
+          : null;
+      return c.json({ open_signup: settings.OPEN_SIGNUP, oidc }, 200);
+    },
+  )
   .openapi(
     createRoute({
       method: "post",

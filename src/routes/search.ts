@@ -52,5 +52,5 @@ export const searchRoutes = createRouter()
       request: { query: SearchFilesQuerySchema },
       responses: { 200: jsonContent(FileSearchPageSchema, "A page of files, newest first"), ...errorResponses },
     }),
-    async (c) => c.json(await searchFiles(c.var.db, c.var.user, c.req.valid("query")), 200),
+    async (c) => c.json(await searchFiles(c.env, c.var.db, c.var.user, c.req.valid("query")), 200),
   );

@@ -47,6 +47,7 @@ describe("the bench's seeding Worker", () => {
         .replace(/^name = "colink"$/, 'name = "colink-bench-seeding"')
         .replace(/^main = "src\/index.ts"$/, 'main = "worker.ts"')
         .replace(/^migrations_dir = "migrations"$/, 'migrations_dir = "../../migrations"')
+        .replace(/^directory = "web\/dist"$/, 'directory = "../../web/dist"')
         .replaceAll('"ChannelRoom"', '"BenchChannelRoom"'),
     );
     expect(settings(benchConfig)).toEqual(colink);

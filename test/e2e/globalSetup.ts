@@ -1,7 +1,9 @@
 import type { TestProject } from "vitest/node";
+// @ts-expect-error: a plain ES module script without types (scripts/ holds the repo's Node scripts)
+import { buildWeb } from "../../scripts/buildWeb.mjs";
 import { type Clamd, startClamd } from "./clamd";
 import { type IdpInfo, type IdpServer, startOidcProvider } from "./oidcProvider";
-import { type DevServer, startWranglerDev } from "./wranglerDev";
+import { type DevServer, freePort, startWranglerDev } from "./wranglerDev";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -34,8 +36,13 @@ const UPLOAD_URL_TTL_SECONDS = 8;
 export const OIDC_ROLE_MAP = "colink-owner:owner,colink-admin:admin,colink-member:member,colink-guest:guest";
 
 export default async function setup(project: TestProject) {
+  // The web client the server serves (web/dist), as npm start builds it.
+  await buildWeb({ quiet: true });
   // The provider first: Colink is started already pointing at its issuer, as in production.
-  const idp: IdpServer = await startOidcProvider({ audience: COLINK_AUDIENCE });
+  // The web client signs in there too (test/e2e/web.e2e.ts): its page is the redirect URI, so the
+  // server's port is chosen first.
+  const port = await freePort();
+  const idp: IdpServer = await startOidcProvider({ audience: COLINK_AUDIENCE, redirectUris: [`http://127.0.0.1:${port}/`] });
   // A real clamd for the suite's server (files are scanned, as in production).
   let scanner: Clamd;
   try {
@@ -47,6 +54,7 @@ export default async function setup(project: TestProject) {
   let server: DevServer;
   try {
     server = await startWranglerDev({
+      port,
       vars: {
         REPLAY_INLINE_LIMIT: String(REPLAY_INLINE_LIMIT),
         // Every suite signs people up and creates channels through the owner, all as one client
@@ -60,6 +68,9 @@ export default async function setup(project: TestProject) {
         OIDC_AUDIENCE: COLINK_AUDIENCE,
         OIDC_ROLES_CLAIM: "realm_access.roles",
         OIDC_ROLE_MAP,
+        OIDC_CLIENT_ID: idp.clientId,
+        // The provider issues access tokens for a resource only with one of its scopes.
+        OIDC_SCOPES: "openid profile email offline_access chat",
         CLAMD_ADDRESS: scanner.address,
         UPLOAD_URL_TTL_SECONDS: String(UPLOAD_URL_TTL_SECONDS),
       },

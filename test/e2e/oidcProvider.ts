@@ -62,7 +62,12 @@ function send(res: ServerResponse, status: number, type: string, body: string) {
 
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
-export async function startOidcProvider(options: { audience: string; host?: string }): Promise<IdpServer> {
+export async function startOidcProvider(options: {
+  audience: string;
+  host?: string;
+  /** More redirect URIs for the public client, e.g. the web client's page (its origin may then call the token endpoint). */
+  redirectUris?: string[];
+}): Promise<IdpServer> {
   const host = options.host ?? "127.0.0.1";
   const accounts = new Map<string, IdpAccount>();
   const adminSecret = randomBytes(24).toString("base64url");
@@ -96,7 +101,7 @@ export async function startOidcProvider(options: { audience: string; host?: stri
         token_endpoint_auth_method: "none",
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
-        redirect_uris: [REDIRECT_URI],
+        redirect_uris: [REDIRECT_URI, ...(options.redirectUris ?? [])],
       },
     ],
     jwks: { keys: [rsPrivate, esPrivate] },

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -73,6 +73,9 @@ export async function startWranglerDev(options: DevServerOptions = {}): Promise<
     CI: "true",
     NO_COLOR: "1",
   };
+  // wrangler refuses to start without its assets directory: the web client's build output, which
+  // globalSetup builds (a bench snapshot of the sources serves none, so an empty one will do there).
+  mkdirSync(path.join(root, "web", "dist"), { recursive: true });
   const configArgs = options.config ? ["--config", options.config] : [];
   if (options.migrate ?? (!options.stateDir && !options.config))
     await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, ...configArgs], env);

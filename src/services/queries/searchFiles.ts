@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { matchText } from "../../lib/search/matchText";
 import type { FileHit, SearchFilesQuery } from "../../protocol/search";
 import type { AuthUser } from "../auth/authUser";
-import { fileFromRow } from "./files";
+import { fileFromRow, mayReadFile } from "./files";
 import { parseSearchQuery } from "./searchMessages";
 
 const FileCursor = z.object({ at: z.string().max(40), id: z.string().max(64) });
@@ -19,12 +19,14 @@ const MAX_SCANNED = 2_000;
 /**
  * Files by filename (`GET /search/files`), newest first, that the caller may read now: their own
  * uploads, and files posted in a channel they may read (members read their channels and DMs,
- * non-guests every public channel), as message search decides. A quarantined file is found only
- * by its uploader. Filenames are matched as message text is (Latin words by prefix, CJK as
+ * non-guests every public channel), as message search decides; each match not the caller's own is
+ * then checked with its channels' rooms (`mayReadFile`, as `GET /files/{id}` does), so the
+ * directory alone never decides. A quarantined file is found only by its uploader. Filenames are matched as message text is (Latin words by prefix, CJK as
  * substrings, case- and accent-insensitive, phrases, -excluded words), over the visible files in
  * time order, at most MAX_SCANNED per request (a short page then carries a cursor).
  */
 export async function searchFiles(
+  env: Env,
   db: Database,
   user: AuthUser,
   input: SearchFilesQuery,
@@ -80,7 +82,8 @@ export async function searchFiles(
       scanned++;
       after = { at: row.createdAt, id: row.id };
       const highlights = matchText(row.filename, query.terms);
-      if (highlights !== null) items.push({ file: fileFromRow(row), highlights });
+      if (highlights === null || (row.uploadedBy !== user.id && !(await mayReadFile(env, db, user, row)))) continue;
+      items.push({ file: fileFromRow(row), highlights });
       if (items.length === input.limit) return { items, next_cursor: encodeCursor(after) };
     }
     if (rows.length < BATCH) return { items, next_cursor: null };

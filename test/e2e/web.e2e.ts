@@ -1,0 +1,463 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { type Account, api, baseUrl, login, ownerAccount, signUp } from "./client";
+import { putIdpAccount } from "./oidcLogin";
+
+// The web client in a real browser: Debian's Chromium driven by playwright-core (which downloads
+// no browser), two people in two browser contexts against the suite's `wrangler dev`. Screenshots
+// of the main views go to test/e2e/screenshots/ on every run: look at them.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = path.join(import.meta.dirname, "screenshots");
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const TIMEOUT = 10_000;
+
+/** What the machine needs for this test; scripts/test.mjs installs both when it runs as root. */
+function missingPrerequisites(): string | null {
+  if (!existsSync(CHROMIUM))
+    return `no Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium fonts-noto-cjk) or set CHROMIUM_PATH`;
+  const cjk = spawnSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" });
+  if (cjk.status !== 0 || !cjk.stdout.trim()) return "no CJK font, so CJK text would render as boxes: apt-get install -y fonts-noto-cjk";
+  return null;
+}
+
+let browser: Browser;
+let ada: { context: BrowserContext; page: Page; account: Account };
+let grace: { context: BrowserContext; page: Page; account: Account };
+let channelId: string;
+let channelName: string;
+const problems: string[] = [];
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const log = (page: Page) => page.getByRole("log", { name: "Messages" });
+const composer = (page: Page) => page.getByRole("textbox", { name: "Message" });
+const messageWith = (scope: Page | Locator, text: string) => scope.getByRole("article").filter({ hasText: text });
+
+async function newPerson(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 760 }, locale: "en-GB", timezoneId: "UTC" });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  // A policy violation or a script error is a failure, even if the page looks right.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource|ERR_INTERNET_DISCONNECTED|WebSocket/.test(m.text())) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  return { context, page };
+}
+
+async function signIn(page: Page, loginName: string, password: string) {
+  const res = await page.goto(baseUrl());
+  const csp = res?.headers()["content-security-policy"] ?? "";
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).not.toContain("unsafe-inline");
+  await page.getByLabel("Username or email").fill(loginName);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("navigation", { name: "Channels" }).waitFor();
+  // Tokens stay out of localStorage; this tab keeps only its refresh token, and the page has no inline script.
+  const stored = await page.evaluate(() => ({
+    local: localStorage.length,
+    session: Object.keys(sessionStorage),
+    saved: Object.keys(JSON.parse(sessionStorage.getItem("colink.session") ?? "{}")),
+    inline: document.querySelectorAll("script:not([src])").length,
+  }));
+  expect(stored).toEqual({ local: 0, session: ["colink.session"], saved: ["kind", "refreshToken"], inline: 0 });
+}
+
+/** The texts of the channel's messages, in the order shown. */
+const texts = (page: Page) => log(page).locator("article .text").allInnerTexts();
+
+beforeAll(async () => {
+  const missing = missingPrerequisites();
+  if (missing) throw new Error(`the browser e2e test cannot run: ${missing}`);
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const owner = await ownerAccount();
+  const suffix = Date.now().toString(36);
+
+  // Grace exists already; Ada registers in the browser from an invite link.
+  const g = await signUp("grace");
+  await api("PATCH", "/users/me", { token: g.token, body: { display_name: "Grace Hopper" } });
+  grace = { ...(await newPerson()), account: g };
+  const invite = await api("POST", "/admin/invites", { token: owner.token, body: {} });
+  expect(invite.status).toBe(201);
+  const a = await newPerson();
+  await a.page.goto(`${baseUrl()}/#/invite/${encodeURIComponent(invite.body.invite_token)}`);
+  const adaName = `ada${suffix}`;
+  const adaPassword = `pw-${crypto.randomUUID()}`;
+  await a.page.getByLabel("Email").fill(`${adaName}@example.test`);
+  await a.page.getByLabel("Username").fill(adaName);
+  await a.page.getByLabel("Display name").fill("Ada Lovelace");
+  await a.page.getByLabel("New password").fill(adaPassword);
+  await shot(a.page, "register");
+  await a.page.getByRole("button", { name: "Create account" }).click();
+  await a.page.getByRole("navigation", { name: "Channels" }).waitFor();
+  const adaAccount = await login(adaName, adaPassword);
+  ada = { ...a, account: adaAccount };
+
+  // The suite's server starts with fresh state, so a plain name is free (and reads well in the screenshots).
+  channelName = "web-design";
+  const ch = await api("POST", "/channels", { token: owner.token, body: { name: channelName, topic: "Where the web client is made" } });
+  channelId = ch.body.id;
+  expect(
+    (await api("POST", `/channels/${channelId}/members`, { token: owner.token, body: { user_ids: [adaAccount.id, g.id] } })).status,
+  ).toBe(200);
+  await api("POST", `/channels/${channelId}/messages`, { token: owner.token, body: { text: "Welcome, both of you! 👋" } });
+
+  await grace.page.goto(baseUrl());
+  await shot(grace.page, "sign-in");
+  await signIn(grace.page, g.username, g.password);
+});
+
+// A failed step leaves what both people saw.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== "fail") return;
+  const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+  await Promise.all([
+    ada?.page.screenshot({ path: path.join(SHOTS, `failed-${name}-ada.png`) }).catch(() => {}),
+    grace?.page.screenshot({ path: path.join(SHOTS, `failed-${name}-grace.png`) }).catch(() => {}),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the web client, two people in two browsers", () => {
+  it("shows a channel added while signed in, live, and opens it", async () => {
+    for (const p of [ada.page, grace.page]) {
+      const link = p.getByRole("navigation", { name: "Channels" }).getByRole("link", { name: new RegExp(channelName) });
+      await link.click();
+      await expect.poll(() => texts(p), { timeout: TIMEOUT }).toContain("Welcome, both of you! 👋");
+    }
+  });
+
+  it("delivers a message sent in one browser to the other live, as text, with the Markdown subset as elements", async () => {
+    await composer(ada.page).fill("Hello **Grace**, see `deploy.sh` and https://example.com <script>alert(1)</script>");
+    await composer(ada.page).press("Enter");
+    const seen = messageWith(log(grace.page), "Hello Grace");
+    await seen.waitFor();
+    await expect.poll(() => seen.locator("strong").textContent(), { timeout: TIMEOUT }).toBe("Grace");
+    expect(await seen.locator("code").textContent()).toBe("deploy.sh");
+    expect(await seen.locator("a").getAttribute("href")).toBe("https://example.com/");
+    expect(await seen.locator(".text").textContent()).toContain("<script>alert(1)</script>");
+    expect(await grace.page.locator("[role=log] script").count()).toBe(0);
+    // The composer is empty again and Shift+Enter makes a new line rather than sending.
+    expect(await composer(ada.page).inputValue()).toBe("");
+    await composer(ada.page).press("a");
+    await composer(ada.page).press("Shift+Enter");
+    await composer(ada.page).press("b");
+    expect(await composer(ada.page).inputValue()).toBe("a\nb");
+    await composer(ada.page).fill("");
+  });
+
+  it("shows who is typing, and stops after 6 s without more", async () => {
+    await composer(grace.page).pressSequentially("I am wri", { delay: 20 });
+    const line = ada.page.getByText("Grace Hopper is typing…");
+    await line.waitFor();
+    await shot(ada.page, "typing");
+    await composer(grace.page).fill("");
+    await line.waitFor({ state: "hidden", timeout: 9_000 });
+  });
+
+  it("edits the last message with Up, and the other sees the edit", async () => {
+    await composer(ada.page).press("ArrowUp");
+    const box = ada.page.getByRole("textbox", { name: "Edit message" });
+    await box.fill("Hello **Grace**, the deploy script is `deploy.sh`");
+    await box.press("Enter");
+    const edited = messageWith(log(grace.page), "the deploy script");
+    await edited.waitFor();
+    expect(await edited.textContent()).toContain("(edited)");
+  });
+
+  it("deletes a message, and it goes for the other too", async () => {
+    await composer(ada.page).fill("A message sent by mistake");
+    await composer(ada.page).press("Enter");
+    await messageWith(log(grace.page), "A message sent by mistake").waitFor();
+    const mine = messageWith(log(ada.page), "A message sent by mistake");
+    ada.page.once("dialog", (d) => void d.accept());
+    await mine.hover();
+    await mine.getByRole("button", { name: "Delete" }).click();
+    await log(grace.page).getByText("A message sent by mistake").waitFor({ state: "hidden" });
+    await log(ada.page).getByText("A message sent by mistake").waitFor({ state: "hidden" });
+  });
+
+  it("replies in a thread side panel, and the reply count shows in the channel", async () => {
+    const root = messageWith(log(grace.page), "the deploy script");
+    await root.hover();
+    await root.getByRole("button", { name: "Reply in thread" }).click();
+    const panel = grace.page.getByRole("complementary", { name: "Thread" });
+    const reply = panel.getByRole("textbox", { name: "Reply" });
+    await reply.fill("Thanks! Reviewing it now.");
+    await reply.press("Enter");
+    await panel.getByRole("log", { name: "Replies" }).getByText("Thanks! Reviewing it now.").waitFor();
+
+    const summary = messageWith(log(ada.page), "the deploy script").getByRole("button", { name: /1 reply/ });
+    await summary.click();
+    await ada.page.getByRole("complementary", { name: "Thread" }).getByText("Thanks! Reviewing it now.").waitFor();
+    await shot(ada.page, "thread");
+    await ada.page.keyboard.press("Escape");
+    await ada.page.getByRole("complementary", { name: "Thread" }).waitFor({ state: "hidden" });
+    await grace.page.getByRole("button", { name: "Close thread" }).click();
+  });
+
+  it("reacts with the emoji picker, and the reaction appears for the other", async () => {
+    const target = messageWith(log(ada.page), "Welcome, both of you!");
+    await target.hover();
+    await target.getByRole("toolbar").getByRole("button", { name: "Add reaction" }).click();
+    const picker = ada.page.getByRole("dialog", { name: "Emoji picker" });
+    await picker.getByRole("textbox", { name: "Search emoji" }).fill("tada");
+    await picker.getByRole("button", { name: ":tada:" }).click();
+    const onGrace = messageWith(log(grace.page), "Welcome, both of you!").getByRole("button", { name: "🎉 1" });
+    await onGrace.waitFor();
+    // Grace adds hers by clicking the same reaction.
+    await onGrace.click();
+    await messageWith(log(ada.page), "Welcome, both of you!").getByRole("button", { name: "🎉 2" }).waitFor();
+  });
+
+  it("pins a message, and the other sees it in the channel's pins", async () => {
+    const target = messageWith(log(grace.page), "Welcome, both of you!");
+    await target.hover();
+    await target.getByRole("toolbar").getByRole("button", { name: "Pin" }).click();
+    await ada.page.getByRole("button", { name: "Pins (1)" }).click();
+    await ada.page.getByRole("complementary", { name: "Pinned messages" }).getByText("Welcome, both of you!").waitFor();
+    await shot(ada.page, "pins");
+    await ada.page.getByRole("button", { name: "Close pins" }).click();
+  });
+
+  it("catches up after being offline: every message sent meanwhile, once, in order, CJK text included", async () => {
+    await grace.context.setOffline(true);
+    await grace.page.getByText("You are offline").waitFor();
+    const sent = [
+      "离线时收到的第一条消息",
+      "日本語のメッセージ：こんにちは",
+      "한국어 메시지입니다",
+      "Mixed 中文 and English",
+      "最后一条 ✅",
+    ];
+    for (const text of sent) {
+      const r = await api("POST", `/channels/${channelId}/messages`, { token: ada.account.token, body: { text } });
+      expect(r.status).toBe(201);
+    }
+    await grace.context.setOffline(false);
+    await expect.poll(async () => (await texts(grace.page)).filter((t) => sent.includes(t)), { timeout: 15_000 }).toEqual(sent);
+    await grace.page.getByText("You are offline").waitFor({ state: "hidden" });
+    // Nothing doubled either: each of them appears exactly once.
+    const all = await texts(grace.page);
+    for (const text of sent) expect(all.filter((t) => t === text)).toHaveLength(1);
+    await shot(grace.page, "channel-cjk");
+  });
+
+  it("shows a channel with reactions, pins and a thread open side by side", async () => {
+    await ada.page.goto(`${baseUrl()}/#/c/${channelId}`);
+    await messageWith(log(ada.page), "the deploy script")
+      .getByRole("button", { name: /1 reply/ })
+      .click();
+    await ada.page.getByRole("complementary", { name: "Thread" }).getByText("Thanks! Reviewing it now.").waitFor();
+    await log(ada.page).getByText("最后一条 ✅").waitFor();
+    await ada.page.mouse.move(0, 0);
+    await shot(ada.page, "overview");
+  });
+
+  it("switches channels with Ctrl+K and opens a DM with presence shown", async () => {
+    await ada.page.keyboard.press("Control+K");
+    const dialog = ada.page.getByRole("dialog", { name: "Switch channel" });
+    await dialog.getByRole("combobox", { name: "Find a channel or person" }).fill("Grace Hop");
+    await dialog.getByRole("combobox").press("Enter");
+    await ada.page.getByRole("heading", { name: "Grace Hopper" }).waitFor();
+    const nav = ada.page.getByRole("navigation", { name: "Channels" });
+    await nav
+      .getByRole("link", { name: /Grace Hopper/ })
+      .getByRole("img", { name: "online" })
+      .waitFor();
+    await composer(ada.page).fill("A private word: 你好 👋");
+    await composer(ada.page).press("Enter");
+    // Grace gets the DM in her list, with an unread badge, without reloading.
+    await grace.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: /Ada Lovelace.*1 unread/ })
+      .waitFor();
+    await shot(ada.page, "dm");
+  });
+
+  it("shows a mention badge on a channel the person is not looking at", async () => {
+    // Ada is in the DM; Grace mentions her in the channel.
+    const r = await api("POST", `/channels/${channelId}/messages`, {
+      token: grace.account.token,
+      body: { text: `@${ada.account.username} can you review the release notes?` },
+    });
+    expect(r.status).toBe(201);
+    const link = ada.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(`${channelName}.*1 mention`) });
+    await link.waitFor();
+    await shot(ada.page, "mention-badge");
+    await link.click();
+    await messageWith(log(ada.page), "can you review the release notes").locator(".mention.me").waitFor();
+    // A "New" line sits right above the first message she had not read.
+    const order = await log(ada.page)
+      .locator(".new-line, article")
+      .evaluateAll((els) => els.map((e) => (e.classList.contains("new-line") ? "NEW" : (e.querySelector(".text")?.textContent ?? ""))));
+    expect(order.slice(-2)).toEqual(["NEW", expect.stringContaining("can you review the release notes")]);
+    // Reading the channel clears the badge.
+    await ada.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(`^${channelName}$`) })
+      .waitFor();
+  });
+
+  it("creates a private channel, adds a person from its members panel, and it appears for them live", async () => {
+    const name = `secret-${Date.now().toString(36)}`;
+    await ada.page.getByRole("button", { name: "Add channels" }).click();
+    const dialog = ada.page.getByRole("dialog", { name: "Channels" });
+    await dialog.getByLabel("Channel name").fill(name);
+    await dialog.getByLabel(/Private/).check();
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await ada.page.getByRole("heading", { name: new RegExp(name) }).waitFor();
+    // An empty channel still has its (visible) message log.
+    await log(ada.page).waitFor();
+    await ada.page.getByRole("button", { name: /1 member/ }).click();
+    const panel = ada.page.getByRole("complementary", { name: "Members" });
+    await panel.getByRole("textbox", { name: "Add people" }).fill("Grace Hop");
+    await panel.getByRole("button", { name: "Add" }).click();
+    await panel.getByRole("listitem").filter({ hasText: "Grace Hopper" }).waitFor();
+    await ada.page.getByRole("button", { name: /2 members/ }).waitFor();
+    await shot(ada.page, "members");
+    await grace.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(name) })
+      .waitFor();
+  });
+
+  it("loads older history when scrolled to the top", async () => {
+    const owner = await ownerAccount();
+    const ch = await api("POST", "/channels", { token: owner.token, body: { name: `history-${Date.now().toString(36)}` } });
+    await api("POST", `/channels/${ch.body.id}/members`, { token: owner.token, body: { user_ids: [ada.account.id] } });
+    for (let i = 1; i <= 70; i += 10)
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) =>
+          api("POST", `/channels/${ch.body.id}/messages`, {
+            token: owner.token,
+            body: { text: `history ${i + k}`, client_msg_id: `h-${i + k}` },
+          }),
+        ),
+      );
+    await ada.page.goto(`${baseUrl()}/#/c/${ch.body.id}`);
+    await log(ada.page).getByText("history 70", { exact: true }).waitFor();
+    expect(await log(ada.page).getByText("history 1", { exact: true }).count()).toBe(0);
+    // Scrolling up, as a person does, until the oldest message is there.
+    await expect
+      .poll(
+        async () => {
+          await ada.page.locator(".message-scroller").evaluate((el) => {
+            el.scrollTop = 0;
+          });
+          return log(ada.page).getByText("history 1", { exact: true }).count();
+        },
+        { timeout: TIMEOUT },
+      )
+      .toBe(1);
+    await ada.page.getByText("This is the very beginning.").waitFor();
+  });
+
+  it("shows profile, password and sessions settings", async () => {
+    await ada.page.goto(`${baseUrl()}/#/settings/profile`);
+    await ada.page.getByLabel("Title").fill("Analyst");
+    await ada.page.getByRole("button", { name: "Save profile" }).click();
+    await ada.page.getByText("Saved").waitFor();
+    await shot(ada.page, "settings-profile");
+    await ada.page.getByRole("link", { name: "Sessions" }).click();
+    await ada.page.getByText("this device").waitFor();
+    await shot(ada.page, "settings-sessions");
+  });
+
+  it("signs in through the identity provider (authorization code with PKCE), and stays signed in across a reload", async () => {
+    const idp = inject("idp");
+    const suffix = Date.now().toString(36);
+    const account = { sub: `web-${suffix}`, password: `idp-${crypto.randomUUID()}`, preferred_username: `kj${suffix}` };
+    await putIdpAccount(idp, {
+      ...account,
+      name: "Katherine Johnson",
+      email: `kj${suffix}@example.test`,
+      email_verified: true,
+      roles: ["colink-member"],
+    });
+    const { context, page } = await newPerson();
+    await page.goto(baseUrl());
+    await page.getByRole("button", { name: "Continue with single sign-on" }).click();
+    await page.waitForURL((u) => u.href.startsWith(idp.issuer));
+    await page.locator('input[name="username"]').fill(account.preferred_username);
+    await page.locator('input[name="password"]').fill(account.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Allow" }).click();
+    await page.getByRole("navigation", { name: "Channels" }).waitFor();
+    expect(new URL(page.url()).search).toBe("");
+    await page.getByRole("link", { name: /Katherine Johnson/ }).waitFor();
+    // The code and verifier are spent; the provider's refresh token (this tab only) signs in again.
+    await page.reload();
+    await page.getByRole("navigation", { name: "Channels" }).waitFor();
+    await page.getByRole("link", { name: /Katherine Johnson/ }).waitFor();
+    await context.close();
+  });
+
+  it("follows a dark system theme", async () => {
+    const dark = await browser.newContext({
+      viewport: { width: 1280, height: 760 },
+      colorScheme: "dark",
+      locale: "en-GB",
+      timezoneId: "UTC",
+    });
+    const page = await dark.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    await signIn(page, grace.account.username, grace.account.password);
+    await page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(channelName) })
+      .click();
+    await log(page).getByText("最后一条 ✅").waitFor();
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe("rgb(22, 24, 31)");
+    await shot(page, "channel-dark");
+    // A phone-sized window: the channel fills it, and the channel list opens from the menu button.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await log(page).getByText("最后一条 ✅").waitFor();
+    await shot(page, "phone-channel");
+    await page.getByRole("button", { name: "☰ Channels" }).click();
+    await page.getByRole("navigation", { name: "Channels" }).getByRole("link", { name: "general" }).click();
+    await page.getByRole("heading", { name: /general/ }).waitFor();
+    await shot(page, "phone-general");
+    await dark.close();
+  });
+
+  it("changes the password in settings, which signs the other sessions out, and signs in with the new one", async () => {
+    const next = `pw-${crypto.randomUUID()}`;
+    await ada.page.goto(`${baseUrl()}/#/settings/password`);
+    await ada.page.getByLabel("Current password").fill(ada.account.password);
+    await ada.page.getByLabel("New password").fill(next);
+    await ada.page.getByRole("button", { name: "Change password" }).click();
+    await ada.page.getByText("Password changed").waitFor();
+    // The API session from beforeAll was another session: it is over.
+    expect((await api("GET", "/users/me", { token: ada.account.token })).status).toBe(401);
+    await ada.page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await ada.page.getByLabel("Username or email").fill(ada.account.username);
+    await ada.page.getByLabel("Password").fill(next);
+    await ada.page.getByRole("button", { name: "Sign in" }).click();
+    await ada.page.getByRole("navigation", { name: "Channels" }).waitFor();
+  });
+
+  it("had no script errors or policy violations on any page", () => {
+    expect(problems).toEqual([]);
+  });
+});
