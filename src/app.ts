@@ -13,17 +13,20 @@ import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
 import { adminRoutes } from "./routes/admin";
 import { adminSearchRoutes } from "./routes/adminSearch";
+import { adminWorkspaceRoutes } from "./routes/adminWorkspace";
 import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
 import { filesRoutes } from "./routes/files";
 import { messagesRoutes } from "./routes/messages";
+import { moderationRoutes } from "./routes/moderation";
 import { myChannelsRoutes } from "./routes/myChannels";
 import { mySessionsRoutes } from "./routes/mySessions";
 import { myThreadsRoutes } from "./routes/myThreads";
 import { pinsRoutes } from "./routes/pins";
 import { presenceRoutes } from "./routes/presence";
 import { reactionsRoutes } from "./routes/reactions";
+import { reportsRoutes } from "./routes/reports";
 import { searchRoutes } from "./routes/search";
 import { threadsRoutes } from "./routes/threads";
 import { usersRoutes } from "./routes/users";
@@ -39,11 +42,14 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/users", usersRoutes)
   .route("/admin/search", adminSearchRoutes)
   .route("/admin", adminRoutes)
+  .route("/admin", moderationRoutes)
+  .route("/admin", adminWorkspaceRoutes)
   .route("/channels", channelsRoutes)
   .route("/channels", messagesRoutes)
   .route("/channels", threadsRoutes)
   .route("/channels", reactionsRoutes)
   .route("/channels", pinsRoutes)
+  .route("/channels", reportsRoutes)
   .route("/dms", dmsRoutes)
   .route("/files", filesRoutes)
   .route("/search", searchRoutes)

@@ -1,6 +1,8 @@
 import { app } from "./app";
 import { createDb } from "./db/client";
+import { config } from "./lib/config";
 import { log } from "./lib/log";
+import { consumeExportBatch, EXPORT_QUEUE } from "./queues/exportJob";
 import { consumeFailedFileScans, consumeFileScans, FILE_SCAN_DLQ, FILE_SCAN_QUEUE } from "./queues/fileScan";
 import { consumeSearchIndex, SEARCH_INDEX_QUEUE } from "./queues/searchIndex";
 import { sweepFiles } from "./services/actions/fileSweep";
@@ -23,6 +25,8 @@ export default {
         return consumeFailedFileScans(batch, env);
       case SEARCH_INDEX_QUEUE:
         return consumeSearchIndex(batch, env);
+      case EXPORT_QUEUE:
+        return consumeExportBatch(batch, env);
       default:
         log("error", "batch from an unknown queue left to retry", { queue: batch.queue });
         batch.retryAll();
@@ -32,6 +36,6 @@ export default {
   async scheduled(controller, env) {
     const db = createDb(env.DB);
     if (controller.cron === FILE_SWEEP_CRON) log("info", "files swept", await sweepFiles(env, db));
-    else log("info", "directory pruned", await pruneDirectory(db));
+    else log("info", "directory pruned", await pruneDirectory(db, Date.now(), config(env).AUDIT_RETENTION_DAYS));
   },
 } satisfies ExportedHandler<Env>;

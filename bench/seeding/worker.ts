@@ -82,6 +82,6 @@ export default {
       throw err;
     }
   },
-  queue: colink.queue,
   scheduled: colink.scheduled,
+  queue: colink.queue,
 } satisfies ExportedHandler<Env>;

@@ -15,10 +15,11 @@ import { ChannelSettings } from "./ChannelSettings";
 import { FileActions } from "./FileActions";
 import { Membership } from "./Membership";
 import { MessageActions } from "./MessageActions";
+import type { MessageRow } from "./MessageStore";
 import { PinActions } from "./PinActions";
 import { RoomCore } from "./RoomCore";
 import { channelJson } from "./RoomMeta";
-import type { Actor, EditedMessage, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
+import type { Actor, EditedMessage, ExportPage, ReplayResult, RoomInit, RoomResult, SentMessage } from "./rpcTypes";
 import { channelRoomMigrations } from "./schema";
 import { ThreadActions } from "./ThreadActions";
 
@@ -144,6 +145,10 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => this.membership.remove(actor, userId));
   }
 
+  moderatorRemoveMember(actor: Actor, userId: string): RoomResult<{ channel: Channel; removed: boolean }> {
+    return answer(() => this.membership.moderatorRemove(actor, userId));
+  }
+
   listMembers(actor: Actor, query: MemberListQuery): RoomResult<MemberList> {
     return answer(() => this.membership.list(actor, query));
   }
@@ -159,6 +164,10 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => this.messages.history(actor, query));
   }
 
+  getMessage(actor: Actor, messageId: string): RoomResult<Message> {
+    return answer(() => this.messages.get(actor, messageId));
+  }
+
   listReplies(actor: Actor, rootId: string, query: RepliesQuery): RoomResult<ReplyPage> {
     return answer(() => this.messages.replies(actor, rootId, query));
   }
@@ -169,6 +178,10 @@ export class ChannelRoom extends DurableObject<Env> {
 
   deleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
     return answer(() => this.messages.delete(actor, messageId));
+  }
+
+  moderatorDeleteMessage(actor: Actor, messageId: string): RoomResult<Message> {
+    return answer(() => this.messages.moderatorDelete(actor, messageId));
   }
 
   setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): RoomResult<Message> {
@@ -275,6 +288,42 @@ export class ChannelRoom extends DurableObject<Env> {
   replay(userId: string, afterSeq: number, inlineLimit: number): ReplayResult {
     if (!this.core.meta.read() || !this.core.members.has(userId)) return { kind: "not_member" };
     return this.core.events.replay(afterSeq, inlineLimit);
+  }
+
+  /**
+   * Sends the audit rows and message counts waiting in the room's outbox to D1; resolves once D1
+   * has them (the alarm retries if this fails). Actions that audit call it right after the change.
+   */
+  async flushDirectoryOutbox(): Promise<void> {
+    await this.core.outbox.flush();
+  }
+
+  /**
+   * For a workspace export (a queue job, never a caller's request): the channel and a page of its
+   * live messages and replies after `afterSeq`, in seq order, each with its thread root's seq,
+   * author and time. Null channel for a room that does not exist.
+   */
+  exportPage(afterSeq: number, limit: number): ExportPage {
+    const meta = this.core.meta.read();
+    if (!meta) return { channel: null, messages: [], has_more: false };
+    const { messages } = this.core;
+    const rows = this.ctx.storage.sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? AND deleted = 0 ORDER BY seq LIMIT ?", afterSeq, limit + 1)
+      .toArray();
+    const page = rows.slice(0, limit);
+    const roots = new Map<string, MessageRow | null>();
+    const rootOf = (id: string) => {
+      if (!roots.has(id)) roots.set(id, messages.byId(id));
+      return roots.get(id) ?? null;
+    };
+    return {
+      channel: channelJson(meta),
+      messages: messages.jsonMany(meta, page).map((message) => {
+        const root = message.thread_root_id === null ? null : rootOf(message.thread_root_id);
+        return { message, root: root && { seq: root.seq, author_id: root.author_id, created_at: root.created_at } };
+      }),
+      has_more: rows.length > limit,
+    };
   }
 
   /** Deletes a bounded batch of events older than EVENT_RETENTION_DAYS; returns how many. */

@@ -60,6 +60,16 @@ export class ChannelSettings {
     this.room.commit((emit) => {
       metaStore.setArchived(meta, archived);
       emit(archived ? "channel.archived" : "channel.unarchived", channelJson(meta), at);
+      this.room.outbox.audit(
+        {
+          actorId: actor.id,
+          action: archived ? "channel.archived" : "channel.unarchived",
+          target: { type: "channel", id: meta.channel_id },
+          details: { name: meta.name },
+          requestId: actor.requestId ?? null,
+        },
+        at,
+      );
     });
     return channelJson(meta);
   }

@@ -1,5 +1,6 @@
 import { conflict, forbidden, notFound } from "../../src/lib/ColinkError";
 import type { Channel, MemberList, MemberListQuery } from "../../src/protocol/channels";
+import { isAdminRole } from "../../src/protocol/roles";
 import type { RoomCore } from "./RoomCore";
 import { channelJson, isDm, type MetaRow } from "./RoomMeta";
 import { archivedError, channelNotFound } from "./roomErrors";
@@ -44,8 +45,8 @@ export class Membership {
 
   /**
    * Removes a member: themselves (leaving; a 1:1 DM cannot be left), or someone else (a channel
-   * admin or workspace admin). They are off the online list before `member.left` fans out, so they
-   * receive nothing more from this channel, and they stop following its threads.
+   * admin or workspace admin; audited). They are off the online list before `member.left` fans
+   * out, so they receive nothing more from this channel, and they stop following its threads.
    */
   remove(actor: Actor, userId: string): { channel: Channel; removed: boolean } {
     const { meta: metaStore, access, members } = this.room;
@@ -60,17 +61,42 @@ export class Membership {
         throw forbidden("Only channel admins or workspace admins may remove members.", "not_channel_admin");
       if (!members.has(userId)) throw notFound("member");
     }
+    this.removeNow(meta, actor, userId);
+    return { channel: channelJson(meta), removed: true };
+  }
+
+  /** A workspace admin removes someone from any channel, private ones they are not in included (moderation; audited). */
+  moderatorRemove(actor: Actor, userId: string): { channel: Channel; removed: boolean } {
+    const meta = this.room.meta.require();
+    if (!isAdminRole(actor.role)) throw channelNotFound();
+    if (meta.kind === "dm") throw conflict("dm_membership_fixed", "People cannot be removed from a DM.");
+    if (!this.room.members.has(userId)) throw notFound("member");
+    this.removeNow(meta, actor, userId);
+    return { channel: channelJson(meta), removed: true };
+  }
+
+  private removeNow(meta: MetaRow, actor: Actor, userId: string): void {
     const at = new Date();
     this.room.commit(
       (emit) => {
-        members.remove(userId);
+        this.room.members.remove(userId);
         this.room.threads.forget(userId);
         meta.member_count -= 1;
         emit("member.left", { user_id: userId }, at);
+        if (userId !== actor.id)
+          this.room.outbox.audit(
+            {
+              actorId: actor.id,
+              action: "member.removed",
+              target: { type: "user", id: userId },
+              details: { channel_id: meta.channel_id },
+              requestId: actor.requestId ?? null,
+            },
+            at,
+          );
       },
       () => this.room.goOffline(userId),
     );
-    return { channel: channelJson(meta), removed: true };
   }
 
   list(actor: Actor, query: MemberListQuery): MemberList {

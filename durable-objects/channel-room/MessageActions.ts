@@ -2,11 +2,13 @@ import { forbidden } from "../../src/lib/ColinkError";
 import { newId } from "../../src/lib/ids";
 import type { FileInfo } from "../../src/protocol/files";
 import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from "../../src/protocol/messages";
+import { isAdminRole } from "../../src/protocol/roles";
 import type { RepliesQuery, ReplyPage } from "../../src/protocol/threads";
 import { type MessageRow, mentionsOf, NO_MENTIONS } from "./MessageStore";
 import { pinRemovedData } from "./PinStore";
 import type { RoomCore } from "./RoomCore";
-import { archivedError, deletedError, invalidRoot } from "./roomErrors";
+import type { MetaRow } from "./RoomMeta";
+import { archivedError, channelNotFound, deletedError, invalidRoot } from "./roomErrors";
 import type { Actor, EditedMessage, SentMessage } from "./rpcTypes";
 
 /** Messages: sending (with thread replies), history, editing, deleting, and reactions to them. */
@@ -56,6 +58,8 @@ export class MessageActions {
     const message = messages.from(meta, row, mentions, [], [...files]);
     const thread = this.room.commit((emit) => {
       messages.insert(meta, row, notify, files);
+      this.room.outbox.countMessage(at);
+      this.room.retention.scheduleAfterSend(now);
       emit("message.created", message, at);
       if (!root) return null;
       const summary = threads.withReply(root, actor.id, row.created_at);
@@ -77,6 +81,14 @@ export class MessageActions {
     this.room.access.see(meta, actor);
     const { rows, hasMore } = this.room.messages.history(query);
     return { items: this.room.messages.jsonMany(meta, rows), has_more: hasMore };
+  }
+
+  /** One message, for a reader of the channel (reports): 404 for one they may not see. */
+  get(actor: Actor, messageId: string): Message {
+    const meta = this.room.meta.require();
+    this.room.access.see(meta, actor);
+    const row = this.room.messages.require(messageId);
+    return this.room.messages.json(meta, row);
   }
 
   /**
@@ -133,16 +145,32 @@ export class MessageActions {
    * The author, a channel admin or a workspace admin deletes a message: it stays in history as a
    * tombstone (empty text, no mentions or reactions, `deleted: true`) so `seq` stays gap-free.
    * Deleting a tombstone is a no-op. In the same transaction a pinned message is unpinned
-   * (`pin.removed`) and a reply's root summary is counted again (`message.updated`).
+   * (`pin.removed`) and a reply's root summary is counted again (`message.updated`); deleting
+   * someone else's message is moderation, audited in that transaction too (DirectoryOutbox).
    */
   delete(actor: Actor, messageId: string): Message {
-    const { meta: metaStore, access, messages, threads, pins } = this.room;
+    const { meta: metaStore, access, messages } = this.room;
     const meta = metaStore.require();
     const member = access.see(meta, actor);
     const row = messages.require(messageId);
     if (row.author_id !== actor.id && !access.isManager(meta, actor, member))
       throw forbidden("Only the author, a channel admin or a workspace admin may delete a message.", "cannot_delete_message");
     if (meta.archived) throw archivedError();
+    return this.deleteRow(meta, actor, row);
+  }
+
+  /**
+   * A workspace admin deletes any message of any channel, DMs and private channels they are not
+   * in included, archived ones too (moderation: /admin routes and report resolutions). Audited.
+   */
+  moderatorDelete(actor: Actor, messageId: string): Message {
+    const meta = this.room.meta.require();
+    if (!isAdminRole(actor.role)) throw channelNotFound();
+    return this.deleteRow(meta, actor, this.room.messages.require(messageId));
+  }
+
+  private deleteRow(meta: MetaRow, actor: Actor, row: MessageRow): Message {
+    const { messages, threads, pins } = this.room;
     if (row.deleted) return messages.json(meta, row);
     const at = new Date();
     const message = messages.from(meta, { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1 }, NO_MENTIONS, [], []);
@@ -160,6 +188,17 @@ export class MessageActions {
         threads.writeSummary(root.seq, summary);
         emit("message.updated", messages.json(meta, { ...root, ...summary }), at);
       }
+      if (row.author_id !== actor.id)
+        this.room.outbox.audit(
+          {
+            actorId: actor.id,
+            action: "message.deleted",
+            target: { type: "message", id: row.id },
+            details: { channel_id: meta.channel_id, author_id: row.author_id },
+            requestId: actor.requestId ?? null,
+          },
+          at,
+        );
     });
     return message;
   }

@@ -4,10 +4,12 @@ import { DAY_MS } from "../../src/lib/time";
 import type { ChannelEventData, ChannelEventType } from "../../src/protocol/channelEvents";
 import type { Message } from "../../src/protocol/messages";
 import { AlarmSchedule } from "../shared/AlarmSchedule";
+import { DIRECTORY_OUTBOX_ALARM, DirectoryOutbox } from "./DirectoryOutbox";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
 import { FileStore } from "./FileStore";
 import { MemberStore } from "./MemberStore";
+import { MESSAGE_RETENTION_ALARM, MessageRetention } from "./MessageRetention";
 import { MessageStore } from "./MessageStore";
 import { OnlineMembers } from "./OnlineMembers";
 import { PinStore } from "./PinStore";
@@ -40,8 +42,14 @@ export class RoomCore {
   readonly pins: PinStore;
   readonly files: FileStore;
   readonly searchOutbox: SearchOutbox;
-  /** The object's one alarm, shared by its purposes: the event log's retention check and the search outbox's flush. */
-  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM>;
+  /** What the room owes the D1 directory: audit rows of moderation done here, message counts. */
+  readonly outbox: DirectoryOutbox;
+  /** The object's one alarm, shared by its purposes: event retention, the search and directory outboxes, message retention. */
+  readonly alarms: AlarmSchedule<
+    typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM | typeof DIRECTORY_OUTBOX_ALARM | typeof MESSAGE_RETENTION_ALARM
+  >;
+  /** The workspace's message retention, pruned from the alarm; `retention.onPruned` is the hook for search and files. */
+  readonly retention: MessageRetention;
   readonly sql: SqlStorage;
   /** Not readonly: the rate-limit test puts a stricter one in. */
   sendLimiter: SendRateLimiter;
@@ -62,7 +70,20 @@ export class RoomCore {
     this.alarms = new AlarmSchedule(storage, {
       [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
       [SEARCH_OUTBOX_ALARM]: (now: number) => this.searchOutbox.flush(now),
+      [DIRECTORY_OUTBOX_ALARM]: (now: number) => this.outbox.alarmTask(now),
+      [MESSAGE_RETENTION_ALARM]: (now: number) => this.retention.check(now),
     });
+    this.retention = new MessageRetention(this, async () => {
+      const row = await env.DB.prepare("SELECT message_days FROM workspace_settings WHERE id = 1").first<{ message_days: number | null }>();
+      return row?.message_days ?? null;
+    });
+    this.outbox = new DirectoryOutbox(
+      sql,
+      env.DB,
+      () => this.meta.read()?.channel_id ?? null,
+      (at) => this.alarms.schedule(DIRECTORY_OUTBOX_ALARM, at),
+      () => this.alarms.cancel(DIRECTORY_OUTBOX_ALARM),
+    );
     const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
     this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
     this.reactions = new ReactionStore(sql);

@@ -7,8 +7,11 @@ import type { ChannelRole, Role } from "../../src/protocol/roles";
 // Values crossing the Worker ↔ ChannelRoom RPC boundary. Errors travel as values: RPC keeps only
 // an exception's message, and callers need the status and stable code.
 
-/** Who is asking: the caller's id and workspace role, fresh from the request's authentication. */
-export type Actor = { id: string; role: Role };
+/**
+ * Who is asking: the caller's id and workspace role, fresh from the request's authentication, and
+ * the request's id (for the audit rows of moderation the room records).
+ */
+export type Actor = { id: string; role: Role; requestId?: string };
 
 /** A user being put into a channel; the username feeds @mention resolution. */
 export type NewMember = { user_id: string; username: string; role: ChannelRole };
@@ -48,3 +51,10 @@ export type SentMessage = {
 
 /** An edited message; for a reply, the members its edit made follow the thread (to record in the directory). */
 export type EditedMessage = { message: Message; thread: { root_id: string; new_followers: string[] } | null };
+
+/** A page of a channel's history for a workspace export: each message with its thread root's seq, author and time. */
+export type ExportPage = {
+  channel: Channel | null;
+  messages: { message: Message; root: { seq: number; author_id: string; created_at: string } | null }[];
+  has_more: boolean;
+};

@@ -143,4 +143,29 @@ CREATE INDEX message_files_file ON message_files (file_id);
     // Messages written before search existed are indexed by a rebuild (POST /admin/search/rebuild).
     sql: SEARCH_OUTBOX_TABLE,
   },
+  {
+    name: "0006_admin",
+    // The directory outbox (DirectoryOutbox.ts): audit rows written in the transaction of the
+    // moderation they record, and per-day message counts, both waiting to be flushed to D1; and
+    // the first message retention check.
+    sql: `
+CREATE TABLE audit_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor_id TEXT,
+  action TEXT NOT NULL,
+  target_type TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  details TEXT NOT NULL,
+  request_id TEXT
+);
+CREATE TABLE message_day_pending (
+  day TEXT PRIMARY KEY,
+  count INTEGER NOT NULL
+) WITHOUT ROWID;
+-- A room that already holds messages checks the workspace's message retention at once
+-- (MessageRetention.ts); from then on every day while it has messages.
+INSERT INTO alarm_schedule (purpose, due_at) SELECT 'message_retention', 0 WHERE EXISTS (SELECT 1 FROM messages);
+`,
+  },
 ];

@@ -1,11 +1,12 @@
 import { log } from "../../src/lib/log";
 import { channelRoom } from "../../src/lib/stubs";
 import { CHANNELS_RECHECK_MS, type ChannelList } from "./ChannelList";
+import { recordOnline } from "./onlineDirectory";
 
 /**
  * Tells the user's ChannelRooms when the user comes online (first socket) and goes offline (last
- * socket gone), so they push events only to members with a socket. Transitions run one after
- * another, in the order asked.
+ * socket gone), so they push events only to members with a socket, and lists them in D1's
+ * `online_users` meanwhile (for the stats). Transitions run one after another, in the order asked.
  */
 export class RoomRegistration {
   private transitions: Promise<void> = Promise.resolve();
@@ -21,8 +22,12 @@ export class RoomRegistration {
   schedule(online: boolean): void {
     this.queue(async () => {
       // The state may have flipped back while we waited in line.
-      if (!this.userId() || online !== this.online()) return;
-      await this.setOnlineIn([...(await this.channels.mine(CHANNELS_RECHECK_MS))], online);
+      const userId = this.userId();
+      if (!userId || online !== this.online()) return;
+      await Promise.all([
+        this.setOnlineIn([...(await this.channels.mine(CHANNELS_RECHECK_MS))], online),
+        recordOnline(this.env.DB, userId, online),
+      ]);
     });
   }
 

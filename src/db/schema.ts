@@ -24,6 +24,8 @@ export const users = sqliteTable(
     deactivated: integer("deactivated", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: text("updated_at"),
+    /** A workspace-wide mute: until then they may read but not post, react or open DMs. */
+    mutedUntil: text("muted_until"),
   },
   (t) => [uniqueIndex("users_username_unique").on(t.username), uniqueIndex("users_email_unique").on(t.email)],
 );
@@ -88,6 +90,7 @@ export const invites = sqliteTable("invites", {
   usedBy: text("used_by"),
   usedAt: text("used_at"),
   createdAt: createdAt(),
+  revokedAt: text("revoked_at"),
 });
 
 /** The locally generated access-token signing key, when no JWT_PRIVATE_KEY secret is set. */
@@ -184,9 +187,90 @@ export const auditLog = sqliteTable(
     targetId: text("target_id"),
     details: text("details", { mode: "json" }),
     requestId: text("request_id"),
+    /** The ChannelRoom outbox row an entry came from (`<channel_id>:<n>`): a repeated flush inserts it once. */
+    sourceKey: text("source_key").unique(),
   },
-  (t) => [index("audit_log_target").on(t.targetType, t.targetId)],
+  (t) => [
+    index("audit_log_target").on(t.targetType, t.targetId),
+    index("audit_log_action").on(t.action, t.id),
+    index("audit_log_actor").on(t.actorId, t.id),
+    index("audit_log_target_id").on(t.targetId, t.id),
+  ],
 );
+
+/** Workspace-wide settings: one row, id 1 (absent = defaults). Retention in days; null keeps forever. */
+export const workspaceSettings = sqliteTable("workspace_settings", {
+  id: integer("id").primaryKey(),
+  messageDays: integer("message_days"),
+  fileDays: integer("file_days"),
+  updatedAt: text("updated_at"),
+  updatedBy: text("updated_by"),
+});
+
+/** Reports of messages, one per (reporter, message); `message` is the message as it was reported. */
+export const reports = sqliteTable(
+  "reports",
+  {
+    id: text("id").primaryKey(),
+    channelId: text("channel_id").notNull(),
+    messageId: text("message_id").notNull(),
+    authorId: text("author_id").notNull(),
+    reporterId: text("reporter_id")
+      .notNull()
+      .references(() => users.id),
+    reason: text("reason").notNull(),
+    comment: text("comment"),
+    message: text("message", { mode: "json" }).notNull(),
+    status: text("status", { enum: ["open", "resolved"] })
+      .notNull()
+      .default("open"),
+    createdAt: createdAt(),
+    resolvedAt: text("resolved_at"),
+    resolvedBy: text("resolved_by"),
+    resolutionAction: text("resolution_action"),
+    resolutionNote: text("resolution_note"),
+  },
+  (t) => [
+    uniqueIndex("reports_reporter_message_unique").on(t.reporterId, t.messageId),
+    index("reports_status").on(t.status, t.createdAt, t.id),
+  ],
+);
+
+/** Workspace exports: a queue job's status and checkpoint (src/queues/exportJob.ts). */
+export const exportsTable = sqliteTable("exports", {
+  id: text("id").primaryKey(),
+  createdBy: text("created_by").notNull(),
+  createdAt: createdAt(),
+  status: text("status", { enum: ["running", "done", "failed"] })
+    .notNull()
+    .default("running"),
+  channelIds: text("channel_ids", { mode: "json" }).$type<string[] | null>(),
+  includeDms: integer("include_dms", { mode: "boolean" }).notNull().default(false),
+  objectKey: text("object_key"),
+  size: integer("size"),
+  error: text("error"),
+  version: integer("version").notNull().default(0),
+  checkpoint: text("checkpoint"),
+  finishedAt: text("finished_at"),
+});
+
+/** Counters for GET /admin/stats, kept by D1 triggers (migrations/0006_admin.sql) and the files service. */
+export const statCounters = sqliteTable("stat_counters", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull().default(0),
+});
+
+/** Users with a socket open now: their UserSession adds them at the first socket and removes them at the last. */
+export const onlineUsers = sqliteTable("online_users", {
+  userId: text("user_id").primaryKey(),
+  since: text("since").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+});
+
+/** Messages sent per UTC day (YYYY-MM-DD), added to in batches by the ChannelRooms' directory outboxes. */
+export const messageDayCounts = sqliteTable("message_day_counts", {
+  day: text("day").primaryKey(),
+  count: integer("count").notNull().default(0),
+});
 
 /**
  * Which threads each user follows, across channels: the index "my threads" reads to know which

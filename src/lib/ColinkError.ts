@@ -11,7 +11,7 @@ export class ColinkError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: string,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; members?: Record<string, string | number | boolean | null> } = {},
   ) {
     super(detail);
     this.name = "ColinkError";
@@ -43,6 +43,8 @@ export type Problem = {
   detail: string;
   errors?: FieldError[];
   request_id?: string;
+  /** Further members a problem type defines (RFC 9457 extensions), such as `muted_until`. */
+  [member: string]: unknown;
 };
 
 export function problemBody(err: ColinkError, requestId?: string): Problem {
@@ -53,6 +55,7 @@ export function problemBody(err: ColinkError, requestId?: string): Problem {
     code: err.code,
     detail: err.detail,
     ...(err.extra.errors ? { errors: err.extra.errors } : {}),
+    ...err.extra.members,
     ...(requestId ? { request_id: requestId } : {}),
   };
 }

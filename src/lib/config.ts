@@ -96,6 +96,10 @@ const ConfigSchema = z
     OIDC_CLOCK_SKEW_SECONDS: int(0).max(300).default(30),
     REPLAY_INLINE_LIMIT: int(1).default(500),
     EVENT_RETENTION_DAYS: int(7).default(30),
+    /** How long audit-log rows are kept before the daily housekeeping deletes them (at least a year). */
+    AUDIT_RETENTION_DAYS: int(365).default(730),
+    /** Workspace exports include DMs and group DMs (a compliance export). */
+    EXPORT_INCLUDE_DMS: bool.default(false),
     /** Largest file `POST /files` accepts (413 `file_too_large` above). */
     MAX_UPLOAD_BYTES: int(1).default(104_857_600),
     /** How long an upload URL works. */

@@ -2,7 +2,7 @@
 // all Crockford base32 (ULID's alphabet). Sorting ids sorts by creation time.
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "u" | "c" | "m" | "s" | "inv" | "pwr" | "sock" | "f";
+export type IdPrefix = "u" | "c" | "m" | "s" | "inv" | "pwr" | "sock" | "f" | "rep" | "exp";
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   let time = "";

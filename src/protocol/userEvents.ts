@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ReportResolvedEventDataSchema } from "./admin";
 import { ChannelSchema } from "./channels";
 import { ThreadReplyEventDataSchema } from "./threads";
 import { UserSchema } from "./users";
@@ -26,6 +27,7 @@ export const UserEventSchema = z
     frame("user.updated", z.object({ user: UserSchema })),
     frame("thread.reply", ThreadReplyEventDataSchema),
     frame("thread.read", z.object({ channel_id: z.string(), root_id: z.string(), seq: z.number().int() })),
+    frame("report.resolved", ReportResolvedEventDataSchema),
   ])
   .openapi("UserEvent");
 export type UserEvent = z.infer<typeof UserEventSchema>;

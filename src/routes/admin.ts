@@ -4,12 +4,23 @@ import type { AppEnv } from "../env";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { requireAdmin } from "../middleware/requireAdmin";
 import { requireUser } from "../middleware/requireUser";
-import { ChangeRoleBody, CreateInviteBody, CreatePasswordResetBody, InviteSchema, PasswordResetSchema } from "../protocol/admin";
+import {
+  AuditPageSchema,
+  AuditQuerySchema,
+  ChangeRoleBody,
+  CreateInviteBody,
+  CreatePasswordResetBody,
+  InviteIdParam,
+  InviteListSchema,
+  InviteSchema,
+  PasswordResetSchema,
+} from "../protocol/admin";
 import { UserIdParam, UserSchema } from "../protocol/users";
-import { createInvite } from "../services/actions/invites";
+import { createInvite, listInvites, revokeInvite } from "../services/actions/invites";
 import { createPasswordReset } from "../services/actions/passwords";
 import { changeRole, deactivateUser, reactivateUser } from "../services/actions/userAdmin";
 import type { AuditActor } from "../services/audit";
+import { listAudit } from "../services/queries/audit";
 
 const common = { tags: ["Admin"], middleware: [requireUser, requireAdmin], security: bearerSecurity };
 
@@ -85,4 +96,45 @@ export const adminRoutes = createRouter()
       const body = CreatePasswordResetBody.parse(c.req.valid("json") ?? {});
       return c.json(await createPasswordReset(c.env, c.var.db, actor(c), c.req.valid("param").user_id, body.expires_in_hours), 201);
     },
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: "/invites",
+      summary: "List the invites that can still be used",
+      description: "Unexpired, unused and unrevoked invites whose creator is still active, newest first (at most 1000).",
+      responses: { 200: jsonContent(InviteListSchema, "The invites"), ...errorResponses },
+    }),
+    async (c) => c.json(await listInvites(c.var.db), 200),
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "delete",
+      path: "/invites/{invite_id}",
+      summary: "Revoke an invite",
+      description: "Audited as `invite.revoked`. 409 `invite_used` or `invite_revoked` when it can no longer be revoked.",
+      request: { params: InviteIdParam },
+      responses: { 204: { description: "Revoked" }, ...errorResponses },
+    }),
+    async (c) => {
+      await revokeInvite(c.var.db, actor(c), c.req.valid("param").invite_id);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...common,
+      method: "get",
+      path: "/audit",
+      summary: "The audit log, newest first",
+      description:
+        "Every admin and moderation action: role changes, deactivation and reactivation, password resets, mutes, invites, " +
+        "moderators deleting someone's message or removing a member, archiving, report resolutions, retention changes and runs, " +
+        "exports. Filters match exactly. Rows are append-only (the database refuses updates) and kept for AUDIT_RETENTION_DAYS.",
+      request: { query: AuditQuerySchema },
+      responses: { 200: jsonContent(AuditPageSchema, "A page of the audit log"), ...errorResponses },
+    }),
+    async (c) => c.json(await listAudit(c.var.db, c.req.valid("query")), 200),
   );

@@ -88,7 +88,7 @@ export const channelsRoutes = createRouter()
       request: { params: ChannelParamsSchema },
       responses: channelResponse("The archived channel"),
     }),
-    async (c) => c.json(await setChannelArchived(c.env, c.var.db, c.var.user, c.req.valid("param").channel_id, true), 200),
+    async (c) => c.json(await setChannelArchived(c.env, c.var.db, c.var.user, c.req.valid("param").channel_id, true, c.var.requestId), 200),
   )
   .openapi(
     createRoute({
@@ -99,7 +99,8 @@ export const channelsRoutes = createRouter()
       request: { params: ChannelParamsSchema },
       responses: channelResponse("The unarchived channel"),
     }),
-    async (c) => c.json(await setChannelArchived(c.env, c.var.db, c.var.user, c.req.valid("param").channel_id, false), 200),
+    async (c) =>
+      c.json(await setChannelArchived(c.env, c.var.db, c.var.user, c.req.valid("param").channel_id, false, c.var.requestId), 200),
   )
   .openapi(
     createRoute({
@@ -160,7 +161,7 @@ export const channelsRoutes = createRouter()
     }),
     async (c) => {
       const { channel_id, user_id } = c.req.valid("param");
-      await removeChannelMember(c.env, c.var.db, c.var.user, channel_id, user_id);
+      await removeChannelMember(c.env, c.var.db, c.var.user, channel_id, user_id, { requestId: c.var.requestId });
       return c.body(null, 204);
     },
   )

@@ -83,7 +83,7 @@ export const messagesRoutes = createRouter()
     }),
     async (c) => {
       const { channel_id, message_id } = c.req.valid("param");
-      await deleteMessage(c.env, c.var.user, channel_id, message_id);
+      await deleteMessage(c.env, c.var.user, channel_id, message_id, { requestId: c.var.requestId });
       return c.body(null, 204);
     },
   );

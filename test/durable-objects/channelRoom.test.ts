@@ -209,13 +209,16 @@ describe("ChannelRoom", () => {
           state.storage.sql.exec<{ due_at: number }>("SELECT due_at FROM alarm_schedule WHERE purpose = 'event_retention'").toArray()[0]
             ?.due_at ?? null,
         alarm: await state.storage.getAlarm(),
+        // The room's other alarm purposes (the directory outbox, message retention) share the one
+        // alarm: it is armed at the earliest of them all.
+        earliest: state.storage.sql.exec<{ at: number | null }>("SELECT MIN(due_at) AS at FROM alarm_schedule").one().at,
         events: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
       }));
     const oldest = Date.parse((await allEvents(owner, channel.id))[0].at);
     // The alarm is shared with the search outbox: once the sends are flushed, retention is what is left.
     await searchOutboxFlushed(channel.id);
     const armed = await retention();
-    expect(armed).toEqual({ due: oldest + retentionMs, alarm: oldest + retentionMs, events: 3 });
+    expect(armed).toEqual({ due: oldest + retentionMs, alarm: armed.earliest, earliest: expect.any(Number), events: 3 });
 
     // Nothing more is sent. The clock (this isolate's, which the object shares) moves past the
     // window and the alarm fires: the expired events go, and nothing is due until the next append.
@@ -226,7 +229,8 @@ describe("ChannelRoom", () => {
     } finally {
       vi.useRealTimers();
     }
-    expect(await retention()).toEqual({ due: null, alarm: null, events: 0 });
+    const pruned = await retention();
+    expect(pruned).toEqual({ due: null, alarm: pruned.earliest, earliest: pruned.earliest, events: 0 });
 
     const stale = await openLiveSocket(owner.token, { user_seq: 0, channels: { [channel.id]: 2 } });
     expect(stale.replay).toContainEqual({ type: "resync_required", channel_id: channel.id });
@@ -244,7 +248,7 @@ describe("ChannelRoom", () => {
     await searchOutboxFlushed(channel.id);
     const rearmed = await retention();
     expect(rearmed.due).toBe(Date.parse((await allEvents(owner, channel.id, 3))[0].at) + retentionMs);
-    expect(rearmed.alarm).toBe(rearmed.due);
+    expect(rearmed.alarm).toBe(rearmed.earliest);
   });
 
   it("answers 429 with Retry-After when an author sends faster than the room allows", async () => {

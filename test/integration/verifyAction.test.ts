@@ -111,6 +111,10 @@ function apply(view: View, event: Frame, meId: string, roomId: string): View {
       const prior = view.threads[root_id] ?? followed(channel_id, root_id, 0);
       return { ...view, threads: { ...view.threads, [root_id]: { ...prior, last_read_seq: Math.max(prior.last_read_seq, seq) } } };
     }
+    case "report.resolved":
+      // The reporter holds no report state: the notice changes nothing a fetch returns (a deleted
+      // message would arrive as its own channel event).
+      return view;
     default:
       throw new Error(`unknown event type ${event.type}`);
   }
@@ -234,6 +238,14 @@ describe("socket events rebuild the state a fresh fetch returns (verify_action)"
     // Removed: channel.removed, and nothing more from that channel (not even its member.left).
     await live({ user: ["channel.removed"] }, () => call("DELETE", `/channels/${elsewhere.id}/members/${meId}`, { token: owner.token }));
     await live({ user: ["channel.added"] }, () => call("POST", "/dms", { token: bob.token, body: { user_ids: [meId] } }));
+    // The observer reports a message; an admin dismisses the report.
+    const report = expectStatus(
+      await call("POST", `/channels/${room.id}/messages/${first.id}/report`, { token: observer.token, body: { reason: "other" } }),
+      201,
+    );
+    await live({ user: ["report.resolved"] }, () =>
+      call("POST", `/admin/reports/${report.id}/resolve`, { token: owner.token, body: { action: "dismiss" } }),
+    );
 
     expect([...seen].filter((t) => CHANNEL_TYPES.includes(t as never)).sort()).toEqual(CHANNEL_TYPES);
     expect([...seen].filter((t) => USER_TYPES.includes(t as never)).sort()).toEqual(USER_TYPES);

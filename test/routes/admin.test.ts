@@ -232,7 +232,7 @@ describe("POST /admin/invites", () => {
     const before = Date.now();
     const reply = await call("POST", "/admin/invites", { token: owner.token });
     expect(reply.status).toBe(201);
-    expect(Object.keys(reply.body).sort()).toEqual(["expires_at", "invite_token"]);
+    expect(Object.keys(reply.body).sort()).toEqual(["expires_at", "id", "invite_token"]);
     expect(reply.body.invite_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const expires = Date.parse(reply.body.expires_at);
     expect(expires - before).toBeGreaterThanOrEqual(7 * 86_400_000 - 1000);

@@ -24,9 +24,17 @@ export type Client = { ip: string; userAgent: string | null };
 /** The hash of a usable invite token, or 403 saying why it is not usable. */
 async function usableInviteHash(db: Database, token: string): Promise<string> {
   const tokenHash = await sha256Hex(token);
-  const invite = await db.select().from(invites).where(eq(invites.tokenHash, tokenHash)).get();
-  if (!invite) throw forbidden("The invite is not valid.", "invite_invalid");
+  const found = await db
+    .select({ invite: invites, creatorDeactivated: users.deactivated })
+    .from(invites)
+    .innerJoin(users, eq(users.id, invites.createdBy))
+    .where(eq(invites.tokenHash, tokenHash))
+    .get();
+  if (!found) throw forbidden("The invite is not valid.", "invite_invalid");
+  const { invite, creatorDeactivated } = found;
   if (invite.usedBy !== null) throw forbidden("The invite has already been used.", "invite_used");
+  if (invite.revokedAt !== null) throw forbidden("The invite was revoked.", "invite_revoked");
+  if (creatorDeactivated) throw forbidden("The invite is no longer valid: whoever made it was deactivated.", "invite_invalid");
   if (invite.expiresAt <= new Date().toISOString()) throw forbidden("The invite has expired.", "invite_expired");
   return tokenHash;
 }
@@ -75,7 +83,9 @@ export async function register(env: Env, db: Database, input: RegisterInput, cli
   try {
     if (inviteHash) {
       const claim = env.DB.prepare(
-        "UPDATE invites SET used_by = ?1, used_at = ?2 WHERE token_hash = ?3 AND used_by IS NULL AND expires_at > ?2",
+        `UPDATE invites SET used_by = ?1, used_at = ?2
+         WHERE token_hash = ?3 AND used_by IS NULL AND revoked_at IS NULL AND expires_at > ?2
+           AND EXISTS (SELECT 1 FROM users WHERE users.id = invites.created_by AND users.deactivated = 0)`,
       ).bind(id, new Date().toISOString(), inviteHash);
       created = (await env.DB.batch<{ role: Role }>([claim, insert]))[1]?.results[0];
     } else {

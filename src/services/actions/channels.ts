@@ -8,6 +8,7 @@ import { newId } from "../../lib/ids";
 import { channelRoom } from "../../lib/stubs";
 import type { Channel, ChannelReadState, CreateChannelBody, UpdateChannelBody } from "../../protocol/channels";
 import { actorOf } from "../actorOf";
+import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
 import {
   addDirectoryMembers,
@@ -115,10 +116,17 @@ export async function updateChannel(env: Env, db: Database, user: AuthUser, chan
   return channel;
 }
 
-/** Archive (read-only from then on) or unarchive: the creator, a channel admin or a workspace admin. */
-export async function setChannelArchived(env: Env, db: Database, user: AuthUser, channelId: string, archived: boolean): Promise<Channel> {
-  const channel = roomValue(await channelRoom(env, channelId).setArchived(actorOf(user), archived));
-  await mirrorDirectoryChannel(db, channel);
+/** Archive (read-only from then on) or unarchive: the creator, a channel admin or a workspace admin. Audited (by the room). */
+export async function setChannelArchived(
+  env: Env,
+  db: Database,
+  user: AuthUser,
+  channelId: string,
+  archived: boolean,
+  requestId?: string,
+): Promise<Channel> {
+  const channel = roomValue(await channelRoom(env, channelId).setArchived(actorOf(user, requestId), archived));
+  await Promise.all([mirrorDirectoryChannel(db, channel), flushRoomAudit(env, channelId)]);
   return channel;
 }
 
@@ -148,10 +156,22 @@ export async function addChannelMembers(env: Env, db: Database, user: AuthUser, 
   return channel;
 }
 
-/** Removes someone (channel admin or workspace admin), or the caller themselves: leaving. */
-export async function removeChannelMember(env: Env, db: Database, user: AuthUser, channelId: string, userId: string): Promise<void> {
-  const { removed } = roomValue(await channelRoom(env, channelId).removeMember(actorOf(user), userId));
-  await removeDirectoryMember(db, channelId, userId);
+/**
+ * Removes someone (channel admin or workspace admin; audited by the room), or the caller
+ * themselves: leaving. `moderator`: a workspace admin acting on any channel, seen or not (/admin).
+ */
+export async function removeChannelMember(
+  env: Env,
+  db: Database,
+  user: AuthUser,
+  channelId: string,
+  userId: string,
+  options: { requestId?: string; moderator?: boolean } = {},
+): Promise<void> {
+  const room = channelRoom(env, channelId);
+  const actor = actorOf(user, options.requestId);
+  const { removed } = roomValue(await (options.moderator ? room.moderatorRemoveMember(actor, userId) : room.removeMember(actor, userId)));
+  await Promise.all([removeDirectoryMember(db, channelId, userId), userId === user.id ? null : flushRoomAudit(env, channelId)]);
   if (removed) await emitUserEvent(env, [userId], "channel.removed", { channel_id: channelId });
 }
 

@@ -8,6 +8,7 @@ import type { AuthUser } from "../auth/authUser";
 import { addDirectoryMembers, requireActiveUsers } from "../directory/channelDirectory";
 import { requireVisibleUsers } from "../directory/userVisibility";
 import { emitUserEvent } from "../emitUserEvent";
+import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 import { createRoom } from "./channels";
 
@@ -18,6 +19,7 @@ import { createRoom } from "./channels";
  * share a channel with.
  */
 export async function openDm(env: Env, db: Database, user: AuthUser, userIds: string[]): Promise<{ channel: Channel; created: boolean }> {
+  assertNotMuted(user);
   const others = [...new Set(userIds)].filter((id) => id !== user.id);
   if (others.length === 0) throw invalid("user_ids", "Name at least one other person.");
   if (others.length + 1 > MAX_GROUP_DM_SIZE) throw invalid("user_ids", `A group DM has at most ${MAX_GROUP_DM_SIZE} people, you included.`);

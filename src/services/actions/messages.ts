@@ -4,10 +4,12 @@ import { channelRoom } from "../../lib/stubs";
 import type { Message, SendMessageBody } from "../../protocol/messages";
 import type { ThreadReplyEventData } from "../../protocol/threads";
 import { actorOf } from "../actorOf";
+import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
 import { recordThreadFollows } from "../directory/threadFollowDirectory";
 import { emitUserEvent } from "../emitUserEvent";
 import { announceChanges, prepareAttachments } from "../files/attachFiles";
+import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 
 // Messages live only in their ChannelRoom, which stores each change and fans out its event.
@@ -27,6 +29,7 @@ export async function sendMessage(
   channelId: string,
   body: SendMessageBody,
 ): Promise<{ message: Message; created: boolean }> {
+  assertNotMuted(user);
   const { file_ids: fileIds = [], ...rest } = body;
   const attachments = await prepareAttachments(db, user, channelId, fileIds);
   const answer = await channelRoom(env, channelId).appendMessage(actorOf(user), rest, attachments.files);
@@ -52,6 +55,7 @@ export async function editMessage(
   messageId: string,
   text: string,
 ): Promise<Message> {
+  assertNotMuted(user);
   const { message, thread } = roomValue(await channelRoom(env, channelId).editMessage(actorOf(user), messageId, text));
   if (thread) await recordFollowsQuietly(db, channelId, thread.root_id, thread.new_followers);
   return message;
@@ -65,6 +69,23 @@ async function recordFollowsQuietly(db: Database, channelId: string, rootId: str
   );
 }
 
-export async function deleteMessage(env: Env, user: AuthUser, channelId: string, messageId: string): Promise<void> {
-  roomValue(await channelRoom(env, channelId).deleteMessage(actorOf(user), messageId));
+/**
+ * Deletes a message: the author, a channel admin or a workspace admin (`moderator`: a workspace
+ * admin on any channel, seen or not, as /admin and report resolutions do). Deleting someone
+ * else's message is audited by the room, in the transaction of the delete.
+ */
+export async function deleteMessage(
+  env: Env,
+  user: AuthUser,
+  channelId: string,
+  messageId: string,
+  options: { requestId?: string; moderator?: boolean } = {},
+): Promise<Message> {
+  const room = channelRoom(env, channelId);
+  const actor = actorOf(user, options.requestId);
+  const message = roomValue(
+    await (options.moderator ? room.moderatorDeleteMessage(actor, messageId) : room.deleteMessage(actor, messageId)),
+  );
+  if (message.author_id !== user.id) await flushRoomAudit(env, channelId);
+  return message;
 }

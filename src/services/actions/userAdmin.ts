@@ -1,4 +1,4 @@
-import { and, eq, exists, type SQL, sql } from "drizzle-orm";
+import { and, eq, exists, gt, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { users } from "../../db/schema";
 import { conflict, forbidden } from "../../lib/ColinkError";
@@ -78,4 +78,41 @@ export async function reactivateUser(db: Database, actor: AuditActor, userId: st
   ]);
   if (!row) throw conflict("not_deactivated", "The user is not deactivated.");
   return toUserView(row);
+}
+
+/**
+ * Mutes a user workspace-wide for `minutes` (audited `user.muted`): until then they may read but
+ * not post, react or open DMs (403 `muted` with the end time). A new mute replaces the old one.
+ */
+export async function muteUser(
+  db: Database,
+  actor: AuditActor,
+  userId: string,
+  minutes: number,
+  reason: string | undefined,
+): Promise<{ user_id: string; muted_until: string }> {
+  const target = await findUser(db, userId);
+  assertMayManageRole(actor.user.role, target.role);
+  if (userId === actor.user.id) throw forbidden("You cannot mute yourself.", "cannot_mute_self");
+  const mutedUntil = new Date(Date.now() + minutes * 60_000).toISOString();
+  const where = eq(users.id, userId);
+  await db.batch([
+    auditEntry(db, actor, "user.muted", { type: "user", id: userId }, { until: mutedUntil, minutes, reason: reason ?? null }),
+    db.update(users).set({ mutedUntil, updatedAt: isoNow() }).where(where),
+  ]);
+  return { user_id: userId, muted_until: mutedUntil };
+}
+
+/** Ends a mute early (audited `user.unmuted`); 409 `not_muted` when none is running. */
+export async function unmuteUser(db: Database, actor: AuditActor, userId: string): Promise<{ user_id: string; muted_until: null }> {
+  const target = await findUser(db, userId);
+  assertMayManageRole(actor.user.role, target.role);
+  const now = isoNow();
+  const where = and(eq(users.id, userId), gt(users.mutedUntil, now));
+  const [, [row]] = await db.batch([
+    auditEntry(db, actor, "user.unmuted", { type: "user", id: userId }, {}, stillMatches(db, where)),
+    db.update(users).set({ mutedUntil: null, updatedAt: now }).where(where).returning({ id: users.id }),
+  ]);
+  if (!row) throw conflict("not_muted", "The user is not muted.");
+  return { user_id: userId, muted_until: null };
 }

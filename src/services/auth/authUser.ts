@@ -6,4 +6,6 @@ export type AuthUser = {
   username: string;
   role: Role;
   displayName: string;
+  /** Until when a workspace mute keeps them from posting, reacting and opening DMs (null or absent: not muted). */
+  mutedUntil?: string | null;
 };

@@ -18,7 +18,7 @@ export function bearerToken(header: string | undefined): string {
 
 const prepareLiveSessionUser = (db: Database) =>
   db
-    .select({ id: users.id, username: users.username, role: users.role, displayName: users.displayName })
+    .select({ id: users.id, username: users.username, role: users.role, displayName: users.displayName, mutedUntil: users.mutedUntil })
     .from(users)
     .innerJoin(sessions, eq(sessions.userId, users.id))
     .where(

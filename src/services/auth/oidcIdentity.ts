@@ -30,6 +30,7 @@ async function findByIdentity(db: Database, issuer: string, subject: string): Pr
       username: users.username,
       role: users.role,
       displayName: users.displayName,
+      mutedUntil: users.mutedUntil,
       email: users.email,
       deactivated: users.deactivated,
       claimsIssuedAt: identities.claimsIssuedAt,
@@ -56,7 +57,8 @@ async function freeUsername(db: Database, wanted: string): Promise<string> {
 }
 
 function toAuthUser(row: IdentityRow): AuthUser {
-  return { id: row.id, username: row.username, role: row.role, displayName: row.displayName };
+  const user: AuthUser = { id: row.id, username: row.username, role: row.role, displayName: row.displayName };
+  return row.mutedUntil ? { ...user, mutedUntil: row.mutedUntil } : user;
 }
 
 /**
