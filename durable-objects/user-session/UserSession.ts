@@ -4,7 +4,7 @@ import { log } from "../../src/lib/log";
 import { channelRoom } from "../../src/lib/stubs";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { type ClientFrame, errorFrame, MAX_CLIENT_FRAME_BYTES, parseClientFrame, readyFrame } from "../../src/protocol/frames";
-import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
+import { ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
 import type { PresenceView } from "../../src/protocol/presence";
 import type { UserEventType } from "../../src/protocol/userEvents";
 import { runMigrations } from "../shared/runMigrations";
@@ -60,9 +60,14 @@ export class UserSession extends DurableObject<Env> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId)
       return new Response("expected a websocket upgrade", { status: 426 });
     if (userId !== this.core.userId) return new Response("this is another user's session", { status: 400 });
+    const sessionId = request.headers.get(SESSION_ID_HEADER);
+    // A handshake that passed the D1 check just before its session ended, arriving just after.
+    if (this.core.sessions.has(sessionId)) return new Response("the session has ended", { status: 401 });
+    const role = request.headers.get(ROLE_HEADER);
+    if (role) this.core.meta.set("role", role);
     const { 0: client, 1: server } = new WebSocketPair();
     const now = Date.now();
-    sockets.accept(server, request.headers.get(SESSION_ID_HEADER), now);
+    sockets.accept(server, sessionId, now);
     server.send(readyFrame(events.head()));
     if (sockets.open().length === 1) rooms.schedule(true);
     if (!presence.markActive(now)) presence.mayHaveChanged();
@@ -87,6 +92,7 @@ export class UserSession extends DurableObject<Env> {
       if (open.length > 0) rooms.joined(channelId);
     }
     if (channelId && type === "channel.removed") channels.removed(channelId);
+    if (type === "user.updated") this.roleChanged(data);
     return userSeq;
   }
 
@@ -98,6 +104,12 @@ export class UserSession extends DurableObject<Env> {
     const sockets = this.core.sockets.open();
     for (const ws of sockets) this.core.delivery.push(ws, { frame });
     return sockets.length > 0;
+  }
+
+  /** The role a socket's `send` acts with follows the user's (SocketSend). */
+  private roleChanged(data: unknown): void {
+    const parsed = z.object({ user: z.object({ role: z.string() }) }).safeParse(data);
+    if (parsed.success) this.core.meta.set("role", parsed.data.user.role);
   }
 
   /** Closes every socket of the user (deactivation), or those of one login session (logout). */
@@ -235,6 +247,11 @@ export class UserSession extends DurableObject<Env> {
           sendQuietly(ws, errorFrame("invalid_thread_root", "thread_root_id must be a top-level message of this channel."));
         return;
       }
+      case "send":
+        delivery.goLive(ws);
+        presence.markActive(Date.now());
+        await this.core.sender.send(ws, frame);
+        return;
     }
   }
 }

@@ -41,4 +41,11 @@ export const userSessionMigrations: readonly Migration[] = [
       ALTER TABLE tickets ADD COLUMN session_id TEXT;
     `,
   },
+  {
+    name: "ended sessions",
+    sql: `
+      -- Login sessions of this user that ended (EndedSessions): their sockets may neither open nor send.
+      CREATE TABLE ended_sessions (session_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+    `,
+  },
 ];
