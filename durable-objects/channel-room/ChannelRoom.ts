@@ -121,6 +121,11 @@ export class ChannelRoom extends DurableObject<Env> {
     return answer(() => this.settings.readState(userId));
   }
 
+  /** A member's read state and the event head it is exact at (null: not a member), for their UserSession's channel list. */
+  summaryFor(userId: string): { state: ChannelReadState; head: number } | null {
+    return this.settings.summary(userId);
+  }
+
   // ── Membership ─────────────────────────────────────────────────────────────────────────────
 
   join(actor: Actor, username: string): RoomResult<{ channel: Channel; joined: boolean }> {

@@ -5,6 +5,7 @@ import type { ChannelEventData, ChannelEventType } from "../../src/protocol/chan
 import { AlarmSchedule } from "../shared/AlarmSchedule";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
+import { HEAD_ALARM, HeadPublisher } from "./HeadPublisher";
 import { MemberStore } from "./MemberStore";
 import { MessageStore } from "./MessageStore";
 import { OnlineMembers } from "./OnlineMembers";
@@ -35,8 +36,9 @@ export class RoomCore {
   readonly messages: MessageStore;
   readonly threads: ThreadStore;
   readonly pins: PinStore;
-  /** The object's one alarm, shared by its purposes: so far the event log's retention check. */
-  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM>;
+  /** The object's one alarm, shared by its purposes: the event log's retention check, publishing the head. */
+  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof HEAD_ALARM>;
+  readonly head: HeadPublisher;
   readonly sql: SqlStorage;
   /** Not readonly: the rate-limit test puts a stricter one in. */
   sendLimiter: SendRateLimiter;
@@ -54,7 +56,11 @@ export class RoomCore {
     this.members = new MemberStore(sql);
     this.online = new OnlineMembers(sql, transact);
     this.fanOut = new FanOut(this.online.generations, deliver, (userId) => this.setOnline(userId, false));
-    this.alarms = new AlarmSchedule(storage, { [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now) });
+    this.alarms = new AlarmSchedule(storage, {
+      [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
+      [HEAD_ALARM]: (now: number) => this.head.publish(now),
+    });
+    this.head = new HeadPublisher(env.DB, this.meta, (at) => this.alarms.schedule(HEAD_ALARM, at));
     const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
     this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
     this.reactions = new ReactionStore(sql);
@@ -93,6 +99,7 @@ export class RoomCore {
     const value = this.transact(() => body(emit));
     committed?.();
     for (const event of appended) this.fanOut.push(event);
+    if (appended.length > 0) this.head.changed(Date.now());
     return value;
   }
 

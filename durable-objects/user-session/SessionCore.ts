@@ -3,6 +3,7 @@ import { DAY_MS } from "../../src/lib/time";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { closeQuietly } from "../shared/sockets";
 import { ChannelList } from "./ChannelList";
+import { ChannelSummaries } from "./ChannelSummaries";
 import { EndedSessions } from "./EndedSessions";
 import { OwnPresence } from "./OwnPresence";
 import { PresenceSubscriptions } from "./PresenceSubscriptions";
@@ -35,6 +36,7 @@ export class SessionCore {
   readonly alarm: SessionAlarm;
   readonly sessions: EndedSessions;
   readonly sender: SocketSend;
+  readonly summaries: ChannelSummaries;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -55,6 +57,7 @@ export class SessionCore {
     this.tickets = new Tickets(sql);
     this.sessions = new EndedSessions(sql);
     this.sender = new SocketSend(this);
+    this.summaries = new ChannelSummaries(sql, env, me);
     this.channels = new ChannelList(ctx.storage, env.DB, this.meta, me);
     this.rooms = new RoomRegistration(
       env,

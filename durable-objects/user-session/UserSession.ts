@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { log } from "../../src/lib/log";
 import { channelRoom } from "../../src/lib/stubs";
+import type { ChannelReadState } from "../../src/protocol/channels";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { type ClientFrame, errorFrame, MAX_CLIENT_FRAME_BYTES, parseClientFrame, readyFrame } from "../../src/protocol/frames";
 import { ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
@@ -15,9 +16,9 @@ import { userSessionMigrations } from "./schema";
 
 export { CHANNELS_RECHECK_MS } from "./ChannelList";
 
-/** The channel a channel.added / channel.removed user event is about. */
+/** The channel a channel.added / channel.removed / read.updated user event is about. */
 function channelOf(type: UserEventType, data: unknown): string | undefined {
-  if (type !== "channel.added" && type !== "channel.removed") return undefined;
+  if (type !== "channel.added" && type !== "channel.removed" && type !== "read.updated") return undefined;
   const parsed = z
     .object({ channel: z.object({ id: z.string() }) })
     .or(z.object({ channel_id: z.string() }))
@@ -78,7 +79,17 @@ export class UserSession extends DurableObject<Env> {
   async deliverChannelEvents(channelId: string, events: { seq: number; frame: string }[]): Promise<boolean> {
     const sockets = this.core.sockets.open();
     for (const ws of sockets) for (const { seq, frame } of events) this.core.delivery.push(ws, { frame, channelId, seq });
+    const last = events.at(-1);
+    if (last) this.core.summaries.saw(channelId, last.seq);
     return sockets.length > 0;
+  }
+
+  /**
+   * The user's channels with read state, in the order given, each with the event head D1 knows
+   * for it (ChannelSummaries: only rooms that changed since are asked).
+   */
+  async myChannels(channels: { channel_id: string; head: number }[]): Promise<ChannelReadState[]> {
+    return this.core.summaries.list(channels);
   }
 
   async appendUserEvent(type: UserEventType, data: unknown): Promise<number> {
@@ -92,6 +103,8 @@ export class UserSession extends DurableObject<Env> {
       if (open.length > 0) rooms.joined(channelId);
     }
     if (channelId && type === "channel.removed") channels.removed(channelId);
+    // The read marker moved, or the membership changed: the channel's cached read state is stale.
+    if (channelId) this.core.summaries.drop(channelId);
     if (type === "user.updated") this.roleChanged(data);
     return userSeq;
   }

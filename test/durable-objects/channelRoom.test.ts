@@ -21,6 +21,20 @@ async function ageEvents(channelId: string, throughSeq: number, days: number) {
   });
 }
 
+/** Waits until the room's alarm has published its event head (the publish_head purpose is done). */
+async function headPublished(channelId: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const pending = await runInDurableObject(
+      room(channelId),
+      (_: ChannelRoom, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM alarm_schedule WHERE purpose = 'publish_head'").one().n,
+    );
+    if (pending === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the head was never published");
+}
+
 describe("ChannelRoom", () => {
   it("invariant 1: acknowledged means durable (the message survives the object's restart)", async () => {
     const { alice } = await workspace();
@@ -211,6 +225,9 @@ describe("ChannelRoom", () => {
         events: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
       }));
     const oldest = Date.parse((await allEvents(owner, channel.id))[0].at);
+    // The room's head is published to the directory a moment after the sends (HeadPublisher),
+    // from the same alarm: once that is done, the alarm waits for the retention check alone.
+    await headPublished(channel.id);
     const armed = await retention();
     expect(armed).toEqual({ due: oldest + retentionMs, alarm: oldest + retentionMs, events: 3 });
 
@@ -238,6 +255,7 @@ describe("ChannelRoom", () => {
     expect(behind.replay).toContainEqual({ type: "channel.gap", channel_id: channel.id, after: 3, until: 3 + limit + 1 });
     behind.ws.close();
     expect((await allEvents(owner, channel.id, 3)).length).toBe(limit + 1);
+    await headPublished(channel.id);
     const rearmed = await retention();
     expect(rearmed.due).toBe(Date.parse((await allEvents(owner, channel.id, 3))[0].at) + retentionMs);
     expect(rearmed.alarm).toBe(rearmed.due);
