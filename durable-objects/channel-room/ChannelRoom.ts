@@ -47,7 +47,12 @@ export class ChannelRoom extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.core = new RoomCore(ctx.storage, env, (userId, channelId, events) => this.session(userId).deliverChannelEvents(channelId, events));
+    this.core = new RoomCore(
+      ctx.storage,
+      env,
+      (userId, channelId, events) => this.session(userId).deliverChannelEvents(channelId, events),
+      (userId, seq) => this.session(userId).channelChanged(this.core.meta.require().channel_id, seq),
+    );
     this.settings = new ChannelSettings(this.core);
     this.membership = new Membership(this.core);
     this.messages = new MessageActions(this.core);

@@ -8,6 +8,7 @@ import { type Deliver, FanOut } from "./FanOut";
 import { HEAD_ALARM, HeadPublisher } from "./HeadPublisher";
 import { MemberStore } from "./MemberStore";
 import { MessageStore } from "./MessageStore";
+import { type Nudge, OfflineNudges } from "./OfflineNudges";
 import { OnlineMembers } from "./OnlineMembers";
 import { PinStore } from "./PinStore";
 import { ReactionStore } from "./ReactionStore";
@@ -39,6 +40,7 @@ export class RoomCore {
   /** The object's one alarm, shared by its purposes: the event log's retention check, publishing the head. */
   readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof HEAD_ALARM>;
   readonly head: HeadPublisher;
+  readonly nudges: OfflineNudges;
   readonly sql: SqlStorage;
   /** Not readonly: the rate-limit test puts a stricter one in. */
   sendLimiter: SendRateLimiter;
@@ -47,6 +49,7 @@ export class RoomCore {
     private readonly storage: DurableObjectStorage,
     env: Env,
     deliver: Deliver,
+    nudge: Nudge,
   ) {
     const sql = storage.sql;
     this.sql = sql;
@@ -60,6 +63,7 @@ export class RoomCore {
       [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
       [HEAD_ALARM]: (now: number) => this.head.publish(now),
     });
+    this.nudges = new OfflineNudges((userId) => this.online.has(userId), nudge);
     this.head = new HeadPublisher(env.DB, this.meta, (at) => this.alarms.schedule(HEAD_ALARM, at));
     const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
     this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);

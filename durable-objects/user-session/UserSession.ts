@@ -84,6 +84,11 @@ export class UserSession extends DurableObject<Env> {
     return sockets.length > 0;
   }
 
+  /** A room says a channel changed up to `seq` while the user was offline (a mention, a DM: OfflineNudges). */
+  async channelChanged(channelId: string, seq: number): Promise<void> {
+    this.core.summaries.saw(channelId, seq);
+  }
+
   /**
    * The user's channels with read state, in the order given, each with the event head D1 knows
    * for it (ChannelSummaries: only rooms that changed since are asked).

@@ -1,8 +1,9 @@
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PUBLISH_HEAD_DELAY_MS } from "../../durable-objects/channel-room/HeadPublisher";
-import { addMembers, createChannel, expectStatus, send, workspace } from "../channelFixtures";
+import type { UserSession } from "../../durable-objects/user-session/UserSession";
+import { addMembers, allEvents, createChannel, expectStatus, send, workspace } from "../channelFixtures";
 import { type Account, call } from "../helpers";
 import { openLiveSocket } from "../socketClient";
 
@@ -182,5 +183,37 @@ describe("GET /users/me/channels", () => {
       unread_count: 0,
       last_read_seq: sent.body.seq,
     });
+  });
+
+  it("an offline member hears at once of a message that mentions them or a DM, not of plain channel messages", async () => {
+    const { owner, alice } = await workspace();
+    const channel = await createChannel(owner);
+    await addMembers(owner, channel.id, alice);
+    const dm = expectStatus(await call("POST", "/dms", { token: owner.token, body: { user_ids: [alice.user.id] } }), 201);
+    /** The newest seq alice's UserSession was told of, per channel (none of it came from a fan-out: she has no socket). */
+    const seen = (id: string) =>
+      runInDurableObject(env.USER_SESSION.getByName(alice.user.id), (instance: UserSession) => {
+        const core = (instance as unknown as { core: { summaries: { seen: Map<string, number> } } }).core;
+        return core.summaries.seen.get(id) ?? 0;
+      });
+    const head = async (id: string) => (await allEvents(owner, id)).at(-1)?.seq ?? 0;
+    const until = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < 100 && !(await check()); i++) await sleep(20);
+      return check();
+    };
+    // A new member counts as online until a push finds no socket: this first message takes her offline.
+    await send(owner, channel.id, "warm-up");
+    await send(owner, dm.id, "warm-up");
+    await sleep(200);
+    const before = await seen(channel.id);
+    await send(owner, channel.id, "plain, no mention");
+    await sleep(200);
+    expect(await seen(channel.id)).toBe(before);
+    await send(owner, channel.id, `@${alice.user.username} look`);
+    const mentioned = await head(channel.id);
+    expect(await until(async () => (await seen(channel.id)) === mentioned)).toBe(true);
+    await send(owner, dm.id, "a direct message");
+    const direct = await head(dm.id);
+    expect(await until(async () => (await seen(dm.id)) === direct)).toBe(true);
   });
 });
