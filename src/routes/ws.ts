@@ -17,7 +17,9 @@ const connect = createRoute({
     "Upgrades to a WebSocket carrying every event of every channel and DM the user belongs to. Authenticate with " +
     "`Authorization: Bearer` or, from a browser, `?ticket=` from POST /ws/ticket. Frames are JSON text: send " +
     '`{"type":"resume","user_seq":N,"channels":{"<channel id>":<last seen seq>}}` first after a reconnect, and ' +
-    '`{"type":"ping"}` (answered `{"type":"pong"}`) to keep the connection alive. Every frame and event, the resume ' +
+    '`{"type":"ping"}` (answered `{"type":"pong"}`) to keep the connection alive, and ' +
+    '`{"type":"send","channel_id":"…","text":"…","client_msg_id":"…"}` to send a message as POST /channels/{channel_id}/messages ' +
+    'does (answered `{"type":"ack","client_msg_id","message"}` once durable, or an `error` frame with the same problem). Every frame and event, the resume ' +
     "guarantee, close codes and limits: /api/docs/realtime (docs/realtime.md).",
   request: { query: z.object({ ticket: z.string().max(512).optional() }) },
   responses: {
