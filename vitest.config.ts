@@ -1,11 +1,14 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { CLAMD_STREAM_MAX_BYTES, freeTcpPort } from "./scripts/clamd.mjs";
 
 // In-runtime tests: the Worker, its Durable Objects and D1 run in workerd through
 // Miniflare, exactly as under `wrangler dev`.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  // The real clamd test/clamdGlobalSetup.mjs starts; the Worker reaches it over TCP with connect().
+  process.env.COLINK_TEST_CLAMD_PORT ??= String(await freeTcpPort());
   return {
     plugins: [
       cloudflareTest({
@@ -21,6 +24,8 @@ export default defineConfig(async () => {
             CHANNEL_CREATE_RATE_PER_HOUR: "100000",
             // Small, so the suites reach channel.gap without thousands of sends.
             REPLAY_INLINE_LIMIT: "50",
+            CLAMD_ADDRESS: `127.0.0.1:${process.env.COLINK_TEST_CLAMD_PORT}`,
+            CLAMD_STREAM_MAX_BYTES: String(CLAMD_STREAM_MAX_BYTES),
           },
         },
       }),
@@ -29,6 +34,7 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**", "node_modules/**"],
       setupFiles: ["./test/applyMigrations.ts"],
+      globalSetup: ["./test/clamdGlobalSetup.mjs"],
       silent: "passed-only",
       // One worker per core: each test file gets its own workerd either way.
       maxWorkers: 2,

@@ -62,6 +62,8 @@ export const CHANNEL_EVENT_TYPES = [
   "reaction.removed",
   "pin.added",
   "pin.removed",
+  "file.updated",
+  "file.deleted",
 ] as const satisfies readonly ChannelEventType[];
 type Missing = Exclude<ChannelEventType, (typeof CHANNEL_EVENT_TYPES)[number]>;
 const _everyChannelEventType: [Missing] extends [never] ? true : Missing = true;

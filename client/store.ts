@@ -607,22 +607,21 @@ export class ColinkStore {
       case "channel.unarchived":
         this.#setChannel(ch, (v) => ({ ...v, channel: { ...e.data, member_count: v.members ? v.members.length : e.data.member_count } }));
         return;
+      case "file.updated": {
+        const file = e.data.file;
+        this.#replaceFiles(ch, (files) => (files.some((f) => f.id === file.id) ? files.map((f) => (f.id === file.id ? file : f)) : files));
+        return;
+      }
+      case "file.deleted": {
+        const id = e.data.file_id;
+        this.#replaceFiles(ch, (files) => (files.some((f) => f.id === id) ? files.filter((f) => f.id !== id) : files));
+        return;
+      }
     }
   }
 
-  /** Channel events from work not on this SDK's protocol yet: files (API.md "Files"). Anything else only moves the cursor. */
-  #applyUnknown(event: UnknownChannelEvent) {
-    const data = event.data as Record<string, unknown>;
-    if (event.type === "file.updated" && typeof data.file === "object" && data.file) {
-      const file = data.file as FileInfo;
-      this.#replaceFiles(event.channel_id, (files) =>
-        files.some((f) => f.id === file.id) ? files.map((f) => (f.id === file.id ? file : f)) : files,
-      );
-    } else if (event.type === "file.deleted" && typeof data.file_id === "string") {
-      const id = data.file_id;
-      this.#replaceFiles(event.channel_id, (files) => (files.some((f) => f.id === id) ? files.filter((f) => f.id !== id) : files));
-    }
-  }
+  /** Channel events of types newer than this SDK: they only move the cursor. */
+  #applyUnknown(_event: UnknownChannelEvent) {}
 
   #replaceFiles(channelId: string, change: (files: FileInfo[]) => FileInfo[]) {
     const each = (m: MessageWithFiles): MessageWithFiles => {

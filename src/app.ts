@@ -12,9 +12,11 @@ import { limitUrlLength } from "./middleware/limitUrlLength";
 import { requestContext } from "./middleware/requestContext";
 import { requireJsonBody } from "./middleware/requireJsonBody";
 import { adminRoutes } from "./routes/admin";
+import { adminSearchRoutes } from "./routes/adminSearch";
 import { authRoutes } from "./routes/auth";
 import { channelsRoutes } from "./routes/channels";
 import { dmsRoutes } from "./routes/dms";
+import { filesRoutes } from "./routes/files";
 import { messagesRoutes } from "./routes/messages";
 import { myChannelsRoutes } from "./routes/myChannels";
 import { mySessionsRoutes } from "./routes/mySessions";
@@ -22,6 +24,7 @@ import { myThreadsRoutes } from "./routes/myThreads";
 import { pinsRoutes } from "./routes/pins";
 import { presenceRoutes } from "./routes/presence";
 import { reactionsRoutes } from "./routes/reactions";
+import { searchRoutes } from "./routes/search";
 import { threadsRoutes } from "./routes/threads";
 import { usersRoutes } from "./routes/users";
 import { wsRoutes } from "./routes/ws";
@@ -33,6 +36,7 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/users/me/sessions", mySessionsRoutes)
   .route("/users", presenceRoutes)
   .route("/users", usersRoutes)
+  .route("/admin/search", adminSearchRoutes)
   .route("/admin", adminRoutes)
   .route("/channels", channelsRoutes)
   .route("/channels", messagesRoutes)
@@ -40,6 +44,8 @@ const api = new OpenAPIHono<AppEnv>()
   .route("/channels", reactionsRoutes)
   .route("/channels", pinsRoutes)
   .route("/dms", dmsRoutes)
+  .route("/files", filesRoutes)
+  .route("/search", searchRoutes)
   .route("/ws", wsRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

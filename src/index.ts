@@ -1,15 +1,37 @@
 import { app } from "./app";
 import { createDb } from "./db/client";
 import { log } from "./lib/log";
+import { consumeFailedFileScans, consumeFileScans, FILE_SCAN_DLQ, FILE_SCAN_QUEUE } from "./queues/fileScan";
+import { consumeSearchIndex, SEARCH_INDEX_QUEUE } from "./queues/searchIndex";
+import { sweepFiles } from "./services/actions/fileSweep";
 import { pruneDirectory } from "./services/actions/pruneDirectory";
 
 export { ChannelRoom } from "../durable-objects/channel-room/ChannelRoom";
 export { UserSession } from "../durable-objects/user-session/UserSession";
 
+/** The file sweep's cron (wrangler.toml [triggers]); the other one is the daily directory prune. (Not exported: every export of the entry module must be a handler or a class.) */
+const FILE_SWEEP_CRON = "*/10 * * * *";
+
 export default {
   fetch: app.fetch,
-  /** The daily cron (wrangler.toml [triggers]): directory housekeeping. */
-  async scheduled(_controller, env) {
-    log("info", "directory pruned", await pruneDirectory(createDb(env.DB)));
+  /** One consumer per queue (wrangler.toml [[queues.consumers]]). */
+  async queue(batch, env, _ctx) {
+    switch (batch.queue) {
+      case FILE_SCAN_QUEUE:
+        return consumeFileScans(batch, env);
+      case FILE_SCAN_DLQ:
+        return consumeFailedFileScans(batch, env);
+      case SEARCH_INDEX_QUEUE:
+        return consumeSearchIndex(batch, env);
+      default:
+        log("error", "batch from an unknown queue left to retry", { queue: batch.queue });
+        batch.retryAll();
+    }
+  },
+  /** The crons (wrangler.toml [triggers]): the file sweep every 10 minutes, directory housekeeping daily. */
+  async scheduled(controller, env) {
+    const db = createDb(env.DB);
+    if (controller.cron === FILE_SWEEP_CRON) log("info", "files swept", await sweepFiles(env, db));
+    else log("info", "directory pruned", await pruneDirectory(db));
   },
 } satisfies ExportedHandler<Env>;

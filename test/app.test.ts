@@ -71,6 +71,30 @@ describe("app shell", () => {
     expect(types).toEqual(expect.arrayContaining(["reaction.added", "reaction.removed", "pin.added", "pin.removed", "message.updated"]));
   });
 
+  it("documents the files routes: the upload steps, downloads, the refusals and the events", async () => {
+    const doc = (await (await call("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { description?: string; responses: Record<string, unknown>; security?: unknown[] }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const routes = {
+      "/files": ["post"],
+      "/files/{file_id}": ["get", "delete"],
+      "/files/{file_id}/upload": ["put"],
+      "/files/{file_id}/complete": ["post"],
+      "/files/{file_id}/content": ["get"],
+      "/files/{file_id}/thumbnail": ["get"],
+    };
+    for (const [path, methods] of Object.entries(routes)) expect(Object.keys(doc.paths[path] ?? {}).sort(), path).toEqual(methods.sort());
+    expect(Object.keys(doc.paths["/files"]?.post?.responses ?? {})).toContain("413");
+    expect(doc.paths["/files/{file_id}/upload"]?.put?.security).toBeUndefined();
+    expect(doc.paths["/files/{file_id}/content"]?.get?.description).toContain("file_not_ready");
+    expect(doc.paths["/files/{file_id}/complete"]?.post?.description).toContain("`file.updated`");
+    expect(Object.keys(doc.components.schemas.Message?.properties ?? {})).toContain("files");
+    expect(Object.keys(doc.components.schemas.File?.properties ?? {}).sort()).toEqual(
+      ["id", "filename", "content_type", "size", "status", "uploaded_by", "created_at", "sha256", "image", "thumbnail"].sort(),
+    );
+  });
+
   it("documents the account security routes, their refusals and the rate limits", async () => {
     const doc = (await (await call("/api/v1/openapi.json")).json()) as {
       paths: Record<string, Record<string, { description?: string; responses: Record<string, unknown> }>>;

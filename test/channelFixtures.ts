@@ -36,7 +36,7 @@ export async function addMembers(as: Account, channelId: string, ...people: Acco
   );
 }
 
-type SendExtra = { client_msg_id?: string; thread_root_id?: string; also_send_to_channel?: boolean };
+type SendExtra = { client_msg_id?: string; thread_root_id?: string; also_send_to_channel?: boolean; file_ids?: string[] };
 
 export function send(as: Account, channelId: string, text: string, extra: SendExtra = {}) {
   return call("POST", `/channels/${channelId}/messages`, { token: as.token, body: { text, ...extra } });

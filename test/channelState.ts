@@ -40,6 +40,16 @@ function updateMessage(state: ChannelState, id: string, change: (m: any) => any)
   };
 }
 
+/** Changes the files of every message the client holds. */
+function updateFiles(state: ChannelState, change: (files: any[]) => any[]): Pick<ChannelState, "messages" | "threads" | "pins"> {
+  const each = (m: any) => ({ ...m, files: change(m.files) });
+  return {
+    messages: state.messages.map(each),
+    threads: Object.fromEntries(Object.entries(state.threads).map(([root, replies]) => [root, replies.map(each)])),
+    pins: state.pins.map((p) => ({ ...p, message: each(p.message) })),
+  };
+}
+
 /** reaction.added appends to its emoji's group (or a new group last); reaction.removed takes away, dropping an empty group. */
 function reacted(m: any, { emoji, user_id }: { emoji: string; user_id: string }, added: boolean) {
   const group = m.reactions.find((r: any) => r.emoji === emoji);
@@ -95,6 +105,12 @@ export function applyChannelEvent(state: ChannelState, event: any): ChannelState
     case "channel.archived":
     case "channel.unarchived":
       return { ...next, channel: event.data };
+    case "file.updated": {
+      const file = event.data.file;
+      return { ...next, ...updateFiles(state, (files) => files.map((f: any) => (f.id === file.id ? file : f))) };
+    }
+    case "file.deleted":
+      return { ...next, ...updateFiles(state, (files) => files.filter((f: any) => f.id !== event.data.file_id)) };
     default:
       throw new Error(`unknown event type ${event.type}`);
   }

@@ -22,8 +22,12 @@ export class Channel extends DurableObject {
     this.members = new Set();
     /** Per online member: frames waiting, and whether a call is out. */
     this.outbox = new Map();
+    // Membership and who is online are kept in storage (never touched by a send), so that an
+    // evicted channel object comes back knowing whom to deliver to, as Colink's rooms do.
     ctx.blockConcurrencyWhile(async () => {
       this.members = new Set((await ctx.storage.get("members")) ?? []);
+      for (const userId of (await ctx.storage.list({ prefix: "online:" })).keys())
+        this.outbox.set(userId.slice("online:".length), { sending: false, frames: [] });
     });
   }
 
@@ -32,11 +36,15 @@ export class Channel extends DurableObject {
     await this.ctx.storage.put("members", userIds);
   }
 
-  online(userId, isOnline) {
+  async online(userId, isOnline) {
     if (!this.members.has(userId)) return;
     if (isOnline) {
       if (!this.outbox.has(userId)) this.outbox.set(userId, { sending: false, frames: [] });
-    } else this.outbox.delete(userId);
+      await this.ctx.storage.put(`online:${userId}`, 1);
+    } else {
+      this.outbox.delete(userId);
+      await this.ctx.storage.delete(`online:${userId}`);
+    }
   }
 
   broadcast(channelId, text, clientMsgId) {

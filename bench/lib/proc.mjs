@@ -154,12 +154,12 @@ export function freeDescriptors(pgid, port) {
 
 /** A snapshot of one server's workerd processes: RSS (KiB) and CPU seconds, in total and for the runtime alone. */
 export function serverSnapshot(pgid, port) {
-  const procs = workerdPids(pgid).map((pid) => ({
-    pid,
-    role: role(pid, port),
-    rssKib: rssKib(pid) ?? 0,
-    cpuSeconds: cpuSeconds(pid) ?? 0,
-  }));
+  return processesSnapshot(workerdPids(pgid), (pid) => role(pid, port));
+}
+
+/** RSS (KiB) and CPU seconds of `pids`, in total and for those `roleOf` calls "runtime". */
+export function processesSnapshot(pids, roleOf) {
+  const procs = pids.map((pid) => ({ pid, role: roleOf(pid), rssKib: rssKib(pid) ?? 0, cpuSeconds: cpuSeconds(pid) ?? 0 }));
   const runtime = procs.filter((p) => p.role === "runtime");
   return {
     at: Date.now(),

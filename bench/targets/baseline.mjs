@@ -5,7 +5,7 @@ import { startReferenceServer } from "../lib/devServer.mjs";
 // one socket per room it is in. See targets/README.md.
 
 export const name = "baseline";
-export const capabilities = { resume: false, history: false, socketPerChannel: true, gapFreeSeq: false };
+export const capabilities = { resume: false, history: false, socketPerChannel: true, gapFreeSeq: false, files: false };
 
 export async function start() {
   const server = await startReferenceServer("baseline");
@@ -43,8 +43,13 @@ export function parseFrame(text) {
   return { k: "other" };
 }
 
-export async function send(url, _account, channelId, text, clientMsgId) {
-  const res = await fetch(`${url}/rooms/${channelId}/messages`, {
+export function send(url, _account, channelId, text, clientMsgId) {
+  return postMessage(`${url}/rooms/${channelId}/messages`, text, clientMsgId);
+}
+
+/** POSTs `{text, client_msg_id}` to a reference Worker; its HTTP status. */
+export async function postMessage(url, text, clientMsgId) {
+  const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ text, client_msg_id: clientMsgId }),

@@ -6,7 +6,7 @@ import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
 // path and the one-socket-per-device WebSocket with resume. See targets/README.md.
 
 export const name = "colink";
-export const capabilities = { resume: true, history: true, socketPerChannel: false, gapFreeSeq: true, myChannels: true };
+export const capabilities = { resume: true, history: true, socketPerChannel: false, gapFreeSeq: true, files: true, myChannels: true };
 
 const api = (url, path) => `${url}/api/v1${path}`;
 /** Access tokens live 15 minutes: refresh those older than this before a scenario uses them. */

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
-import { cpuSeconds, rssKib } from "../lib/proc.mjs";
+import { processesSnapshot } from "../lib/proc.mjs";
 import { SkipTarget } from "../scenarios/common.mjs";
 
 // A real peer: ejabberd (Debian's package), the most deployed open-source chat server that
@@ -128,19 +128,10 @@ function nodePids(node) {
 }
 
 function snapshotOf(node) {
-  const procs = nodePids(node).map((pid) => {
+  return processesSnapshot(nodePids(node), (pid) => {
     const comm = existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, "utf8").trim() : "";
-    return { pid, role: comm.startsWith("beam") ? "runtime" : comm, rssKib: rssKib(pid) ?? 0, cpuSeconds: cpuSeconds(pid) ?? 0 };
+    return comm.startsWith("beam") ? "runtime" : comm;
   });
-  const runtime = procs.filter((p) => p.role === "runtime");
-  return {
-    at: Date.now(),
-    processes: procs,
-    rssKib: procs.reduce((a, p) => a + p.rssKib, 0),
-    runtimeRssKib: runtime.reduce((a, p) => a + p.rssKib, 0),
-    cpuSeconds: procs.reduce((a, p) => a + p.cpuSeconds, 0),
-    runtimeCpuSeconds: runtime.reduce((a, p) => a + p.cpuSeconds, 0),
-  };
 }
 
 export async function startEjabberd({ archive, log = () => {} }) {

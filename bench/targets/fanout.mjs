@@ -1,5 +1,6 @@
 import { startReferenceServer } from "../lib/devServer.mjs";
 import { requestJson } from "../lib/http.mjs";
+import { postMessage } from "./baseline.mjs";
 
 // The same-shape ceiling: bench/fanout/worker.js, Colink's fan-out (channel object → one per-user
 // object per online member → hibernating sockets) with no auth and no storage on the send path.
@@ -33,13 +34,6 @@ export function endpoints(url, account, channels) {
 
 export { ensureUsers, parseFrame, resumeFrame } from "./baseline.mjs";
 
-export async function send(url, _account, channelId, text, clientMsgId) {
-  const res = await fetch(`${url}/channels/${channelId}/messages`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ text, client_msg_id: clientMsgId }),
-    signal: AbortSignal.timeout(120_000), // as long as colink.mjs waits
-  });
-  await res.arrayBuffer();
-  return res.status;
+export function send(url, _account, channelId, text, clientMsgId) {
+  return postMessage(`${url}/channels/${channelId}/messages`, text, clientMsgId);
 }

@@ -4,12 +4,15 @@ import { log } from "../../src/lib/log";
 import { userSession } from "../../src/lib/stubs";
 import type { ChannelEventQuery } from "../../src/protocol/channelEvents";
 import type { Channel, ChannelReadState, MemberList, MemberListQuery, UpdateChannelBody } from "../../src/protocol/channels";
+import type { FileInfo } from "../../src/protocol/files";
 import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from "../../src/protocol/messages";
 import type { Pin } from "../../src/protocol/pins";
+import type { SearchIndexJob } from "../../src/protocol/search";
 import type { RepliesQuery, ReplyPage, ThreadState } from "../../src/protocol/threads";
 import { runMigrations } from "../shared/runMigrations";
 import { answer } from "./answer";
 import { ChannelSettings } from "./ChannelSettings";
+import { FileActions } from "./FileActions";
 import { Membership } from "./Membership";
 import { MessageActions } from "./MessageActions";
 import { PinActions } from "./PinActions";
@@ -41,6 +44,7 @@ export class ChannelRoom extends DurableObject<Env> {
   private readonly messages: MessageActions;
   private readonly threads: ThreadActions;
   private readonly pins: PinActions;
+  private readonly files: FileActions;
   private readonly lastTyping = new Map<string, number>();
   /** One stub per user: calls on the same stub arrive in the order they were made. */
   private readonly sessions = new Map<string, ReturnType<typeof userSession>>();
@@ -58,6 +62,7 @@ export class ChannelRoom extends DurableObject<Env> {
     this.messages = new MessageActions(this.core);
     this.threads = new ThreadActions(this.core);
     this.pins = new PinActions(this.core);
+    this.files = new FileActions(this.core);
     ctx.blockConcurrencyWhile(async () => {
       runMigrations(ctx.storage.sql, channelRoomMigrations);
       await this.core.load();
@@ -155,8 +160,9 @@ export class ChannelRoom extends DurableObject<Env> {
 
   // ── Messages and reactions ─────────────────────────────────────────────────────────────────
 
-  appendMessage(actor: Actor, input: SendMessageBody): RoomResult<SentMessage> {
-    return answer(() => this.messages.send(actor, input));
+  /** `files`: what the Worker checked `input.file_ids` name (the sender's own, not quarantined), as they are now. */
+  appendMessage(actor: Actor, input: SendMessageBody, files: FileInfo[] = []): RoomResult<SentMessage> {
+    return answer(() => this.messages.send(actor, input, files));
   }
 
   listMessages(actor: Actor, query: MessageHistoryQuery): RoomResult<MessagePage> {
@@ -177,6 +183,18 @@ export class ChannelRoom extends DurableObject<Env> {
 
   setReaction(actor: Actor, messageId: string, emoji: string, present: boolean): RoomResult<Message> {
     return answer(() => this.messages.setReaction(actor, messageId, emoji, present));
+  }
+
+  // ── Search ─────────────────────────────────────────────────────────────────────────────────
+
+  /** The live messages among `ids`, as they are now, if the actor may read the channel (search results). */
+  searchHits(actor: Actor, ids: string[]): RoomResult<Message[]> {
+    return answer(() => this.messages.found(actor, ids));
+  }
+
+  /** For an index rebuild: the next `limit` messages after `afterSeq` as index jobs (`last_seq` null at the end). */
+  searchDocuments(afterSeq: number, limit: number): { jobs: SearchIndexJob[]; last_seq: number | null } {
+    return this.core.searchOutbox.documentsAfter(afterSeq, limit);
   }
 
   // ── Threads and pins ───────────────────────────────────────────────────────────────────────
@@ -203,6 +221,18 @@ export class ChannelRoom extends DurableObject<Env> {
 
   unpin(actor: Actor, messageId: string): RoomResult<null> {
     return answer(() => this.pins.unpin(actor, messageId));
+  }
+
+  // ── Files (announced by the Worker) ──────────────────────────────────────────────────────────
+
+  /** A file's status changed: appends `file.updated` and updates the messages carrying it. False: no such channel. */
+  fileUpdated(file: FileInfo): boolean {
+    return this.files.updated(file);
+  }
+
+  /** A file was deleted: appends `file.deleted` where messages carried it, which no longer do. */
+  fileDeleted(fileId: string): boolean {
+    return this.files.deleted(fileId);
   }
 
   // ── Events, presence, resume ───────────────────────────────────────────────────────────────

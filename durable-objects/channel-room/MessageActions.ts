@@ -1,5 +1,6 @@
 import { forbidden } from "../../src/lib/ColinkError";
 import { newId } from "../../src/lib/ids";
+import type { FileInfo } from "../../src/protocol/files";
 import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from "../../src/protocol/messages";
 import type { RepliesQuery, ReplyPage } from "../../src/protocol/threads";
 import { type MessageRow, mentionsOf, NO_MENTIONS } from "./MessageStore";
@@ -22,7 +23,7 @@ export class MessageActions {
    * and the root's author and mentions follow the thread, in the same transaction: it appends
    * `message.created` (the reply) then `message.updated` (the root).
    */
-  send(actor: Actor, input: SendMessageBody): SentMessage {
+  send(actor: Actor, input: SendMessageBody, files: readonly FileInfo[] = []): SentMessage {
     const { meta: metaStore, access, messages, threads, members } = this.room;
     const meta = metaStore.require();
     access.requireMember(meta, actor);
@@ -53,9 +54,9 @@ export class MessageActions {
       deleted: 0,
       created_at: at.toISOString(),
     };
-    const message = messages.from(meta, row, mentions, []);
+    const message = messages.from(meta, row, mentions, [], [...files]);
     const thread = this.room.commit((emit) => {
-      messages.insert(meta, row, notify);
+      messages.insert(meta, row, notify, files);
       emit("message.created", message, at);
       if (!root) return null;
       const summary = threads.withReply(root, actor.id, row.created_at);
@@ -86,6 +87,16 @@ export class MessageActions {
     return { items: this.room.messages.jsonMany(meta, rows), has_more: hasMore };
   }
 
+  /**
+   * Search results as the room has them now: the live messages among `ids`, if the actor may read
+   * the channel (else the 404 of a channel they cannot see). The index is never trusted alone.
+   */
+  found(actor: Actor, ids: readonly string[]): Message[] {
+    const meta = this.room.meta.require();
+    this.room.access.see(meta, actor);
+    return this.room.messages.jsonMany(meta, this.room.messages.liveByIds(ids));
+  }
+
   /** A thread's replies after a message seq, oldest first (tombstones included). */
   replies(actor: Actor, rootId: string, query: RepliesQuery): ReplyPage {
     const meta = this.room.meta.require();
@@ -111,7 +122,7 @@ export class MessageActions {
     const at = new Date();
     const { mentions, notify } = members.resolveMentions(text, actor.id, this.room.online.ids());
     const edited: MessageRow = { ...row, text, mentions: JSON.stringify(mentions), edited_at: at.toISOString() };
-    const message = messages.from(meta, edited, mentions, this.room.reactions.of([row.seq]).get(row.seq) ?? []);
+    const message = messages.from(meta, edited, mentions, this.room.reactions.of([row.seq]).get(row.seq) ?? [], messages.filesOf(row.seq));
     const mentionedBefore = new Set(mentionsOf(row).user_ids);
     const rootId = row.thread_root_id;
     const newFollowers = this.room.commit((emit) => {
@@ -143,7 +154,7 @@ export class MessageActions {
     if (meta.archived) throw archivedError();
     if (row.deleted) return messages.json(meta, row);
     const at = new Date();
-    const message = messages.from(meta, { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1 }, NO_MENTIONS, []);
+    const message = messages.from(meta, { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1 }, NO_MENTIONS, [], []);
     this.room.commit((emit) => {
       messages.tombstone(row.seq);
       emit("message.deleted", message, at);

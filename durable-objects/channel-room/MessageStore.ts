@@ -1,6 +1,8 @@
 import { z } from "zod";
+import type { FileInfo } from "../../src/protocol/files";
 import { type Mentions, MentionsSchema, type Message, type MessageHistoryQuery, type Reaction } from "../../src/protocol/messages";
 import type { RepliesQuery } from "../../src/protocol/threads";
+import type { FileStore } from "./FileStore";
 import type { ReactionStore } from "./ReactionStore";
 import type { MetaRow } from "./RoomMeta";
 import { invalidRoot, messageNotFound } from "./roomErrors";
@@ -42,10 +44,18 @@ export class MessageStore {
   constructor(
     private readonly sql: SqlStorage,
     private readonly reactions: ReactionStore,
+    private readonly files: FileStore,
   ) {}
 
   byId(id: string): MessageRow | null {
     return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  /** The live (not deleted) messages among these ids. */
+  liveByIds(ids: readonly string[]): MessageRow[] {
+    return this.sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND deleted = 0", JSON.stringify(ids))
+      .toArray();
   }
 
   require(id: string): MessageRow {
@@ -106,8 +116,8 @@ export class MessageStore {
     return { rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
   }
 
-  /** Stores a new message and who it mentions personally, and moves the meta row's message seq. */
-  insert(meta: MetaRow, row: MessageRow, notify: readonly string[]): void {
+  /** Stores a new message, its files and who it mentions personally, and moves the meta row's message seq. */
+  insert(meta: MetaRow, row: MessageRow, notify: readonly string[], files: readonly FileInfo[] = []): void {
     this.sql.exec(
       `INSERT INTO messages (seq, id, author_id, text, client_msg_id, thread_root_id, also_send_to_channel, mentions, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -122,6 +132,7 @@ export class MessageStore {
       row.created_at,
     );
     this.writeMentions(row.seq, notify);
+    this.files.attach(row.seq, files);
     this.sql.exec("UPDATE meta SET last_message_seq = ? WHERE id = 1", row.seq);
     meta.last_message_seq = row.seq;
   }
@@ -139,11 +150,12 @@ export class MessageStore {
     this.writeMentions(edited.seq, notify);
   }
 
-  /** Makes a message its tombstone: empty text, no mentions or reactions. */
+  /** Makes a message its tombstone: empty text, no mentions, reactions or files (the files themselves stay). */
   tombstone(seq: number): void {
     this.sql.exec("UPDATE messages SET text = '', mentions = ?, deleted = 1 WHERE seq = ?", JSON.stringify(NO_MENTIONS), seq);
     this.sql.exec("DELETE FROM message_mentions WHERE seq = ?", seq);
     this.reactions.clear(seq);
+    this.files.clear(seq);
   }
 
   /** A member's unread and mention counts after their read marker (their own messages do not count). */
@@ -162,17 +174,24 @@ export class MessageStore {
   }
 
   json(meta: MetaRow, row: MessageRow): Message {
-    return this.from(meta, row, mentionsOf(row), this.reactions.of([row.seq]).get(row.seq) ?? []);
+    return this.from(meta, row, mentionsOf(row), this.reactions.of([row.seq]).get(row.seq) ?? [], this.filesOf(row.seq));
   }
 
-  /** Many messages, with their reactions read in one query. */
+  /** Many messages, with their reactions and files read in one query each. */
   jsonMany(meta: MetaRow, rows: MessageRow[]): Message[] {
-    const reactions = this.reactions.of(rows.map((r) => r.seq));
-    return rows.map((r) => this.from(meta, r, mentionsOf(r), reactions.get(r.seq) ?? []));
+    const seqs = rows.map((r) => r.seq);
+    const reactions = this.reactions.of(seqs);
+    const files = this.files.of(seqs);
+    return rows.map((r) => this.from(meta, r, mentionsOf(r), reactions.get(r.seq) ?? [], files.get(r.seq) ?? []));
   }
 
-  /** A row as the API's Message, with mentions and reactions the caller already has. */
-  from(meta: MetaRow, row: MessageRow, mentions: Mentions, reactions: Reaction[]): Message {
+  /** A message's files as last announced. */
+  filesOf(seq: number): FileInfo[] {
+    return this.files.of([seq]).get(seq) ?? [];
+  }
+
+  /** A row as the API's Message, with mentions, reactions and files the caller already has. */
+  from(meta: MetaRow, row: MessageRow, mentions: Mentions, reactions: Reaction[], files: FileInfo[]): Message {
     return {
       id: row.id,
       channel_id: meta.channel_id,
@@ -187,6 +206,7 @@ export class MessageStore {
       reply_user_ids: replyUserIds(row.reply_user_ids),
       mentions,
       reactions,
+      files: row.deleted ? [] : files,
       edited_at: row.edited_at,
       deleted: Boolean(row.deleted),
       created_at: row.created_at,

@@ -2,9 +2,11 @@ import { ColinkError } from "../../src/lib/ColinkError";
 import { config } from "../../src/lib/config";
 import { DAY_MS } from "../../src/lib/time";
 import type { ChannelEventData, ChannelEventType } from "../../src/protocol/channelEvents";
+import type { Message } from "../../src/protocol/messages";
 import { AlarmSchedule } from "../shared/AlarmSchedule";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
+import { FileStore } from "./FileStore";
 import { HEAD_ALARM, HeadPublisher } from "./HeadPublisher";
 import { MemberStore } from "./MemberStore";
 import { MessageStore } from "./MessageStore";
@@ -15,6 +17,7 @@ import { ReactionStore } from "./ReactionStore";
 import { RoomAccess } from "./RoomAccess";
 import { RoomMeta } from "./RoomMeta";
 import type { Actor } from "./rpcTypes";
+import { SEARCH_OUTBOX_ALARM, SearchOutbox } from "./SearchOutbox";
 import { SendRateLimiter } from "./SendRateLimiter";
 import { ThreadStore } from "./ThreadStore";
 
@@ -37,10 +40,12 @@ export class RoomCore {
   readonly messages: MessageStore;
   readonly threads: ThreadStore;
   readonly pins: PinStore;
-  /** The object's one alarm, shared by its purposes: the event log's retention check, publishing the head. */
-  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof HEAD_ALARM>;
+  readonly files: FileStore;
+  readonly searchOutbox: SearchOutbox;
   readonly head: HeadPublisher;
   readonly nudges: OfflineNudges;
+  /** The object's one alarm, shared by its purposes: the event log's retention check, the search outbox's flush, publishing the head. */
+  readonly alarms: AlarmSchedule<typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM | typeof HEAD_ALARM>;
   readonly sql: SqlStorage;
   /** Not readonly: the rate-limit test puts a stricter one in. */
   sendLimiter: SendRateLimiter;
@@ -61,6 +66,7 @@ export class RoomCore {
     this.fanOut = new FanOut(this.online.generations, deliver, (userId) => this.setOnline(userId, false));
     this.alarms = new AlarmSchedule(storage, {
       [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
+      [SEARCH_OUTBOX_ALARM]: (now: number) => this.searchOutbox.flush(now),
       [HEAD_ALARM]: (now: number) => this.head.publish(now),
     });
     this.nudges = new OfflineNudges((userId) => this.online.has(userId), nudge);
@@ -68,10 +74,20 @@ export class RoomCore {
     const retentionMs = config(env).EVENT_RETENTION_DAYS * DAY_MS;
     this.events = new EventLog(sql, this.meta, retentionMs, (at) => this.alarms.schedule(RETENTION_ALARM, at), transact);
     this.reactions = new ReactionStore(sql);
-    this.messages = new MessageStore(sql, this.reactions);
+    this.files = new FileStore(sql);
+    this.messages = new MessageStore(sql, this.reactions, this.files);
     this.access = new RoomAccess(this.members, this.messages);
     this.threads = new ThreadStore(sql);
     this.pins = new PinStore(sql);
+    this.searchOutbox = new SearchOutbox(
+      sql,
+      this.meta,
+      this.messages,
+      (at) => this.alarms.schedule(SEARCH_OUTBOX_ALARM, at),
+      async (jobs) => {
+        await env.SEARCH_INDEX_QUEUE.sendBatch(jobs.map((body) => ({ body, contentType: "json" })));
+      },
+    );
   }
 
   /** At wake-up, after the migrations. */
@@ -93,12 +109,15 @@ export class RoomCore {
   /**
    * Runs `body` in one transaction; the events it emits fan out, in order, once it has committed,
    * with no `await` in between (after `committed`, for what must happen first, like taking a
-   * removed member off the online list).
+   * removed member off the online list). A message event also puts the message in the search
+   * outbox, in the same transaction.
    */
   commit<T>(body: (emit: Emit) => T, committed?: () => void): T {
     const appended: Appended[] = [];
     const emit: Emit = (type, data, at) => {
       appended.push(this.events.append(type, data, at));
+      if (type === "message.created" || type === "message.updated" || type === "message.deleted")
+        this.searchOutbox.add((data as Message).seq, at.getTime());
     };
     const value = this.transact(() => body(emit));
     committed?.();

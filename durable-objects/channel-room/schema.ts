@@ -1,5 +1,6 @@
 import { ALARM_SCHEDULE_TABLE } from "../shared/AlarmSchedule";
 import type { Migration } from "../shared/runMigrations";
+import { SEARCH_OUTBOX_TABLE } from "./SearchOutbox";
 
 // Append-only: never edit or reorder a step that has shipped; add a new one.
 export const channelRoomMigrations: readonly Migration[] = [
@@ -122,5 +123,24 @@ CREATE TABLE pins (
     sql: `${ALARM_SCHEDULE_TABLE}
 INSERT INTO alarm_schedule (purpose, due_at) SELECT 'event_retention', MIN(at) FROM events HAVING COUNT(*) > 0;
 `,
+  },
+  {
+    name: "0004_files",
+    sql: `
+-- The files each message carries, in attachment order, each as last announced (file.updated).
+CREATE TABLE message_files (
+  seq INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  file_id TEXT NOT NULL,
+  file TEXT NOT NULL,
+  PRIMARY KEY (seq, position)
+) WITHOUT ROWID;
+CREATE INDEX message_files_file ON message_files (file_id);
+`,
+  },
+  {
+    name: "0005_search_outbox",
+    // Messages written before search existed are indexed by a rebuild (POST /admin/search/rebuild).
+    sql: SEARCH_OUTBOX_TABLE,
   },
 ];

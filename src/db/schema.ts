@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { FILE_STATUSES } from "../protocol/files";
 import { CHANNEL_KINDS, CHANNEL_ROLES, ROLES } from "../protocol/roles";
 
 // The directory (D1). Per-message state never lives here: messages, channel events and read
@@ -206,6 +207,62 @@ export const threadFollows = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.channelId, t.rootId] })],
+);
+
+/**
+ * Uploaded files (API.md "Files"). The bytes are in R2 under `storage_key`; `etag` is the object's
+ * ETag when `complete` found it, and every later read of the object asks R2 for that ETag, so bytes
+ * replaced after the scan are never served or thumbnailed. `upload_token_hash` is the SHA-256 of the
+ * local upload URL's token (null once used, and for presigned uploads).
+ */
+export const files = sqliteTable(
+  "files",
+  {
+    id: text("id").primaryKey(),
+    uploadedBy: text("uploaded_by")
+      .notNull()
+      .references(() => users.id),
+    filename: text("filename").notNull(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    status: text("status", { enum: FILE_STATUSES }).notNull().default("uploading"),
+    /** The channel named at upload: it hears of every status change too. */
+    channelId: text("channel_id"),
+    storageKey: text("storage_key").notNull(),
+    uploadTokenHash: text("upload_token_hash"),
+    uploadExpiresAt: text("upload_expires_at").notNull(),
+    etag: text("etag"),
+    sha256: text("sha256"),
+    imageWidth: integer("image_width"),
+    imageHeight: integer("image_height"),
+    thumbnail: integer("thumbnail", { mode: "boolean" }).notNull().default(false),
+    /** Why the scan ended as it did: the signature found, or what failed. */
+    scanDetail: text("scan_detail"),
+    /** When the file was last put on the scan queue: the sweep re-enqueues ones stuck in `scanning`. */
+    scanQueuedAt: text("scan_queued_at"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at"),
+  },
+  (t) => [
+    index("files_uploaded_by").on(t.uploadedBy),
+    index("files_status_scan").on(t.status, t.scanQueuedAt),
+    index("files_status_created").on(t.status, t.createdAt),
+  ],
+);
+
+/** Where a file has been posted: whoever may read one of these channels may read the file. */
+export const filePosts = sqliteTable(
+  "file_posts",
+  {
+    fileId: text("file_id")
+      .notNull()
+      .references(() => files.id),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => channels.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.fileId, t.channelId] }), index("file_posts_channel").on(t.channelId)],
 );
 
 /**

@@ -92,8 +92,38 @@ const ConfigSchema = z
     OIDC_CLOCK_SKEW_SECONDS: int(0).max(300).default(30),
     REPLAY_INLINE_LIMIT: int(1).default(500),
     EVENT_RETENTION_DAYS: int(7).default(30),
+    /** Largest file `POST /files` accepts (413 `file_too_large` above). */
+    MAX_UPLOAD_BYTES: int(1).default(104_857_600),
+    /** How long an upload URL works. */
+    UPLOAD_URL_TTL_SECONDS: int(1)
+      .max(7 * 24 * 3600)
+      .default(900),
+    /** `required`: every file is scanned by clamd before it is served; `off` (a local trial only): files are clean unscanned. */
+    FILE_SCAN: z.enum(["required", "off"]).default("required"),
+    /** host:port of clamd; empty leaves files `scanning` until one is configured. */
+    CLAMD_ADDRESS: z
+      .string()
+      .trim()
+      .default("")
+      .refine((v) => v === "" || parseHostPort(v) !== null, "must be host:port"),
+    /** clamd's StreamMaxLength: a longer file cannot be scanned (clamd would only drop the connection), so it fails closed. */
+    CLAMD_STREAM_MAX_BYTES: int(1).default(26_214_400),
+    /** R2's S3 API, e.g. https://<account id>.r2.cloudflarestorage.com; with both keys set, uploads go straight to R2 (presigned PUT). */
+    R2_S3_ENDPOINT: z.string().trim().default(""),
+    R2_BUCKET_NAME: z.string().trim().min(1).default("colink-files"),
+    R2_ACCESS_KEY_ID: z.string().trim().default(""),
+    R2_SECRET_ACCESS_KEY: z.string().trim().default(""),
   })
   .superRefine((c, ctx) => {
+    const presigned = [c.R2_S3_ENDPOINT, c.R2_ACCESS_KEY_ID, c.R2_SECRET_ACCESS_KEY].filter(Boolean).length;
+    if (presigned !== 0 && presigned !== 3)
+      ctx.addIssue({
+        code: "custom",
+        path: ["R2_S3_ENDPOINT"],
+        message: "R2_S3_ENDPOINT, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY go together",
+      });
+    if (c.R2_S3_ENDPOINT && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(c.R2_S3_ENDPOINT))
+      ctx.addIssue({ code: "custom", path: ["R2_S3_ENDPOINT"], message: "must be an http(s) URL" });
     if (!c.OIDC_ISSUER) return;
     const url = URL.parse(c.OIDC_ISSUER);
     if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
@@ -104,6 +134,14 @@ const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** `host:port` (a bracketed IPv6 host too), or null. */
+export function parseHostPort(value: string): { hostname: string; port: number } | null {
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})$/i.exec(value);
+  if (!match?.[1] || !match[2]) return null;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65535 ? { hostname: match[1], port } : null;
+}
 
 /** The deployment's settings are invalid: the operator's problem, not the caller's (503, details in the log). */
 export class ConfigError extends Error {

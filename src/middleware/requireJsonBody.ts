@@ -6,6 +6,9 @@ import { config } from "../lib/config";
 export const MAX_JSON_BYTES = 256 * 1024;
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 
+/** The local upload route streams its body into R2 itself (routes/files.ts): it is no JSON body. */
+const UPLOAD_PATH = /^\/api\/v1\/files\/[^/]+\/upload$/;
+
 const unsupportedType = () => new ColinkError(400, "unsupported_content_type", "Send the body as application/json.");
 const tooLarge = () => new ColinkError(413, "body_too_large", `Request bodies are limited to ${MAX_JSON_BYTES} bytes.`);
 
@@ -18,6 +21,7 @@ const tooLarge = () => new ColinkError(413, "body_too_large", `Request bodies ar
 export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
   if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
+  if (method === "PUT" && UPLOAD_PATH.test(c.req.path)) return next();
   const length = Number(c.req.header("content-length") ?? "0");
   if (length > MAX_JSON_BYTES) throw tooLarge();
   const body = c.req.raw.body;

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ChannelMemberSchema, ChannelSchema, MAX_EVENT_PAGE } from "./channels";
+import { FileDeletedEventDataSchema, FileUpdatedEventDataSchema } from "./files";
 import { MessageSchema, seqQuery } from "./messages";
 import { PinRemovedEventDataSchema, PinSchema } from "./pins";
 import { ReactionEventDataSchema } from "./reactions";
@@ -36,6 +37,8 @@ export const ChannelEventSchema = z
     frame("reaction.removed", ReactionEventDataSchema),
     frame("pin.added", PinSchema),
     frame("pin.removed", PinRemovedEventDataSchema),
+    frame("file.updated", FileUpdatedEventDataSchema),
+    frame("file.deleted", FileDeletedEventDataSchema),
   ])
   .openapi("ChannelEvent");
 export type ChannelEvent = z.infer<typeof ChannelEventSchema>;

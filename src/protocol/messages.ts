@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { channelIdParam } from "./channels";
+import { FILE_ID_PATTERN, FileSchema, MAX_FILES_PER_MESSAGE } from "./files";
 
 // Messages on the wire (API.md "Messages"). The ChannelRoom builds exactly these shapes; the
 // routes validate requests with the body and query schemas below.
@@ -57,6 +58,10 @@ export const MessageSchema = z
     reactions: z.array(ReactionSchema).openapi({
       description: `Grouped by emoji, in order of first use (a group that empties and comes back goes last); at most ${MAX_REACTIONS_PER_MESSAGE}.`,
     }),
+    files: z.array(FileSchema).openapi({
+      description:
+        "Files attached when it was sent, each with its current status (`file.updated` events keep it current). A tombstone carries none.",
+    }),
     edited_at: z.string().nullable(),
     deleted: z.boolean(),
     created_at: z.string(),
@@ -97,6 +102,13 @@ export const SendMessageBodySchema = z
       .boolean()
       .default(false)
       .openapi({ description: 'With `thread_root_id`: show the reply in channel history too (Slack\'s "also send to channel").' }),
+    file_ids: z
+      .array(z.string().regex(FILE_ID_PATTERN, "Not a file id."))
+      .max(MAX_FILES_PER_MESSAGE)
+      .optional()
+      .openapi({
+        description: `Up to ${MAX_FILES_PER_MESSAGE} of the sender's own files, in any status but quarantined (a file still being scanned may be shown). A retry with the same \`client_msg_id\` attaches nothing new.`,
+      }),
   })
   .refine((body) => !body.also_send_to_channel || body.thread_root_id !== undefined, {
     message: "Only a thread reply can also be sent to the channel.",

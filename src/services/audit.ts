@@ -12,7 +12,8 @@ export type AuditAction =
   | "user.reactivated"
   | "user.password_changed"
   | "user.password_reset"
-  | "invite.created";
+  | "invite.created"
+  | "file.quarantined";
 
 /**
  * One audit-log row, as a query so it goes in the same D1 batch (one transaction) as the change it
@@ -22,25 +23,26 @@ export type AuditAction =
  */
 export function auditEntry(
   db: Database,
-  actor: AuditActor,
+  /** null: Colink itself (the file scanner). */
+  actor: AuditActor | null,
   action: AuditAction,
-  target: { type: "user" | "invite"; id: string },
+  target: { type: "user" | "invite" | "file"; id: string },
   details: Record<string, unknown> = {},
   onlyIf?: SQL,
 ) {
   if (onlyIf === undefined)
     return db.insert(auditLog).values({
-      actorId: actor.user.id,
+      actorId: actor?.user.id ?? null,
       action,
       targetType: target.type,
       targetId: target.id,
       details,
-      requestId: actor.requestId,
+      requestId: actor?.requestId ?? null,
     });
   // The columns in table order (drizzle's INSERT … SELECT names them all); a NULL id is the next rowid.
   return db
     .insert(auditLog)
     .select(
-      sql`SELECT NULL, ${new Date().toISOString()}, ${actor.user.id}, ${action}, ${target.type}, ${target.id}, ${JSON.stringify(details)}, ${actor.requestId} WHERE ${onlyIf}`,
+      sql`SELECT NULL, ${new Date().toISOString()}, ${actor?.user.id ?? null}, ${action}, ${target.type}, ${target.id}, ${JSON.stringify(details)}, ${actor?.requestId ?? null} WHERE ${onlyIf}`,
     );
 }

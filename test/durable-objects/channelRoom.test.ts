@@ -7,6 +7,7 @@ import { config } from "../../src/lib/config";
 import { newId } from "../../src/lib/ids";
 import { addMembers, allEvents, createChannel, expectStatus, send, sent, workspace } from "../channelFixtures";
 import { call, expectProblem } from "../helpers";
+import { searchOutboxFlushed } from "../searchFixtures";
 import { openLiveSocket } from "../socketClient";
 
 // The ChannelRoom through the Worker and, where the test needs to look inside, in the object itself.
@@ -225,8 +226,9 @@ describe("ChannelRoom", () => {
         events: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
       }));
     const oldest = Date.parse((await allEvents(owner, channel.id))[0].at);
-    // The room's head is published to the directory a moment after the sends (HeadPublisher),
-    // from the same alarm: once that is done, the alarm waits for the retention check alone.
+    // The alarm is shared with the search outbox and the head's publication: once both are done,
+    // retention is what is left.
+    await searchOutboxFlushed(channel.id);
     await headPublished(channel.id);
     const armed = await retention();
     expect(armed).toEqual({ due: oldest + retentionMs, alarm: oldest + retentionMs, events: 3 });
@@ -255,6 +257,7 @@ describe("ChannelRoom", () => {
     expect(behind.replay).toContainEqual({ type: "channel.gap", channel_id: channel.id, after: 3, until: 3 + limit + 1 });
     behind.ws.close();
     expect((await allEvents(owner, channel.id, 3)).length).toBe(limit + 1);
+    await searchOutboxFlushed(channel.id);
     await headPublished(channel.id);
     const rearmed = await retention();
     expect(rearmed.due).toBe(Date.parse((await allEvents(owner, channel.id, 3))[0].at) + retentionMs);

@@ -73,6 +73,31 @@ describe("the bench's seeding Worker", () => {
     expect(next.body.seq).toBe(1002);
   });
 
+  it("seeds search corpus messages with their index rows, found by search at once (no queue involved)", async () => {
+    const ch = await api("POST", "/channels", { base: server.url, token: owner.token, body: { name: "search-seed" } });
+    const res = await fetch(`${server.url}/_bench/channels/${ch.body.id}/seed-search`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ count: 200, author_ids: [owner.id], seed: 7, from_ms: Date.UTC(2026, 0, 1), step_ms: 60_000 }),
+    });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ first_seq: 1, last_seq: 200 });
+    expect(body.db_bytes).toBeGreaterThan(0);
+    const page = await api("GET", `/channels/${ch.body.id}/messages?limit=1`, { base: server.url, token: owner.token });
+    const text: string = page.body.items[0].text;
+    const found = await api(
+      "GET",
+      `/search/messages?q=${encodeURIComponent(`"${text.split(" ").slice(0, 3).join(" ")}" on:${new Date(Date.UTC(2026, 0, 1) + 199 * 60_000).toISOString().slice(0, 10)}`)}`,
+      {
+        base: server.url,
+        token: owner.token,
+      },
+    );
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(found.body.items.map((i: { message: { seq: number } }) => i.message.seq)).toContain(200);
+  });
+
   it("answers a bad body with 422 and an unknown or malformed channel with 404, as problem+json", async () => {
     const ch = await api("POST", "/channels", { base: server.url, token: owner.token, body: { name: "history-2" } });
     const problem = "application/problem+json";

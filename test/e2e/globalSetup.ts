@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { type Clamd, startClamd } from "./clamd";
 import { type IdpInfo, type IdpServer, startOidcProvider } from "./oidcProvider";
 import { type DevServer, startWranglerDev } from "./wranglerDev";
 
@@ -12,6 +13,8 @@ declare module "vitest" {
     idp: IdpInfo;
     /** REQUEST_BODY_TIMEOUT_SECONDS of the suite's server: short, so a stalled body's 408 comes quickly. */
     requestBodyTimeoutSeconds: number;
+    /** UPLOAD_URL_TTL_SECONDS of the suite's server: short, so an expired upload URL is quick to get. */
+    uploadUrlTtlSeconds: number;
   }
 }
 
@@ -24,12 +27,23 @@ const REPLAY_INLINE_LIMIT = 60;
 /** Well above what a local body takes to arrive, well below the 10 s default. */
 const REQUEST_BODY_TIMEOUT_SECONDS = 2;
 
+/** Long enough for an upload on a busy machine, short enough to wait out. */
+const UPLOAD_URL_TTL_SECONDS = 8;
+
 /** Realm roles → Colink roles, as an operator would configure them for Keycloak. */
 export const OIDC_ROLE_MAP = "colink-owner:owner,colink-admin:admin,colink-member:member,colink-guest:guest";
 
 export default async function setup(project: TestProject) {
   // The provider first: Colink is started already pointing at its issuer, as in production.
   const idp: IdpServer = await startOidcProvider({ audience: COLINK_AUDIENCE });
+  // A real clamd for the suite's server (files are scanned, as in production).
+  let scanner: Clamd;
+  try {
+    scanner = await startClamd();
+  } catch (err) {
+    await idp.stop();
+    throw err;
+  }
   let server: DevServer;
   try {
     server = await startWranglerDev({
@@ -46,15 +60,19 @@ export default async function setup(project: TestProject) {
         OIDC_AUDIENCE: COLINK_AUDIENCE,
         OIDC_ROLES_CLAIM: "realm_access.roles",
         OIDC_ROLE_MAP,
+        CLAMD_ADDRESS: scanner.address,
+        UPLOAD_URL_TTL_SECONDS: String(UPLOAD_URL_TTL_SECONDS),
       },
     });
   } catch (err) {
     await idp.stop();
+    await scanner.close();
     throw err;
   }
   const stop = async () => {
     await server.stop();
     await idp.stop();
+    await scanner.close();
   };
   try {
     const owner = { login: "owner", password: `owner-${crypto.randomUUID()}` };
@@ -68,6 +86,7 @@ export default async function setup(project: TestProject) {
     project.provide("owner", owner);
     project.provide("replayInlineLimit", REPLAY_INLINE_LIMIT);
     project.provide("requestBodyTimeoutSeconds", REQUEST_BODY_TIMEOUT_SECONDS);
+    project.provide("uploadUrlTtlSeconds", UPLOAD_URL_TTL_SECONDS);
     const { stop: _stop, ...info } = idp;
     project.provide("idp", info);
   } catch (err) {

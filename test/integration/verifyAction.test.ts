@@ -3,6 +3,7 @@ import { ChannelEventSchema } from "../../src/protocol/channelEvents";
 import { UserEventSchema } from "../../src/protocol/userEvents";
 import { addMembers, createChannel, expectStatus, pin, react, replied, sent, workspace } from "../channelFixtures";
 import { applyChannelEvent, type ChannelState, fetchChannelState } from "../channelState";
+import { createFile, putBytes } from "../fileFixtures";
 import { type Account, call, logIn } from "../helpers";
 import { type Frame, openLiveSocket, type TestSocket } from "../socketClient";
 
@@ -182,6 +183,14 @@ describe("socket events rebuild the state a fresh fetch returns (verify_action)"
       async () => (echoed = await replied(observer, room.id, first.id, "also in channel", { also_send_to_channel: true })),
     );
     await live({ channel: ["message.created"] }, () => sent(bob, room.id, `hi @${observer.user.username}`));
+    // A file attached while still uploading: completing it announces `scanning`, the scan `clean`.
+    const upload = expectStatus(await createFile(observer, 5), 201);
+    await live({ channel: ["message.created"] }, () => sent(observer, room.id, "a file", { file_ids: [upload.file.id] }));
+    await live({ channel: ["file.updated", "file.updated"] }, async () => {
+      expect((await putBytes(upload.upload.url, "hello")).status).toBe(204);
+      expectStatus(await call("POST", `/files/${upload.file.id}/complete`, { token: observer.token }), 200);
+    });
+    await live({ channel: ["file.deleted"] }, () => call("DELETE", `/files/${upload.file.id}`, { token: observer.token }));
     await live({ channel: ["reaction.added"] }, () => react(bob, room.id, first.id, "👍"));
     await live({ channel: ["reaction.added"] }, () => react(observer, room.id, reply.id, "👀"));
     await live({ channel: ["reaction.removed"] }, () => react(bob, room.id, first.id, "👍", "DELETE"));

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ChannelEventSchema } from "../../src/protocol/channelEvents";
 import { addMembers, allEvents, channelName, createChannel, expectStatus, pin, react, replied, sent, workspace } from "../channelFixtures";
 import { applyChannelEvent as apply, fetchChannelState as fetchState } from "../channelState";
+import { createFile, putBytes, scanned } from "../fileFixtures";
 import type { Account } from "../helpers";
 import { call } from "../helpers";
 
@@ -43,6 +44,8 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
     let first: any;
     let reply: any;
     let echoed: any;
+    // A file attached while still uploading; completing it announces `scanning`, the scan `clean`.
+    const upload = expectStatus(await createFile(alice, 5, { filename: "notes.txt" }), 201);
     const actions: Action[] = [
       ["message.created", async () => (first = await sent(alice, channel.id, "hello"))],
       ["member.joined", () => call("POST", `/channels/${channel.id}/join`, { token: bob.token })],
@@ -77,6 +80,19 @@ describe("channel events rebuild the state a fresh fetch returns (verify_action)
         ["message.deleted", "pin.removed", "message.updated"],
         () => call("DELETE", `/channels/${channel.id}/messages/${reply.id}`, { token: bob.token }),
       ],
+      ["message.created", () => sent(alice, channel.id, "a file", { file_ids: [upload.file.id] })],
+      [
+        ["file.updated", "file.updated"],
+        async () => {
+          expect((await putBytes(upload.upload.url, "hello")).status).toBe(204);
+          expectStatus(await call("POST", `/files/${upload.file.id}/complete`, { token: alice.token }), 200);
+          expect((await scanned(alice, upload.file.id)).status).toBe("clean");
+          // The consumer writes the verdict, then announces it: wait for the announcement.
+          while ((await allEvents(alice, channel.id)).filter((e) => e.type === "file.updated").length < 2)
+            await new Promise((r) => setTimeout(r, 50));
+        },
+      ],
+      ["file.deleted", () => call("DELETE", `/files/${upload.file.id}`, { token: alice.token })],
       ["member.joined", () => addMembers(alice, channel.id, owner)],
       [
         "channel.updated",

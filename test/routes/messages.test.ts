@@ -23,6 +23,7 @@ describe("POST /channels/{id}/messages", () => {
       reply_user_ids: [],
       mentions: { user_ids: [], channel: false, here: false },
       reactions: [],
+      files: [],
       edited_at: null,
       deleted: false,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),

@@ -4,6 +4,7 @@ import { followUpThreadReply, recordFollowsQuietly } from "../../lib/threadReply
 import type { Message, SendMessageBody } from "../../protocol/messages";
 import { actorOf } from "../actorOf";
 import type { AuthUser } from "../auth/authUser";
+import { announceChanges, prepareAttachments } from "../files/attachFiles";
 import { roomValue } from "../roomValue";
 
 // Messages live only in their ChannelRoom, which stores each change and fans out its event.
@@ -11,7 +12,8 @@ import { roomValue } from "../roomValue";
 // the same room call, the same follow-up (lib/threadReplyFollowUp.ts).
 
 /**
- * Sends a message; `created: false` when a retry named an existing `client_msg_id`. After a new
+ * Sends a message, with the sender's files if `file_ids` names any (services/files/attachFiles.ts);
+ * `created: false` when a retry named an existing `client_msg_id`. After a new
  * thread reply is durable, those who started following are listed in the directory and every
  * follower but the author gets the user event `thread.reply` (followUpThreadReply).
  */
@@ -22,7 +24,12 @@ export async function sendMessage(
   channelId: string,
   body: SendMessageBody,
 ): Promise<{ message: Message; created: boolean }> {
-  const { message, created, thread } = roomValue(await channelRoom(env, channelId).appendMessage(actorOf(user), body));
+  const { file_ids: fileIds = [], ...rest } = body;
+  const attachments = await prepareAttachments(db, user, channelId, fileIds);
+  const answer = await channelRoom(env, channelId).appendMessage(actorOf(user), rest, attachments.files);
+  if (!answer.ok) await attachments.undo();
+  const { message, created, thread } = roomValue(answer);
+  if (created) await announceChanges(env, db, channelId, attachments.files);
   if (thread) await followUpThreadReply(env, db, channelId, message, thread);
   return { message, created };
 }
