@@ -12,6 +12,9 @@ import { writeSummary } from "./lib/report.mjs";
 import { SkipTarget } from "./scenarios/common.mjs";
 import { scenarios } from "./scenarios/index.mjs";
 
+/** Targets Colink is compared with: the same-shape ceiling, the bare broadcast, and the real peer. */
+const REFERENCES = ["fanout", "baseline", "ejabberd-mam", "ejabberd"];
+
 const { values: opts } = parseArgs({
   options: {
     scenario: { type: "string", multiple: true },
@@ -28,7 +31,7 @@ const { values: opts } = parseArgs({
 });
 
 if (opts.help || opts.list) {
-  console.log(`usage: npm run bench -- [--scenario NAME]... [--quick] [--targets colink,fanout,baseline,ejabberd,ejabberd-mam] [--rounds N] [--threads N] [--out DIR]
+  console.log(`usage: npm run bench -- [--scenario NAME]... [--quick] [--targets colink,colink-socket,fanout,baseline,ejabberd,ejabberd-mam] [--rounds N] [--threads N] [--out DIR]
 
 scenarios (in run order):
 ${scenarios.map((s) => `  ${s.name.padEnd(16)} ${s.summary}`).join("\n")}
@@ -255,9 +258,6 @@ function oneLine(r) {
   const d = r.deliveries;
   return `${r.messages} msgs, ${d.delivered}/${d.expected} deliveries (${d.duplicated} dup) in ${r.seconds} s = ${r.messagesPerSecond} msg/s, ${r.deliveriesPerSecond} deliveries/s; latency p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; generator ${r.generator.cpuCores} cores, ELU ${r.generator.threadElu.join("/")}${r.generator.saturated ? " SATURATED" : ""}; server ${r.server.cpuCores} cores; machine ${r.machine.busyFraction}`;
 }
-
-/** Targets Colink is compared with: the same-shape ceiling, the bare broadcast, and the real peer. */
-const REFERENCES = ["fanout", "baseline", "ejabberd-mam", "ejabberd"];
 
 /** Colink ÷ each reference target that ran, for every comparable number, aggregate and per round pair. */
 function ratios(outcome) {

@@ -1,7 +1,9 @@
+import type { Message } from "../src/protocol/messages";
 import type { UserView } from "../src/protocol/users";
-import { type AuthResult, ColinkApi, type RegisterRequest } from "./api.ts";
+import { type AuthResult, ColinkApi, type RegisterRequest, type SendRequest } from "./api.ts";
+import { isApiError } from "./errors.ts";
 import { type FetchLike, HttpClient, type RetryPolicy } from "./http.ts";
-import { Realtime, type RealtimeStatus, type SocketAuth, type WebSocketFactory } from "./realtime.ts";
+import { Realtime, type RealtimeStatus, type SocketAuth, SocketSendLost, type WebSocketFactory } from "./realtime.ts";
 import { Session, type TokenRefresher, type Tokens } from "./session.ts";
 import { ColinkStore } from "./store.ts";
 import { type CursorStore, EventSync, type SyncHandlers } from "./sync.ts";
@@ -60,7 +62,7 @@ export class Colink {
     this.session = new Session({ refreshMarginMs: options.refreshMarginMs });
     this.http = new HttpClient({ baseUrl: options.baseUrl, session: this.session, fetch: options.fetch, retry: options.retry });
     this.api = new ColinkApi(this.http);
-    this.store = new ColinkStore({ api: this.api });
+    this.store = new ColinkStore({ api: this.api, send: (channelId, body) => this.send(channelId, body) });
     const extra = options.on ?? {};
     this.sync = new EventSync({
       api: this.api,
@@ -191,6 +193,28 @@ export class Colink {
       .map(([id]) => id);
     await this.store.loadChannels().catch(() => {});
     await Promise.all(untracked.map((id) => this.store.reloadChannel(id).catch(() => {})));
+  }
+
+  // ── Sending ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a message: on the socket when it is live (one frame, acked once durable), else over
+   * HTTP. Both paths share one `client_msg_id` key space, so a send whose socket answer was lost
+   * (the socket dropped, no ack in time), or that the socket refused for a moment (429, 500), is
+   * sent again over HTTP with the same id and never makes a second message. Attachments
+   * (`file_ids`) go over HTTP.
+   */
+  async send(channelId: string, body: SendRequest): Promise<Message> {
+    const keyed = { ...body, client_msg_id: body.client_msg_id ?? crypto.randomUUID() };
+    const onSocket = keyed.file_ids?.length ? null : this.realtime.sendMessage(channelId, keyed);
+    if (onSocket) {
+      try {
+        return await onSocket;
+      } catch (error) {
+        if (!(error instanceof SocketSendLost) && !isApiError(error, "rate_limited", "internal_error")) throw error;
+      }
+    }
+    return this.api.send(channelId, keyed);
   }
 
   // ── Socket frames a person's activity sends ───────────────────────────────────────────────

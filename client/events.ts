@@ -1,5 +1,6 @@
 import type { ChannelEvent, ChannelEventType } from "../src/protocol/channelEvents";
 import type { Channel } from "../src/protocol/channels";
+import type { Message } from "../src/protocol/messages";
 import type { PresenceView } from "../src/protocol/presence";
 import type { ThreadReplyEventData } from "../src/protocol/threads";
 import type { UserEventType } from "../src/protocol/userEvents";
@@ -30,7 +31,18 @@ export type PresenceFrame = { type: "presence"; data: PresenceView };
 export type ControlFrame =
   | { type: "ready"; user_seq: number }
   | { type: "pong" }
-  | { type: "error"; code: string; detail: string }
+  /** A `send` on the socket is durable (docs/realtime.md "Sending on the socket"). */
+  | { type: "ack"; client_msg_id: string; message: Message }
+  /** A refused frame; a refused `send` also carries the HTTP problem's status and its client_msg_id. */
+  | {
+      type: "error";
+      code: string;
+      detail: string;
+      client_msg_id?: string | null;
+      status?: number;
+      errors?: { path: string; message: string }[];
+      retry_after?: number;
+    }
   | { type: "channel.gap"; channel_id: string; after: number; until: number }
   | { type: "resync_required"; channel_id?: string };
 
@@ -83,7 +95,17 @@ export function parseServerFrame(text: string): ServerFrame | null {
     case "pong":
       return { type: "pong" };
     case "error":
-      return { type: "error", code: String(json.code ?? "unknown"), detail: String(json.detail ?? "") };
+      return {
+        type: "error",
+        code: String(json.code ?? "unknown"),
+        detail: String(json.detail ?? ""),
+        ...(typeof json.client_msg_id === "string" ? { client_msg_id: json.client_msg_id } : {}),
+        ...(typeof json.status === "number" ? { status: json.status } : {}),
+        ...(Array.isArray(json.errors) ? { errors: json.errors as { path: string; message: string }[] } : {}),
+        ...(typeof json.retry_after === "number" ? { retry_after: json.retry_after } : {}),
+      };
+    case "ack":
+      return typeof json.client_msg_id === "string" && isObject(json.message) ? (json as ServerFrame) : null;
     case "channel.gap":
       return typeof json.channel_id === "string" && isSeq(json.after) && isSeq(json.until) ? (json as ServerFrame) : null;
     case "resync_required":

@@ -14,7 +14,7 @@ export { ColinkApiError, ColinkNetworkError, type FieldProblem, isApiError } fro
 export * from "./events.ts";
 export { DEFAULT_RETRY, type FetchLike, HttpClient, type RetryPolicy } from "./http.ts";
 export type * from "./pendingContract.ts";
-export { Realtime, type RealtimeStatus, type SocketAuth, type WebSocketFactory, type WebSocketLike } from "./realtime.ts";
+export { Realtime, type RealtimeStatus, type SocketAuth, SocketSendLost, type WebSocketFactory, type WebSocketLike } from "./realtime.ts";
 export { Session, type TokenRefresher, type Tokens } from "./session.ts";
 export * from "./store.ts";
 export { type CursorStore, type Cursors, EventSync, MemoryCursorStore, type SyncHandlers } from "./sync.ts";

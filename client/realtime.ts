@@ -1,8 +1,10 @@
 import { CloseCode } from "../src/protocol/closeCodes.ts";
 import type { ClientFrame } from "../src/protocol/frames";
-import type { ColinkApi } from "./api.ts";
+import type { Message } from "../src/protocol/messages";
+import type { ColinkApi, SendRequest } from "./api.ts";
 import { type BackoffPolicy, backoffDelay } from "./backoff.ts";
-import { parseServerFrame, type ServerFrame } from "./events.ts";
+import { ColinkApiError } from "./errors.ts";
+import { parseServerFrame, type ServerFrame, type UnknownChannelEvent } from "./events.ts";
 import type { HttpClient } from "./http.ts";
 
 // The one socket of a device (API.md "Real time"): opened with a ticket from a browser (which
@@ -62,6 +64,18 @@ export type RealtimeOptions = {
 };
 
 const OPEN = 1;
+/** How long a send on the socket waits for its ack before the caller falls back to HTTP. */
+const SEND_ACK_TIMEOUT_MS = 15_000;
+
+/**
+ * A send on the socket got no answer (the socket dropped, or no ack in time): it may or may not
+ * have been written, so send it again with the same client_msg_id (over HTTP, say).
+ */
+export class SocketSendLost extends Error {
+  override readonly name = "SocketSendLost";
+}
+
+type PendingAck = { resolve: (m: Message) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
 /** A connection that stayed up this long resets the backoff. */
 const STABLE_MS = 5_000;
 
@@ -77,6 +91,8 @@ export class Realtime {
   #lastFrameAt = 0;
   #openedAt = 0;
   #unwatch: (() => void) | null = null;
+  /** Sends on the socket waiting for their ack, by client_msg_id. */
+  readonly #acks = new Map<string, PendingAck>();
 
   constructor(options: RealtimeOptions) {
     const browser = typeof document !== "undefined";
@@ -124,6 +140,61 @@ export class Realtime {
     return true;
   }
 
+  /**
+   * Sends a message on the socket (docs/realtime.md "Sending on the socket"); null when the socket
+   * is not live. Resolves with the message once the server acked it (durable); rejects with the
+   * ColinkApiError HTTP would have thrown, or SocketSendLost when no answer came.
+   */
+  sendMessage(channelId: string, body: SendRequest & { client_msg_id: string }, timeoutMs = SEND_ACK_TIMEOUT_MS): Promise<Message> | null {
+    if (this.#status !== "live" || !this.#ws || this.#ws.readyState !== OPEN) return null;
+    const id = body.client_msg_id;
+    const acked = new Promise<Message>((resolve, reject) => {
+      this.#acks.get(id)?.reject(new SocketSendLost("sent again"));
+      const timer = setTimeout(() => this.#settle(id, new SocketSendLost(`no ack in ${timeoutMs} ms`)), timeoutMs);
+      (timer as { unref?: () => void }).unref?.();
+      this.#acks.set(id, { resolve, reject, timer });
+    });
+    const frame: ClientFrame = {
+      type: "send",
+      channel_id: channelId,
+      text: body.text,
+      client_msg_id: id,
+      ...(body.thread_root_id ? { thread_root_id: body.thread_root_id } : {}),
+      also_send_to_channel: body.also_send_to_channel ?? false,
+    };
+    this.#ws.send(JSON.stringify(frame));
+    return acked;
+  }
+
+  #settle(clientMsgId: string, outcome: Message | Error) {
+    const pending = this.#acks.get(clientMsgId);
+    if (!pending) return;
+    this.#acks.delete(clientMsgId);
+    clearTimeout(pending.timer);
+    if (outcome instanceof Error) pending.reject(outcome);
+    else pending.resolve(outcome);
+  }
+
+  /** An `ack`, or an `error` naming a send, settles that send. */
+  #answerSend(frame: Exclude<ServerFrame, UnknownChannelEvent>) {
+    if (frame.type === "ack") this.#settle(frame.client_msg_id, frame.message);
+    else if (frame.type === "error" && frame.client_msg_id)
+      this.#settle(
+        frame.client_msg_id,
+        new ColinkApiError({
+          status: frame.status ?? 400,
+          code: frame.code,
+          detail: frame.detail,
+          errors: frame.errors,
+          retryAfterMs: frame.retry_after === undefined ? null : frame.retry_after * 1000,
+        }),
+      );
+  }
+
+  #loseAcks(reason: string) {
+    for (const id of [...this.#acks.keys()]) this.#settle(id, new SocketSendLost(reason));
+  }
+
   /** Drops the socket and reconnects at once (the network came back, the tab woke up). */
   reconnectNow(): void {
     if (!this.#running) return;
@@ -165,6 +236,7 @@ export class Realtime {
   #drop(code: number, reason: string) {
     const ws = this.#ws;
     this.#ws = null;
+    this.#loseAcks(reason);
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     try {
@@ -209,12 +281,14 @@ export class Realtime {
       const frame = typeof ev.data === "string" ? parseServerFrame(ev.data) : null;
       if (!frame) return;
       if (frame.type === "ready") this.#setStatus("live");
+      if (!("unknown" in frame)) this.#answerSend(frame);
       this.#o.onFrame(frame);
     };
     let opened = false;
     const ended = (code: number, reason: string) => {
       if (this.#ws !== ws) return;
       this.#ws = null;
+      this.#loseAcks(`socket closed (${code})`);
       this.#clearTimers();
       void this.#closed(code, reason);
     };

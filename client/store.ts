@@ -133,6 +133,8 @@ export const inHistory = (m: Message) => m.thread_root_id === null || m.also_sen
 
 export type StoreOptions = {
   api: ColinkApi;
+  /** How a message is sent (default: `api.send`); Colink passes its own, which uses the socket when it is live. */
+  send?: (channelId: string, body: SendRequest) => Promise<Message>;
   /** Debounce for asking the server for counts it alone can compute. */
   refreshDelayMs?: number;
   now?: () => number;
@@ -146,6 +148,7 @@ export class ColinkStore {
   #state: StoreState = emptyState();
   readonly #listeners = new Set<Listener>();
   readonly #api: ColinkApi;
+  readonly #send: (channelId: string, body: SendRequest) => Promise<Message>;
   readonly #refreshDelayMs: number;
   readonly #now: () => number;
   readonly #newId: () => string;
@@ -166,6 +169,7 @@ export class ColinkStore {
 
   constructor(options: StoreOptions) {
     this.#api = options.api;
+    this.#send = options.send ?? ((channelId, body) => options.api.send(channelId, body));
     this.#refreshDelayMs = options.refreshDelayMs ?? 250;
     this.#now = options.now ?? Date.now;
     this.#newId = options.newId ?? (() => crypto.randomUUID());
@@ -848,7 +852,7 @@ export class ColinkStore {
     if (alsoSendToChannel) body.also_send_to_channel = true;
     if (p.fileIds.length) body.file_ids = p.fileIds;
     try {
-      const m = await this.#api.send(p.channelId, body);
+      const m = await this.#send(p.channelId, body);
       // The socket brings the same message as message.created; both paths land it once.
       this.#applyContent({ type: "message.created", channel_id: p.channelId, seq: 0, at: m.created_at, data: m }, true);
       this.#settlePending(m);

@@ -163,6 +163,7 @@ export class EventSync {
         this.handlers.error?.(frame);
         return;
       case "pong":
+      case "ack":
         return;
     }
   }

@@ -255,6 +255,7 @@ function onFrame(sock, data) {
       break;
   }
   if (f.ack !== undefined) sock.acks.get(f.ack)?.();
+  if (f.nack !== undefined) sock.acks.get(f.nack)?.(new Error(`send refused: ${f.code} ${f.detail}`));
   sock.notify();
 }
 
@@ -361,10 +362,11 @@ async function sendOnSocket(client, ch, text, clientMsgId) {
       sock.acks.delete(clientMsgId);
       reject(new Error(`no acknowledgement in ${SOCKET_SEND_TIMEOUT_MS} ms`));
     }, SOCKET_SEND_TIMEOUT_MS);
-    sock.acks.set(clientMsgId, () => {
+    sock.acks.set(clientMsgId, (error) => {
       clearTimeout(timer);
       sock.acks.delete(clientMsgId);
-      resolve(undefined);
+      if (error) reject(error);
+      else resolve(undefined);
     });
   });
   sock.ws.send(target.sendFrame(ch, text, clientMsgId));

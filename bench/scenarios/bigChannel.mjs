@@ -29,6 +29,11 @@ export const bigChannel = {
   teardown: (t) => t.gen.closeAll(),
 
   goals(out) {
-    return [deliveryGoal("colink", out.colink), p99Goal("colink delivery", out.colink, 250), ...ratioGoals(out, "fanout", { p99: 1.5 })];
+    return [
+      deliveryGoal("colink", out.colink),
+      ...(out["colink-socket"] ? [deliveryGoal("colink-socket", out["colink-socket"])] : []),
+      p99Goal("colink delivery", out.colink, 250),
+      ...ratioGoals(out, "fanout", { p99: 1.5 }),
+    ];
   },
 };

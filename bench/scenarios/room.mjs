@@ -34,6 +34,7 @@ export function roomScenario(name, full, quick) {
     goals(out) {
       return [
         deliveryGoal("colink", out.colink),
+        ...(out["colink-socket"] ? [deliveryGoal("colink-socket", out["colink-socket"])] : []),
         deliveryGoal("fanout", out.fanout),
         ...ratioGoals(out, "fanout", { throughput: 0.8, p99: 1.5 }),
         ...ratioGoals(out, "ejabberd-mam", { throughput: 1.0, p99: 1.0 }),

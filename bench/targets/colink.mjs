@@ -6,7 +6,7 @@ import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
 // path and the one-socket-per-device WebSocket with resume. See targets/README.md.
 
 export const name = "colink";
-export const capabilities = { resume: true, history: true, socketPerChannel: false, gapFreeSeq: true, files: true };
+export const capabilities = { resume: true, history: true, socketPerChannel: false, gapFreeSeq: true, files: true, myChannels: true };
 
 const api = (url, path) => `${url}/api/v1${path}`;
 /** Access tokens live 15 minutes: refresh those older than this before a scenario uses them. */
@@ -186,6 +186,12 @@ export async function channelHead(ctx, channelId, after) {
     if (items.length) head = items[items.length - 1].seq;
     if (!res.body.has_more || items.length === 0) return head;
   }
+}
+
+/** The account's channel list with read state (GET /users/me/channels): `{ status, count, ms }`. */
+export async function myChannels(ctx, account) {
+  const res = await requestJson(api(ctx.url, "/users/me/channels"), { token: account.token });
+  return { status: res.status, count: Array.isArray(res.body?.items) ? res.body.items.length : 0, ms: res.ms };
 }
 
 export async function historyPage(ctx, account, channelId, before, limit) {

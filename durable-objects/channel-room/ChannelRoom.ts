@@ -52,7 +52,12 @@ export class ChannelRoom extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.core = new RoomCore(ctx.storage, env, (userId, channelId, events) => this.session(userId).deliverChannelEvents(channelId, events));
+    this.core = new RoomCore(
+      ctx.storage,
+      env,
+      (userId, channelId, events) => this.session(userId).deliverChannelEvents(channelId, events),
+      (userId, seq) => this.session(userId).channelChanged(this.core.meta.require().channel_id, seq),
+    );
     this.settings = new ChannelSettings(this.core);
     this.membership = new Membership(this.core);
     this.messages = new MessageActions(this.core);
@@ -125,6 +130,11 @@ export class ChannelRoom extends DurableObject<Env> {
 
   readState(userId: string): RoomResult<ChannelReadState> {
     return answer(() => this.settings.readState(userId));
+  }
+
+  /** A member's read state and the event head it is exact at (null: not a member), for their UserSession's channel list. */
+  summaryFor(userId: string): { state: ChannelReadState; head: number } | null {
+    return this.settings.summary(userId);
   }
 
   // ── Membership ─────────────────────────────────────────────────────────────────────────────

@@ -89,6 +89,17 @@ export class ChannelSettings {
     return this.readStateOf(meta, userId);
   }
 
+  /**
+   * A member's read state with the event head it is exact at (nothing about it changes without an
+   * event, but their own read marker): what their UserSession caches for the channel list. Null
+   * when they are not a member.
+   */
+  summary(userId: string): { state: ChannelReadState; head: number } | null {
+    const meta = this.room.meta.read();
+    if (!meta || !this.room.members.has(userId)) return null;
+    return { state: this.readStateOf(meta, userId), head: meta.last_event_seq };
+  }
+
   private readStateOf(meta: MetaRow, userId: string): ChannelReadState {
     const lastRead = this.room.members.lastRead(userId);
     const counts = this.room.messages.unreadCounts(userId, lastRead);

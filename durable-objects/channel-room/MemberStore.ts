@@ -26,6 +26,12 @@ export class MemberStore {
     return this.ids.has(userId);
   }
 
+  /** Every member's id (for DMs, a few). */
+  all(): string[] {
+    this.has("");
+    return [...(this.ids ?? [])];
+  }
+
   get(userId: string): MemberRow | null {
     return this.sql.exec<MemberRow>("SELECT * FROM members WHERE user_id = ?", userId).toArray()[0] ?? null;
   }

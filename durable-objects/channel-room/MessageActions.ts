@@ -7,7 +7,7 @@ import type { RepliesQuery, ReplyPage } from "../../src/protocol/threads";
 import { type MessageRow, mentionsOf, NO_MENTIONS } from "./MessageStore";
 import { pinRemovedData } from "./PinStore";
 import type { RoomCore } from "./RoomCore";
-import type { MetaRow } from "./RoomMeta";
+import { isDm, type MetaRow } from "./RoomMeta";
 import { archivedError, channelNotFound, deletedError, invalidRoot } from "./roomErrors";
 import type { Actor, EditedMessage, SentMessage } from "./rpcTypes";
 
@@ -68,7 +68,14 @@ export class MessageActions {
       emit("message.updated", messages.json(meta, { ...root, ...summary }), at);
       return { root_id: root.id, new_followers: newFollowers, notify: threads.followersToNotify(root.id, actor.id) };
     });
+    this.nudgeOffline(meta, notify, actor.id);
     return { message, created: true, thread };
+  }
+
+  /** Offline members a message mentions by name, or every other member of a DM, hear of it at once (OfflineNudges). */
+  private nudgeOffline(meta: MetaRow, notify: readonly string[], authorId: string): void {
+    const who = isDm(meta) ? this.room.members.all().filter((id) => id !== authorId) : notify;
+    this.room.nudges.push(who, meta.last_event_seq);
   }
 
   /**
@@ -138,6 +145,7 @@ export class MessageActions {
       emit("message.updated", message, at);
       return followers;
     });
+    this.nudgeOffline(meta, notify, actor.id);
     return { message, thread: rootId === null ? null : { root_id: rootId, new_followers: newFollowers } };
   }
 

@@ -8,9 +8,11 @@ import { DIRECTORY_OUTBOX_ALARM, DirectoryOutbox } from "./DirectoryOutbox";
 import { type Appended, EventLog, RETENTION_ALARM } from "./EventLog";
 import { type Deliver, FanOut } from "./FanOut";
 import { FileStore } from "./FileStore";
+import { HEAD_ALARM, HeadPublisher } from "./HeadPublisher";
 import { MemberStore } from "./MemberStore";
 import { MESSAGE_RETENTION_ALARM, MessageRetention } from "./MessageRetention";
 import { MessageStore } from "./MessageStore";
+import { type Nudge, OfflineNudges } from "./OfflineNudges";
 import { OnlineMembers } from "./OnlineMembers";
 import { PinStore } from "./PinStore";
 import { ReactionStore } from "./ReactionStore";
@@ -44,9 +46,14 @@ export class RoomCore {
   readonly searchOutbox: SearchOutbox;
   /** What the room owes the D1 directory: audit rows of moderation done here, message counts. */
   readonly outbox: DirectoryOutbox;
-  /** The object's one alarm, shared by its purposes: event retention, the search and directory outboxes, message retention. */
+  readonly head: HeadPublisher;
+  readonly nudges: OfflineNudges;
+  /**
+   * The object's one alarm, shared by its purposes: event retention, the search and directory
+   * outboxes, message retention, publishing the head.
+   */
   readonly alarms: AlarmSchedule<
-    typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM | typeof DIRECTORY_OUTBOX_ALARM | typeof MESSAGE_RETENTION_ALARM
+    typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM | typeof DIRECTORY_OUTBOX_ALARM | typeof MESSAGE_RETENTION_ALARM | typeof HEAD_ALARM
   >;
   /** The workspace's message retention, pruned from the alarm; `retention.onPruned` is the hook for search and files. */
   readonly retention: MessageRetention;
@@ -58,6 +65,7 @@ export class RoomCore {
     private readonly storage: DurableObjectStorage,
     env: Env,
     deliver: Deliver,
+    nudge: Nudge,
   ) {
     const sql = storage.sql;
     this.sql = sql;
@@ -72,7 +80,10 @@ export class RoomCore {
       [SEARCH_OUTBOX_ALARM]: (now: number) => this.searchOutbox.flush(now),
       [DIRECTORY_OUTBOX_ALARM]: (now: number) => this.outbox.alarmTask(now),
       [MESSAGE_RETENTION_ALARM]: (now: number) => this.retention.check(now),
+      [HEAD_ALARM]: (now: number) => this.head.publish(now),
     });
+    this.nudges = new OfflineNudges((userId) => this.online.has(userId), nudge);
+    this.head = new HeadPublisher(env.DB, this.meta, (at) => this.alarms.schedule(HEAD_ALARM, at));
     this.retention = new MessageRetention(this, async () => {
       const row = await env.DB.prepare("SELECT message_days FROM workspace_settings WHERE id = 1").first<{ message_days: number | null }>();
       return row?.message_days ?? null;
@@ -135,6 +146,7 @@ export class RoomCore {
     const value = this.transact(() => body(emit));
     committed?.();
     for (const event of appended) this.fanOut.push(event);
+    if (appended.length > 0) this.head.changed(Date.now());
     return value;
   }
 

@@ -3,6 +3,8 @@ import { DAY_MS } from "../../src/lib/time";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { closeQuietly } from "../shared/sockets";
 import { ChannelList } from "./ChannelList";
+import { ChannelSummaries } from "./ChannelSummaries";
+import { EndedSessions } from "./EndedSessions";
 import { OwnPresence } from "./OwnPresence";
 import { PresenceSubscriptions } from "./PresenceSubscriptions";
 import { RoomRegistration } from "./RoomRegistration";
@@ -10,6 +12,7 @@ import { SessionAlarm } from "./SessionAlarm";
 import { SessionMeta } from "./SessionMeta";
 import { SocketDelivery } from "./SocketDelivery";
 import { SocketRegistry } from "./SocketRegistry";
+import { SocketSend } from "./SocketSend";
 import { Tickets } from "./Tickets";
 import { UserEventLog } from "./UserEventLog";
 
@@ -31,6 +34,9 @@ export class SessionCore {
   readonly presence: OwnPresence;
   readonly subscriptions: PresenceSubscriptions;
   readonly alarm: SessionAlarm;
+  readonly sessions: EndedSessions;
+  readonly sender: SocketSend;
+  readonly summaries: ChannelSummaries;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -49,6 +55,9 @@ export class SessionCore {
     this.delivery = new SocketDelivery(this.sockets, () => this.alarm.arm(Date.now()));
     this.events = new UserEventLog(sql, this.meta, () => config(env).EVENT_RETENTION_DAYS * DAY_MS);
     this.tickets = new Tickets(sql);
+    this.sessions = new EndedSessions(sql);
+    this.sender = new SocketSend(this);
+    this.summaries = new ChannelSummaries(sql, env, me);
     this.channels = new ChannelList(ctx.storage, env.DB, this.meta, me);
     this.rooms = new RoomRegistration(
       env,
@@ -108,8 +117,12 @@ export class SessionCore {
     this.presence.mayHaveChanged();
   }
 
-  /** Closes the sockets of one login session (logout, revocation); its unspent tickets go too. */
+  /**
+   * Closes the sockets of one login session (logout, revocation); its unspent tickets go too, and
+   * the session is remembered as ended (no socket of it may open or send again).
+   */
   closeSession(sessionId: string, code: number, reason: string): void {
+    this.sessions.add(sessionId, Date.now());
     this.tickets.dropSession(sessionId);
     for (const ws of this.sockets.all(`sid:${sessionId}`)) {
       closeQuietly(ws, code, reason);

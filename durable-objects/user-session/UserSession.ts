@@ -2,9 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { log } from "../../src/lib/log";
 import { channelRoom } from "../../src/lib/stubs";
+import type { ChannelReadState } from "../../src/protocol/channels";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { type ClientFrame, errorFrame, MAX_CLIENT_FRAME_BYTES, parseClientFrame, readyFrame } from "../../src/protocol/frames";
-import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
+import { ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
 import type { PresenceView } from "../../src/protocol/presence";
 import type { UserEventType } from "../../src/protocol/userEvents";
 import { runMigrations } from "../shared/runMigrations";
@@ -15,9 +16,9 @@ import { userSessionMigrations } from "./schema";
 
 export { CHANNELS_RECHECK_MS } from "./ChannelList";
 
-/** The channel a channel.added / channel.removed user event is about. */
+/** The channel a channel.added / channel.removed / read.updated user event is about. */
 function channelOf(type: UserEventType, data: unknown): string | undefined {
-  if (type !== "channel.added" && type !== "channel.removed") return undefined;
+  if (type !== "channel.added" && type !== "channel.removed" && type !== "read.updated") return undefined;
   const parsed = z
     .object({ channel: z.object({ id: z.string() }) })
     .or(z.object({ channel_id: z.string() }))
@@ -60,9 +61,14 @@ export class UserSession extends DurableObject<Env> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId)
       return new Response("expected a websocket upgrade", { status: 426 });
     if (userId !== this.core.userId) return new Response("this is another user's session", { status: 400 });
+    const sessionId = request.headers.get(SESSION_ID_HEADER);
+    // A handshake that passed the D1 check just before its session ended, arriving just after.
+    if (this.core.sessions.has(sessionId)) return new Response("the session has ended", { status: 401 });
+    const role = request.headers.get(ROLE_HEADER);
+    if (role) this.core.meta.set("role", role);
     const { 0: client, 1: server } = new WebSocketPair();
     const now = Date.now();
-    sockets.accept(server, request.headers.get(SESSION_ID_HEADER), now);
+    sockets.accept(server, sessionId, now);
     server.send(readyFrame(events.head()));
     if (sockets.open().length === 1) rooms.schedule(true);
     if (!presence.markActive(now)) presence.mayHaveChanged();
@@ -73,7 +79,22 @@ export class UserSession extends DurableObject<Env> {
   async deliverChannelEvents(channelId: string, events: { seq: number; frame: string }[]): Promise<boolean> {
     const sockets = this.core.sockets.open();
     for (const ws of sockets) for (const { seq, frame } of events) this.core.delivery.push(ws, { frame, channelId, seq });
+    const last = events.at(-1);
+    if (last) this.core.summaries.saw(channelId, last.seq);
     return sockets.length > 0;
+  }
+
+  /** A room says a channel changed up to `seq` while the user was offline (a mention, a DM: OfflineNudges). */
+  async channelChanged(channelId: string, seq: number): Promise<void> {
+    this.core.summaries.saw(channelId, seq);
+  }
+
+  /**
+   * The user's channels with read state, in the order given, each with the event head D1 knows
+   * for it (ChannelSummaries: only rooms that changed since are asked).
+   */
+  async myChannels(channels: { channel_id: string; head: number }[]): Promise<ChannelReadState[]> {
+    return this.core.summaries.list(channels);
   }
 
   async appendUserEvent(type: UserEventType, data: unknown): Promise<number> {
@@ -87,6 +108,9 @@ export class UserSession extends DurableObject<Env> {
       if (open.length > 0) rooms.joined(channelId);
     }
     if (channelId && type === "channel.removed") channels.removed(channelId);
+    // The read marker moved, or the membership changed: the channel's cached read state is stale.
+    if (channelId) this.core.summaries.drop(channelId);
+    if (type === "user.updated") this.roleChanged(data);
     return userSeq;
   }
 
@@ -98,6 +122,12 @@ export class UserSession extends DurableObject<Env> {
     const sockets = this.core.sockets.open();
     for (const ws of sockets) this.core.delivery.push(ws, { frame });
     return sockets.length > 0;
+  }
+
+  /** The role a socket's `send` acts with follows the user's (SocketSend). */
+  private roleChanged(data: unknown): void {
+    const parsed = z.object({ user: z.object({ role: z.string() }) }).safeParse(data);
+    if (parsed.success) this.core.meta.set("role", parsed.data.user.role);
   }
 
   /** Closes every socket of the user (deactivation), or those of one login session (logout). */
@@ -235,6 +265,11 @@ export class UserSession extends DurableObject<Env> {
           sendQuietly(ws, errorFrame("invalid_thread_root", "thread_root_id must be a top-level message of this channel."));
         return;
       }
+      case "send":
+        delivery.goLive(ws);
+        presence.markActive(Date.now());
+        await this.core.sender.send(ws, frame);
+        return;
     }
   }
 }

@@ -41,4 +41,19 @@ export const userSessionMigrations: readonly Migration[] = [
       ALTER TABLE tickets ADD COLUMN session_id TEXT;
     `,
   },
+  {
+    name: "ended sessions",
+    sql: `
+      -- Login sessions of this user that ended (EndedSessions): their sockets may neither open nor send.
+      CREATE TABLE ended_sessions (session_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+    `,
+  },
+  {
+    name: "channel summaries",
+    sql: `
+      -- The user's read state per channel, as its room answered it at event head 'head'
+      -- (ChannelSummaries): the channel list asks a room again only once its head moved past it.
+      CREATE TABLE channel_summaries (channel_id TEXT PRIMARY KEY, head INTEGER NOT NULL, state TEXT NOT NULL);
+    `,
+  },
 ];

@@ -4,7 +4,8 @@ import { FILE_STATUSES } from "../protocol/files";
 import { CHANNEL_KINDS, CHANNEL_ROLES, ROLES } from "../protocol/roles";
 
 // The directory (D1). Per-message state never lives here: messages, channel events and read
-// markers belong to the ChannelRoom Durable Objects (DESIGN.md "Directory vs actor").
+// markers belong to the ChannelRoom Durable Objects (DESIGN.md "Directory vs actor"); a room's
+// event head is published here lazily (channel_heads), never per message.
 
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
 
@@ -347,3 +348,14 @@ export const filePosts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.fileId, t.channelId] }), index("file_posts_channel").on(t.channelId)],
 );
+
+/**
+ * Each ChannelRoom's event head, published by the room lazily (HeadPublisher: one write per
+ * room per PUBLISH_HEAD_DELAY_MS at most, never per message). Per channel, not per message:
+ * GET /users/me/channels reads it with the memberships, so each member's UserSession asks only
+ * the rooms whose head moved past what it has cached (ChannelSummaries).
+ */
+export const channelHeads = sqliteTable("channel_heads", {
+  channelId: text("channel_id").primaryKey(),
+  eventSeq: integer("event_seq").notNull(),
+});

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { CHANNEL_ID_PATTERN } from "./channels";
+import { MAX_CLIENT_MSG_ID_LENGTH, MESSAGE_ID_PATTERN, type Message, MessageTextSchema } from "./messages";
 
 // The WebSocket protocol (API.md "Real time"). Every client frame is parsed into this tagged union;
 // anything else is answered with an `error` frame and the socket stays open.
@@ -44,7 +46,34 @@ export const TypingFrame = z.strictObject({
 /** The user did something on this device (keyboard, pointer): keeps presence `active`. */
 export const ActiveFrame = z.strictObject({ type: z.literal("active") });
 
-export const ClientFrame = z.discriminatedUnion("type", [ResumeFrame, PingFrame, PresenceSubscribeFrame, TypingFrame, ActiveFrame]);
+/**
+ * Sends a message on the socket, as POST /channels/{channel_id}/messages does (the same checks,
+ * rate limit and `client_msg_id` key space), answered by `ack` or an `error` carrying the same
+ * problem. `client_msg_id` is required: the answer names it.
+ */
+export const SendFrame = z
+  .strictObject({
+    type: z.literal("send"),
+    channel_id: z.string().regex(CHANNEL_ID_PATTERN, "Not a channel id."),
+    text: MessageTextSchema,
+    client_msg_id: z.string().min(1).max(MAX_CLIENT_MSG_ID_LENGTH),
+    thread_root_id: z.string().regex(MESSAGE_ID_PATTERN, "Not a message id.").optional(),
+    also_send_to_channel: z.boolean().default(false),
+  })
+  .refine((f) => !f.also_send_to_channel || f.thread_root_id !== undefined, {
+    message: "Only a thread reply can also be sent to the channel.",
+    path: ["also_send_to_channel"],
+  });
+export type SendFrame = z.infer<typeof SendFrame>;
+
+export const ClientFrame = z.discriminatedUnion("type", [
+  ResumeFrame,
+  PingFrame,
+  PresenceSubscribeFrame,
+  TypingFrame,
+  ActiveFrame,
+  SendFrame,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 export const ERROR_CODES = [
@@ -61,6 +90,30 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const errorFrame = (code: ErrorCode, detail: string) => JSON.stringify({ type: "error", code, detail });
+
+/** The problem a refused `send` gets, as HTTP would give it (status, code, field errors, Retry-After in seconds). */
+export type SendProblem = {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: { path: string; message: string }[];
+  retryAfterSeconds?: number;
+};
+
+/** A `send` refused: the problem+json fields HTTP would answer with, and the frame's `client_msg_id`. */
+export const sendErrorFrame = (clientMsgId: string | null, p: SendProblem) =>
+  JSON.stringify({
+    type: "error",
+    client_msg_id: clientMsgId,
+    status: p.status,
+    code: p.code,
+    detail: p.detail,
+    ...(p.errors ? { errors: p.errors } : {}),
+    ...(p.retryAfterSeconds !== undefined ? { retry_after: Math.max(1, Math.ceil(p.retryAfterSeconds)) } : {}),
+  });
+
+/** A `send` is durable: the message (the first one, when the `client_msg_id` was used before). */
+export const ackFrame = (clientMsgId: string, message: Message) => JSON.stringify({ type: "ack", client_msg_id: clientMsgId, message });
 export const readyFrame = (userSeq: number) => JSON.stringify({ type: "ready", user_seq: userSeq });
 export const gapFrame = (channelId: string, after: number, until: number) =>
   JSON.stringify({ type: "channel.gap", channel_id: channelId, after, until });
@@ -80,9 +133,38 @@ export function parseClientFrame(text: string): { ok: true; frame: ClientFrame }
     return { ok: false, error: errorFrame("unknown_frame", `Unknown frame type ${JSON.stringify(type ?? null).slice(0, 40)}.`) };
   }
   const parsed = ClientFrame.safeParse(json);
+  if (!parsed.success && type === "send") {
+    // A refused send answers as HTTP's 422 would, naming the frame's client_msg_id when it has one.
+    const raw = (json as { client_msg_id?: unknown }).client_msg_id;
+    const clientMsgId = typeof raw === "string" && raw.length <= MAX_CLIENT_MSG_ID_LENGTH ? raw : null;
+    // A channel id of the wrong shape names nothing: 404, as in a URL path.
+    if (parsed.error.issues.some((i) => i.path[0] === "channel_id"))
+      return { ok: false, error: sendErrorFrame(clientMsgId, { status: 404, code: "not_found", detail: "No such resource." }) };
+    return {
+      ok: false,
+      error: sendErrorFrame(clientMsgId, {
+        status: 422,
+        code: "validation_failed",
+        detail: "Some fields are invalid.",
+        errors: fieldErrors(parsed.error),
+      }),
+    };
+  }
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, error: errorFrame("invalid_frame", `${issue?.path.join(".") || type}: ${issue?.message ?? "invalid"}`) };
   }
   return { ok: true, frame: parsed.data };
+}
+
+/** A zod error as problem+json field errors (the same shape as lib/openapi.ts fieldErrors; protocol/ imports nothing outside it). */
+function fieldErrors(error: z.ZodError): { path: string; message: string }[] {
+  const path = (p: PropertyKey[]) => p.map(String).join(".") || "(root)";
+  return error.issues
+    .flatMap((i) =>
+      i.code === "unrecognized_keys"
+        ? i.keys.map((k) => ({ path: path([...i.path, k]), message: "Unknown field." }))
+        : [{ path: path(i.path), message: i.message }],
+    )
+    .slice(0, 50);
 }

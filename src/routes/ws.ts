@@ -4,7 +4,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../li
 import { userSession } from "../lib/stubs";
 import { rateLimitPerUser } from "../middleware/rateLimitPerUser";
 import { requireUser } from "../middleware/requireUser";
-import { SESSION_ID_HEADER, USER_ID_HEADER } from "../protocol/internalHeaders";
+import { ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../protocol/internalHeaders";
 import { TicketSchema } from "../protocol/ws";
 import { authenticateSocket } from "../services/auth/authenticateSocket";
 import { issueSocketTicket } from "../services/auth/issueSocketTicket";
@@ -17,7 +17,9 @@ const connect = createRoute({
     "Upgrades to a WebSocket carrying every event of every channel and DM the user belongs to. Authenticate with " +
     "`Authorization: Bearer` or, from a browser, `?ticket=` from POST /ws/ticket. Frames are JSON text: send " +
     '`{"type":"resume","user_seq":N,"channels":{"<channel id>":<last seen seq>}}` first after a reconnect, and ' +
-    '`{"type":"ping"}` (answered `{"type":"pong"}`) to keep the connection alive. Every frame and event, the resume ' +
+    '`{"type":"ping"}` (answered `{"type":"pong"}`) to keep the connection alive, and ' +
+    '`{"type":"send","channel_id":"…","text":"…","client_msg_id":"…"}` to send a message as POST /channels/{channel_id}/messages ' +
+    'does (answered `{"type":"ack","client_msg_id","message"}` once durable, or an `error` frame with the same problem). Every frame and event, the resume ' +
     "guarantee, close codes and limits: /api/docs/realtime (docs/realtime.md).",
   request: { query: z.object({ ticket: z.string().max(512).optional() }) },
   responses: {
@@ -51,7 +53,7 @@ export const wsRoutes = createRouter()
       requestUrl: c.req.url,
     });
     c.set("user", user);
-    const headers = new Headers({ upgrade: "websocket", [USER_ID_HEADER]: user.id });
+    const headers = new Headers({ upgrade: "websocket", [USER_ID_HEADER]: user.id, [ROLE_HEADER]: user.role });
     if (sessionId) headers.set(SESSION_ID_HEADER, sessionId);
     return userSession(c.env, user.id).fetch(new Request("https://user-session/ws", { headers }));
   })

@@ -22,6 +22,20 @@ async function ageEvents(channelId: string, throughSeq: number, days: number) {
   });
 }
 
+/** Waits until the room's alarm has published its event head (the publish_head purpose is done). */
+async function headPublished(channelId: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const pending = await runInDurableObject(
+      room(channelId),
+      (_: ChannelRoom, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM alarm_schedule WHERE purpose = 'publish_head'").one().n,
+    );
+    if (pending === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the head was never published");
+}
+
 describe("ChannelRoom", () => {
   it("invariant 1: acknowledged means durable (the message survives the object's restart)", async () => {
     const { alice } = await workspace();
@@ -215,8 +229,10 @@ describe("ChannelRoom", () => {
         events: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
       }));
     const oldest = Date.parse((await allEvents(owner, channel.id))[0].at);
-    // The alarm is shared with the search outbox: once the sends are flushed, retention is what is left.
+    // The alarm is shared with the search outbox and the head's publication: once both are done,
+    // retention is what is left.
     await searchOutboxFlushed(channel.id);
+    await headPublished(channel.id);
     const armed = await retention();
     expect(armed).toEqual({ due: oldest + retentionMs, alarm: armed.earliest, earliest: expect.any(Number), events: 3 });
 
@@ -246,6 +262,7 @@ describe("ChannelRoom", () => {
     behind.ws.close();
     expect((await allEvents(owner, channel.id, 3)).length).toBe(limit + 1);
     await searchOutboxFlushed(channel.id);
+    await headPublished(channel.id);
     const rearmed = await retention();
     expect(rearmed.due).toBe(Date.parse((await allEvents(owner, channel.id, 3))[0].at) + retentionMs);
     expect(rearmed.alarm).toBe(rearmed.earliest);

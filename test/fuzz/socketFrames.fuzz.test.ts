@@ -23,43 +23,72 @@ const jsonish: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   ),
 })).value;
 
-const frameType = fc.constantFrom("resume", "ping", "typing", "presence.subscribe", "active", "launch", "", "__proto__", "constructor");
-
-/** Frames that look almost right: a known type with random fields. */
-const nearMiss = fc.record({ type: frameType }, { requiredKeys: ["type"] }).chain((base) =>
-  fc
-    .record({
-      user_seq: jsonish,
-      channels: fc.oneof(jsonish, fc.dictionary(fc.string({ maxLength: 30 }), jsonish, { maxKeys: 5 })),
-      channel_id: fc.oneof(jsonish, fc.constant("c_00000000000000000000000000")),
-      thread_root_id: jsonish,
-      user_ids: fc.oneof(jsonish, fc.array(fc.string({ maxLength: 70 }), { maxLength: 20 })),
-    })
-    .map((extra) => ({ ...extra, ...base })),
+const frameType = fc.constantFrom(
+  "resume",
+  "ping",
+  "typing",
+  "presence.subscribe",
+  "active",
+  "send",
+  "launch",
+  "",
+  "__proto__",
+  "constructor",
 );
 
-const rawFrame = fc.oneof(
-  fc.string({ maxLength: 200 }),
-  fc.string({ unit: "binary", maxLength: 200 }),
-  jsonish.map((v) => JSON.stringify(v) ?? "undefined"),
-  nearMiss.map((v) => JSON.stringify(v)),
-);
+/** Frames that look almost right: a known type with random fields (some naming a real channel). */
+const nearMiss = (realChannel: string) =>
+  fc.record({ type: frameType }, { requiredKeys: ["type"] }).chain((base) =>
+    fc
+      .record({
+        user_seq: jsonish,
+        channels: fc.oneof(jsonish, fc.dictionary(fc.string({ maxLength: 30 }), jsonish, { maxKeys: 5 })),
+        channel_id: fc.oneof(jsonish, fc.constant("c_00000000000000000000000000"), fc.constant(realChannel)),
+        thread_root_id: jsonish,
+        user_ids: fc.oneof(jsonish, fc.array(fc.string({ maxLength: 70 }), { maxLength: 20 })),
+        text: fc.oneof(jsonish, fc.string({ maxLength: 50 })),
+        client_msg_id: fc.oneof(jsonish, fc.string({ maxLength: 70 })),
+        also_send_to_channel: jsonish,
+      })
+      .map((extra) => ({ ...extra, ...base })),
+  );
+
+const rawFrame = (realChannel: string) =>
+  fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: "binary", maxLength: 200 }),
+    jsonish.map((v) => JSON.stringify(v) ?? "undefined"),
+    nearMiss(realChannel).map((v) => JSON.stringify(v)),
+    // A valid send now and then: it is written and acknowledged (checked below).
+    fc
+      .record({ text: fc.string({ minLength: 1, maxLength: 20 }), n: fc.nat() })
+      .map(({ text, n }) => JSON.stringify({ type: "send", channel_id: realChannel, text, client_msg_id: `fuzz-${n}` })),
+  );
 
 describe("socket frames", () => {
   it("invariant 6: random frames never close the socket or break the session", async () => {
     const owner = await registerOwner();
     const channel = await call("POST", "/channels", { token: owner.token, body: { name: "fuzz" } });
     const { ws } = await openLiveSocket(owner.token);
+    const acked: Frame[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.array(rawFrame, { minLength: 1, maxLength: 5 }), async (frames) => {
+      fc.asyncProperty(fc.array(rawFrame(channel.body.id), { minLength: 1, maxLength: 5 }), async (frames) => {
         for (const f of frames) ws.send(f);
         ws.send({ type: "ping" });
-        await ws.until((f: Frame) => f.type === "pong" || f.type === "ready");
+        const { before } = await ws.until((f: Frame) => f.type === "pong" || f.type === "ready");
+        acked.push(...before.filter((f) => f.type === "ack"));
         expect(ws.closed).toBeNull();
       }),
       { numRuns: RUNS },
     );
-    await ws.drain(300);
+    acked.push(...(await ws.drain(1000)).filter((f) => f.type === "ack"));
+    expect(acked.length).toBeGreaterThan(0);
+    // Every acknowledged send is in the history, once per client_msg_id.
+    const history = await call("GET", `/channels/${channel.body.id}/messages?limit=200`, { token: owner.token });
+    const ids = new Set(history.body.items.map((m: { id: string }) => m.id));
+    for (const a of acked) expect(ids.has(a.message.id)).toBe(true);
+    const keys = history.body.items.map((m: { client_msg_id: string | null }) => m.client_msg_id);
+    expect(new Set(keys).size).toBe(keys.length);
     const posted = await call("POST", `/channels/${channel.body.id}/messages`, { token: owner.token, body: { text: "still alive" } });
     expect(posted.status).toBe(201);
     const got = await ws.until((f) => f.type === "message.created" && f.data.id === posted.body.id);

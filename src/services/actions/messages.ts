@@ -1,26 +1,23 @@
 import type { Database } from "../../db/client";
-import { log } from "../../lib/log";
 import { channelRoom } from "../../lib/stubs";
+import { followUpThreadReply, recordFollowsQuietly } from "../../lib/threadReplyFollowUp";
 import type { Message, SendMessageBody } from "../../protocol/messages";
-import type { ThreadReplyEventData } from "../../protocol/threads";
 import { actorOf } from "../actorOf";
 import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
-import { recordThreadFollows } from "../directory/threadFollowDirectory";
-import { emitUserEvent } from "../emitUserEvent";
 import { announceChanges, prepareAttachments } from "../files/attachFiles";
 import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 
 // Messages live only in their ChannelRoom, which stores each change and fans out its event.
-// Reads are in queries/messages.ts.
+// Reads are in queries/messages.ts. A send also arrives over the socket (UserSession's SocketSend):
+// the same room call, the same follow-up (lib/threadReplyFollowUp.ts).
 
 /**
  * Sends a message, with the sender's files if `file_ids` names any (services/files/attachFiles.ts);
  * `created: false` when a retry named an existing `client_msg_id`. After a new
  * thread reply is durable, those who started following are listed in the directory and every
- * follower but the author gets the user event `thread.reply`. Both are best effort: the reply
- * stands, and a failure is logged.
+ * follower but the author gets the user event `thread.reply` (followUpThreadReply).
  */
 export async function sendMessage(
   env: Env,
@@ -36,13 +33,7 @@ export async function sendMessage(
   if (!answer.ok) await attachments.undo();
   const { message, created, thread } = roomValue(answer);
   if (created) await announceChanges(env, db, channelId, attachments.files);
-  if (thread) {
-    const data: ThreadReplyEventData = { channel_id: channelId, root_id: thread.root_id, message };
-    await Promise.all([
-      recordFollowsQuietly(db, channelId, thread.root_id, thread.new_followers),
-      emitUserEvent(env, thread.notify, "thread.reply", data),
-    ]);
-  }
+  if (thread) await followUpThreadReply(env, db, channelId, message, thread);
   return { message, created };
 }
 
@@ -59,14 +50,6 @@ export async function editMessage(
   const { message, thread } = roomValue(await channelRoom(env, channelId).editMessage(actorOf(user), messageId, text));
   if (thread) await recordFollowsQuietly(db, channelId, thread.root_id, thread.new_followers);
   return message;
-}
-
-/** The reply or edit stands whatever happens to the directory row; a failure is logged. */
-async function recordFollowsQuietly(db: Database, channelId: string, rootId: string, userIds: string[]): Promise<void> {
-  if (userIds.length === 0) return;
-  await recordThreadFollows(db, channelId, rootId, userIds).catch((error: unknown) =>
-    log("warn", "thread follow directory write failed", { channel_id: channelId, root_id: rootId, error }),
-  );
 }
 
 /**

@@ -1,20 +1,14 @@
 import { and, eq } from "drizzle-orm";
-import { d1Chunks } from "../../db/chunked";
 import type { Database } from "../../db/client";
 import { threadFollows } from "../../db/schema";
+
+export { recordThreadFollows } from "../../db/threadFollows";
 
 // The D1 side of thread following: which channels to ask for a user's followed threads. The
 // ChannelRoom keeps followers and read markers and decides; these rows only say where to look.
 // Written when someone starts or stops following (on purpose or by replying or being mentioned),
 // never per message. A member who leaves a channel loses its rows with the membership
 // (channelDirectory.removeDirectoryMember).
-
-/** Records that these users follow a thread; idempotent, so a retry repairs a missed write. */
-export async function recordThreadFollows(db: Database, channelId: string, rootId: string, userIds: readonly string[]): Promise<void> {
-  const rows = userIds.map((userId) => ({ userId, channelId, rootId }));
-  const [first, ...rest] = d1Chunks(rows, 3).map((chunk) => db.insert(threadFollows).values(chunk).onConflictDoNothing());
-  if (first) await db.batch([first, ...rest]);
-}
 
 export async function forgetThreadFollow(db: Database, userId: string, channelId: string, rootId: string): Promise<void> {
   await db

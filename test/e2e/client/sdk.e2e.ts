@@ -322,4 +322,40 @@ describe("SDK: socket", () => {
     expect(a.session.signedIn).toBe(false);
     a.stop();
   });
+
+  it("sends on the socket when it is live (no HTTP request), over HTTP when not, one message per client_msg_id either way", async () => {
+    const ada = await signUp("ada");
+    const a = await sdkFor(ada, { baseUrl: proxy.url });
+    const ch = await general(a);
+    const posts = () => proxy.seen.filter((s) => s === `POST /api/v1/channels/${ch.id}/messages`).length;
+    await a.start();
+    let key = "";
+    try {
+      const before = posts();
+      const onSocket = await a.send(ch.id, { text: `socket ${crypto.randomUUID()}`, client_msg_id: crypto.randomUUID() });
+      expect(onSocket.author_id).toBe(ada.id);
+      expect(posts()).toBe(before);
+      // A retry of the same client_msg_id answers the same message, on either path.
+      key = onSocket.client_msg_id ?? "";
+      expect((await a.send(ch.id, { text: onSocket.text, client_msg_id: key })).id).toBe(onSocket.id);
+      expect((await a.api.send(ch.id, { text: onSocket.text, client_msg_id: key })).id).toBe(onSocket.id);
+      // The store's send goes on the socket too, and settles its pending message.
+      const text = `store ${crypto.randomUUID()}`;
+      expect((await a.store.send(ch.id, text))?.text).toBe(text);
+      expect(Object.keys(a.store.state.pending)).toHaveLength(0);
+      expect(posts()).toBe(before + 1);
+      // A refusal carries the problem HTTP would answer.
+      const refused = await a.send("c_00000000000000000000000000", { text: "nowhere" }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ status: 404, code: "channel_not_found" });
+      expect(posts()).toBe(before + 1);
+    } finally {
+      a.stop();
+    }
+    const sentBefore = posts();
+    const overHttp = await a.send(ch.id, { text: "socket stopped" });
+    expect(overHttp.text).toBe("socket stopped");
+    expect(posts()).toBe(sentBefore + 1);
+    const { items } = await a.api.history(ch.id, { limit: 50 });
+    expect(items.filter((m: Message) => m.client_msg_id === key)).toHaveLength(1);
+  });
 });

@@ -1,0 +1,82 @@
+import { createDb } from "../../src/db/client";
+import { log } from "../../src/lib/log";
+import { channelRoom } from "../../src/lib/stubs";
+import { followUpThreadReply } from "../../src/lib/threadReplyFollowUp";
+import { CloseCode } from "../../src/protocol/closeCodes";
+import { ackFrame, type SendFrame, sendErrorFrame } from "../../src/protocol/frames";
+import { ROLES, type Role } from "../../src/protocol/roles";
+import { closeQuietly, sendQuietly } from "../shared/sockets";
+import type { SessionCore } from "./SessionCore";
+
+/**
+ * `send` frames: a message sent on the socket, exactly as POST /channels/{id}/messages sends it.
+ * The same ChannelRoom call decides (membership, archive, thread root, the author's send rate,
+ * and the author's `client_msg_id` key space, so a retry over either path returns the first
+ * message), and the same follow-up runs for a thread reply (lib/threadReplyFollowUp.ts). The ack
+ * leaves once the room answered, i.e. after its write is durable (the room's output gate holds
+ * its answer until then).
+ *
+ * What the HTTP path reads from D1 on every request (the session is live, the user active) is the
+ * socket's binding here: a socket is closed when its session ends or its user is deactivated, and
+ * EndedSessions refuses a frame from one that slipped through. The role (which only decides
+ * whether a non-member is told 403 or 404) is the one the handshake read, kept current by
+ * `user.updated`.
+ */
+export class SocketSend {
+  /** One stub per channel: sends on one socket reach the room in the order they were sent. */
+  private readonly rooms = new Map<string, ReturnType<typeof channelRoom>>();
+
+  constructor(private readonly core: SessionCore) {}
+
+  async send(ws: WebSocket, frame: SendFrame): Promise<void> {
+    const { sockets, sessions, env } = this.core;
+    const sid = sockets.attachment(ws).sid;
+    if (sessions.has(sid)) {
+      sendQuietly(ws, sendErrorFrame(frame.client_msg_id, { status: 401, code: "invalid_token", detail: "The session has ended." }));
+      closeQuietly(ws, CloseCode.Unauthorized, "session ended");
+      return;
+    }
+    const actor = { id: this.core.requireUserId(), role: this.role() };
+    const { channel_id: channelId, type: _, ...body } = frame;
+    let result: Awaited<ReturnType<ReturnType<typeof channelRoom>["appendMessage"]>>;
+    try {
+      result = await this.room(channelId).appendMessage(actor, body);
+    } catch (error) {
+      // Written or not, the client may retry with the same client_msg_id: never a duplicate.
+      log("error", "socket send failed", { user_id: actor.id, channel_id: channelId, error });
+      sendQuietly(
+        ws,
+        sendErrorFrame(frame.client_msg_id, {
+          status: 500,
+          code: "internal_error",
+          detail: "Something went wrong on our side; try again.",
+        }),
+      );
+      return;
+    }
+    if (!result.ok) {
+      sendQuietly(ws, sendErrorFrame(frame.client_msg_id, result.error));
+      return;
+    }
+    const { message, thread } = result.value;
+    if (thread) await followUpThreadReply(env, createDb(env.DB), channelId, message, thread);
+    sendQuietly(ws, ackFrame(frame.client_msg_id, message));
+  }
+
+  private role(): Role {
+    const role = this.core.meta.get("role");
+    // Before any handshake recorded one (cannot happen for a socket): the least a member may be.
+    return (ROLES as readonly string[]).includes(role ?? "") ? (role as Role) : "guest";
+  }
+
+  private room(channelId: string): ReturnType<typeof channelRoom> {
+    let stub = this.rooms.get(channelId);
+    if (!stub) {
+      // Bounded: ids of the right shape that name nothing must not grow it without end.
+      if (this.rooms.size >= 1_000) this.rooms.clear();
+      stub = channelRoom(this.core.env, channelId);
+      this.rooms.set(channelId, stub);
+    }
+    return stub;
+  }
+}
