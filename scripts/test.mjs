@@ -19,20 +19,21 @@ if (!typesHeader.includes(`by running \`${[typesCmd, ...typesArgs].join(" ")}\``
   process.exit(1);
 }
 
-// The browser e2e test (test/e2e/web.e2e.ts) drives Debian's Chromium and needs a CJK font. As root
-// (CI) they are installed when missing; elsewhere that test says what to install, and fails.
-function ensureBrowser() {
-  const chromium = existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium");
-  const fonts = spawnSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" });
-  const cjk = fonts.status === 0 && fonts.stdout.trim() !== "";
-  if (chromium && cjk) return;
+/**
+ * Installs Debian packages the suite or the bench needs, when `present` is false: with apt as root
+ * (as CI runs); elsewhere it says what to install and, when `required`, stops.
+ */
+function ensurePackages(present, packages, why, { required, recommends = true }) {
+  if (present) return;
+  const install = `apt-get install -y ${packages.join(" ")}`;
   if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
-    console.warn("chromium or a CJK font is missing: the browser e2e test will fail (apt-get install -y chromium fonts-noto-cjk)");
+    console[required ? "error" : "warn"](`${packages.join(" ")} missing (${why}): run \`sudo ${install}\`, then npm test again.`);
+    if (required) process.exit(1);
     return;
   }
-  console.log("\n== installing chromium and fonts-noto-cjk for the browser e2e test");
+  console.log(`\n== installing ${packages.join(", ")} (${why})`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", "chromium", "fonts-noto-cjk"]]) {
+  for (const args of [["update"], ["install", "-y", ...(recommends ? [] : ["--no-install-recommends"]), ...packages]]) {
     const r = spawnSync("apt-get", args, { stdio: "inherit", env });
     if (r.status !== 0) {
       console.error(`apt-get ${args.join(" ")} failed (${r.status})`);
@@ -40,22 +41,28 @@ function ensureBrowser() {
     }
   }
 }
-ensureBrowser();
 
-// The suites scan files with a real clamd (scripts/clamd.mjs starts it). Installed here when it is
-// missing and we may (root, as in CI); otherwise the suites say how to install it.
-if (!findClamd()) {
-  if (process.getuid?.() === 0) {
-    console.log("\n== installing clamav-daemon (the suites scan files with a real clamd)");
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    spawnSync("apt-get", ["update"], { stdio: "inherit", env });
-    const r = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "clamav-daemon"], { stdio: "inherit", env });
-    if (r.status !== 0) process.exit(r.status ?? 1);
-  } else {
-    console.error("clamd is not installed and this is not root: run `sudo apt-get install clamav-daemon`, then npm test again.");
-    process.exit(1);
-  }
-}
+// The browser e2e test (test/e2e/web.e2e.ts) drives Debian's Chromium and needs a CJK font;
+// without them that test says what to install, and fails.
+const fonts = spawnSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" });
+ensurePackages(
+  existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium") && fonts.status === 0 && fonts.stdout.trim() !== "",
+  ["chromium", "fonts-noto-cjk"],
+  "the browser e2e test",
+  { required: false },
+);
+// The suites scan files with a real clamd (scripts/clamd.mjs starts it).
+ensurePackages(Boolean(findClamd()), ["clamav-daemon"], "the suites scan files with a real clamd", {
+  required: true,
+  recommends: false,
+});
+// The bench's real peer (bench/targets/ejabberd.mjs, ejabberd-mam.mjs with SQLite archiving).
+ensurePackages(
+  spawnSync("dpkg", ["-s", "ejabberd", "erlang-p1-sqlite3"], { stdio: "ignore" }).status === 0,
+  ["ejabberd", "erlang-p1-sqlite3"],
+  "the bench's ejabberd peer",
+  { required: false },
+);
 
 const steps = [
   ["generated types current", bin(typesCmd), [...typesArgs, "--check"]],
