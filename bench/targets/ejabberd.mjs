@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freeTcpPort } from "../../scripts/clamd.mjs";
 import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
 import { processesSnapshot } from "../lib/proc.mjs";
 import { SkipTarget } from "../scenarios/common.mjs";
@@ -97,17 +97,6 @@ modules:
 ${archive ? "  mod_mam:\n    db_type: sql\n    default: always\n    cache_size: 1000\n" : ""}`;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = /** @type {import("node:net").AddressInfo} */ (srv.address());
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * The Erlang VM of node `node`: su starts it in a session of its own, so it is found by the node
  * name on its command line, not by process group.
@@ -136,7 +125,7 @@ function snapshotOf(node) {
 
 export async function startEjabberd({ archive, log = () => {} }) {
   if (!existsSync(EJABBERDCTL)) throw new SkipTarget("ejabberd is not installed: apt-get install ejabberd erlang-p1-sqlite3");
-  const port = await freePort();
+  const port = await freeTcpPort();
   const dir = mkdtempSync(path.join(tmpdir(), "colink-ejabberd-"));
   chmodSync(dir, 0o777);
   const cfg = path.join(dir, "ejabberd.yml");
