@@ -13,6 +13,9 @@ import { findWranglerLeader, freeDescriptors, runtimeUrl, serverSnapshot } from 
 // wrangler config under bench/baseline/ and needs no migrations.
 
 const root = path.resolve(import.meta.dirname, "../..");
+// COLINK_BENCH_SOURCE names another checkout of Colink (say a `git worktree` of an older commit)
+// whose Worker is run instead of this tree's, so two commits are compared under one harness.
+const source = process.env.COLINK_BENCH_SOURCE ? path.resolve(process.env.COLINK_BENCH_SOURCE) : root;
 
 /**
  * @typedef {object} BenchServer
@@ -57,7 +60,7 @@ const SNAPSHOT_PATHS = [
 export function snapshotSources() {
   const dir = mkdtempSync(path.join(tmpdir(), "colink-bench-src-"));
   for (const rel of SNAPSHOT_PATHS) {
-    const from = path.join(root, rel);
+    const from = path.join(source, rel);
     if (!existsSync(from)) continue;
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     cpSync(from, path.join(dir, rel), { recursive: true });
@@ -68,7 +71,7 @@ export function snapshotSources() {
 
 /** The commit the sources came from, and whether the working tree differed from it. */
 export function sourceRevision() {
-  const git = (...args) => spawnSync("git", args, { cwd: root, encoding: "utf8" });
+  const git = (...args) => spawnSync("git", args, { cwd: source, encoding: "utf8" });
   const head = git("rev-parse", "HEAD");
   const status = git("status", "--porcelain", "--", ...SNAPSHOT_PATHS);
   return { commit: head.status === 0 ? head.stdout.trim() : null, dirty: status.status === 0 ? status.stdout.trim().length > 0 : null };
@@ -81,7 +84,7 @@ export function sourceRevision() {
  * @returns {Promise<BenchServer>}
  */
 export async function startColinkServer(vars, { live = false, seeding = false } = {}) {
-  const dir = live ? root : snapshotSources();
+  const dir = live ? source : snapshotSources();
   const { startWranglerDev } = await e2eLauncher(dir);
   const config = seeding ? { config: path.join(dir, "bench", "seeding", "wrangler.toml"), migrate: true } : {};
   let dev;
