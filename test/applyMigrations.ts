@@ -45,6 +45,19 @@ afterEach(async () => {
   }
 });
 
+/**
+ * Test files share one runtime (`isolate: false` in vitest.config.ts), so a room's alarm left armed
+ * by one file (its directory outbox, search outbox or head publication, due seconds later) would
+ * otherwise write into the D1 the next file just emptied. Each file disarms every object it leaves.
+ */
+async function disarmAll<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): Promise<void> {
+  for (const id of await listDurableObjectIds(namespace)) {
+    await runInDurableObject(namespace.get(id), (_instance, state) => state.storage.deleteAlarm());
+  }
+}
+
 afterAll(async () => {
   if (fileOpenedSockets) await new Promise((r) => setTimeout(r, SETTLE_MS));
+  await disarmAll(env.CHANNEL_ROOM);
+  await disarmAll(env.USER_SESSION);
 });

@@ -44,7 +44,9 @@ describe("search outbox", () => {
     // The room crashes (its memory, and the broken sender with it, is gone) and starts again.
     await evictDurableObject(room(ch.id));
     expect((await outboxState(ch.id)).pending).toBe(1);
-    expect(await runDurableObjectAlarm(room(ch.id))).toBe(true);
+    // The retry is due a second after the failure; on a loaded machine it may already have fired
+    // by itself, so the alarm is run here only if it has not.
+    await runDurableObjectAlarm(room(ch.id));
     await waitUntilFound(alice, "quokka", m.id);
     expect(await outboxState(ch.id)).toEqual({ pending: 0, due: null });
   });
