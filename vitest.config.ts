@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { CLAMD_STREAM_MAX_BYTES, freeTcpPort } from "./scripts/clamd.mjs";
+import { CLAMD_STREAM_MAX_BYTES } from "./scripts/clamd.mjs";
+import { freeTcpPort } from "./scripts/freePort.mjs";
 
 // In-runtime tests: the Worker, its Durable Objects and D1 run in workerd through
 // Miniflare, exactly as under `wrangler dev`.

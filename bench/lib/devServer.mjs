@@ -49,6 +49,8 @@ const SNAPSHOT_PATHS = [
   "tsconfig.json",
   ".dev.vars",
   "test/e2e/wranglerDev.ts",
+  "scripts/freePort.mjs",
+  "scripts/freePort.d.mts",
   "bench/seeding",
 ];
 

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freeTcpPort } from "../../scripts/clamd.mjs";
+import { freeTcpPort } from "../../scripts/freePort.mjs";
 import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
 import { processesSnapshot } from "../lib/proc.mjs";
 import { SkipTarget } from "../scenarios/common.mjs";

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { freeTcpPort } from "../../scripts/freePort.mjs";
 import { type Clamd, EICAR, startClamd } from "./clamd";
 import { type Account, api, baseUrl, login, signUp } from "./client";
-import { type DevServer, freePort, startWranglerDev } from "./wranglerDev";
+import { type DevServer, startWranglerDev } from "./wranglerDev";
 
 // Files against a real `wrangler dev` (R2, the scan queue and its dead-letter queue on local disk)
 // and a real clamd (scripts/clamd.mjs). The suite's server uploads through the Worker's own route;
@@ -126,7 +127,7 @@ describe("files straight to R2 (presigned PUT, wrangler's local S3 endpoint), wi
 
   beforeAll(async () => {
     clamd = await startClamd();
-    const port = await freePort();
+    const port = await freeTcpPort();
     server = await startWranglerDev({
       port,
       vars: {

@@ -1,9 +1,10 @@
 import type { TestProject } from "vitest/node";
 // @ts-expect-error: a plain ES module script without types (scripts/ holds the repo's Node scripts)
 import { buildWeb } from "../../scripts/buildWeb.mjs";
+import { freeTcpPort } from "../../scripts/freePort.mjs";
 import { type Clamd, startClamd } from "./clamd";
 import { type IdpInfo, type IdpServer, startOidcProvider } from "./oidcProvider";
-import { type DevServer, freePort, startWranglerDev } from "./wranglerDev";
+import { type DevServer, startWranglerDev } from "./wranglerDev";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -41,7 +42,7 @@ export default async function setup(project: TestProject) {
   // The provider first: Colink is started already pointing at its issuer, as in production.
   // The web client signs in there too (test/e2e/web.e2e.ts): its page is the redirect URI, so the
   // server's port is chosen first.
-  const port = await freePort();
+  const port = await freeTcpPort();
   const idp: IdpServer = await startOidcProvider({ audience: COLINK_AUDIENCE, redirectUris: [`http://127.0.0.1:${port}/`] });
   // A real clamd for the suite's server (files are scanned, as in production).
   let scanner: Clamd;

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { freeTcpPort } from "../../scripts/freePort.mjs";
 import { baseUrl } from "./client";
-import { freePort } from "./wranglerDev";
 
 // wrangler dev's local explorer (/cdn-cgi/explorer, also /cdn-cgi/local/explorer) is an
 // unauthenticated read-write API on the local D1 and Durable Object storage: through it one can
@@ -48,7 +48,7 @@ describe("wrangler's local explorer", () => {
 
   it("is not served by `npm start` (scripts/start.mjs), even when the environment asks for it", async () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), "colink-start-"));
-    const port = await freePort();
+    const port = await freeTcpPort();
     const child = spawn(
       process.execPath,
       [path.join(root, "scripts/start.mjs"), "--persist-to", stateDir, "--inspector-port", "0", "--show-interactive-dev-session=false"],

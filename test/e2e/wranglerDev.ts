@@ -1,24 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freeTcpPort } from "../../scripts/freePort.mjs";
 
 // Starts a real `wrangler dev` (workerd, local D1 and Durable Object storage on disk) for the e2e suite.
 
 const root = path.resolve(import.meta.dirname, "../..");
 const wranglerBin = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function runWrangler(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -56,7 +45,7 @@ export type DevServerOptions = {
 
 export async function startWranglerDev(options: DevServerOptions = {}): Promise<DevServer> {
   const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), "colink-e2e-"));
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await freeTcpPort());
   // wrangler dev passes a client's own cf-connecting-ip through (no edge in front): as under npm
   // start, Colink ignores it there and counts every client as one address. (A Worker that does not
   // read the setting, such as the bench's baseline, just has one unused var more.)
