@@ -1,9 +1,9 @@
 // `npm test`: generated types current, typecheck, lint and format check, the in-runtime suite, then the e2e suite.
 // Stops at the first failing step and exits with its status.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { findClamd } from "./clamd.mjs";
+import { ensurePackages } from "./packages.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -19,50 +19,8 @@ if (!typesHeader.includes(`by running \`${[typesCmd, ...typesArgs].join(" ")}\``
   process.exit(1);
 }
 
-/**
- * Installs Debian packages the suite or the bench needs, when `present` is false: with apt as root
- * (as CI runs); elsewhere it says what to install and, when `required`, stops.
- */
-function ensurePackages(present, packages, why, { required, recommends = true }) {
-  if (present) return;
-  const install = `apt-get install -y ${packages.join(" ")}`;
-  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
-    console[required ? "error" : "warn"](`${packages.join(" ")} missing (${why}): run \`sudo ${install}\`, then npm test again.`);
-    if (required) process.exit(1);
-    return;
-  }
-  console.log(`\n== installing ${packages.join(", ")} (${why})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", ...(recommends ? [] : ["--no-install-recommends"]), ...packages]]) {
-    const r = spawnSync("apt-get", args, { stdio: "inherit", env });
-    if (r.status !== 0) {
-      console.error(`apt-get ${args.join(" ")} failed (${r.status})`);
-      process.exit(r.status ?? 1);
-    }
-  }
-}
-
-// The browser e2e test (test/e2e/web.e2e.ts) drives Debian's Chromium and needs a CJK font;
-// without them that test says what to install, and fails.
-const fonts = spawnSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" });
-ensurePackages(
-  existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium") && fonts.status === 0 && fonts.stdout.trim() !== "",
-  ["chromium", "fonts-noto-cjk"],
-  "the browser e2e test",
-  { required: false },
-);
-// The suites scan files with a real clamd (scripts/clamd.mjs starts it).
-ensurePackages(Boolean(findClamd()), ["clamav-daemon"], "the suites scan files with a real clamd", {
-  required: true,
-  recommends: false,
-});
-// The bench's real peer (bench/targets/ejabberd.mjs, ejabberd-mam.mjs with SQLite archiving).
-ensurePackages(
-  spawnSync("dpkg", ["-s", "ejabberd", "erlang-p1-sqlite3"], { stdio: "ignore" }).status === 0,
-  ["ejabberd", "erlang-p1-sqlite3"],
-  "the bench's ejabberd peer",
-  { required: false },
-);
+// The Debian packages the suites need (and the bench's peer), installed when missing and root.
+ensurePackages();
 
 const steps = [
   ["generated types current", bin(typesCmd), [...typesArgs, "--check"]],
