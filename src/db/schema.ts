@@ -255,7 +255,7 @@ export const exportsTable = sqliteTable("exports", {
   finishedAt: text("finished_at"),
 });
 
-/** Counters for GET /admin/stats, kept by D1 triggers (migrations/0006_admin.sql) and the files service. */
+/** Counters for GET /admin/stats, kept by D1 triggers (migrations/0006_admin.sql, 0010_file_bytes.sql). */
 export const statCounters = sqliteTable("stat_counters", {
   name: text("name").primaryKey(),
   value: integer("value").notNull().default(0),

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createChannel, expectStatus, sent, workspace } from "../channelFixtures";
+import { createFile, EICAR, scanned, uploadFile } from "../fileFixtures";
 import { type Account, call, expectProblem } from "../helpers";
 import { openLiveSocket } from "../socketClient";
 
@@ -72,6 +73,19 @@ describe("GET /admin/stats", () => {
     const recent = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
     await env.DB.prepare("INSERT INTO message_day_counts (day, count) VALUES (?, 100), (?, 7)").bind(old, recent).run();
     expect((await stats(owner)).messages_last_30_days).toBe(7);
+  });
+
+  it("counts the bytes kept in R2: from complete, whatever the scan says, until the file is deleted", async () => {
+    const { owner, alice } = await workspace();
+    expectStatus(await createFile(alice, 5_000), 201); // never uploaded: nothing is stored
+    const clean = await uploadFile(alice, "twelve bytes");
+    const infected = await uploadFile(alice, EICAR);
+    expect((await stats(owner)).file_bytes).toBe(12 + EICAR.length);
+    expect((await scanned(alice, clean.id)).status).toBe("clean");
+    expect((await scanned(alice, infected.id)).status).toBe("quarantined");
+    expect((await stats(owner)).file_bytes).toBe(12 + EICAR.length); // quarantined bytes are kept too
+    expectStatus(await call("DELETE", `/files/${clean.id}`, { token: alice.token }), 204);
+    expect((await stats(owner)).file_bytes).toBe(EICAR.length);
   });
 
   it("is for admins only", async () => {

@@ -4,7 +4,7 @@ import { messageDayCounts, statCounters } from "../../db/schema";
 import { DAY_MS } from "../../lib/time";
 import type { Stats } from "../../protocol/admin";
 
-/** The counter the files service adds uploaded bytes to (and subtracts deleted bytes from). */
+/** Bytes kept in R2, from `complete` until the file is deleted (D1 triggers, migrations/0010_file_bytes.sql). */
 export const FILE_BYTES_COUNTER = "file_bytes";
 
 const COUNTERS = [
@@ -20,7 +20,7 @@ const COUNTERS = [
 
 /**
  * Workspace statistics, cheap enough to poll every few seconds: two indexed reads in one batch,
- * of counters kept by D1 triggers (users, channels, who is online), the files service (bytes) and
+ * of counters kept by D1 triggers (users, channels, who is online, file bytes) and
  * the ChannelRooms' outboxes (messages per day, which reach D1 within about 30 s of being sent).
  */
 export async function workspaceStats(db: Database, now = Date.now()): Promise<Stats> {
