@@ -28,8 +28,10 @@ export class FileStore {
     return bySeq;
   }
 
+  /** Also takes back a release of the file still waiting in the directory outbox (posted again here after retention pruned it). */
   attach(seq: number, files: readonly FileInfo[]): void {
     for (const [position, file] of files.entries()) {
+      this.sql.exec("DELETE FROM file_release_outbox WHERE file_id = ?", file.id);
       this.sql.exec(
         "INSERT INTO message_files (seq, position, file_id, file) VALUES (?, ?, ?, ?)",
         seq,
