@@ -47,6 +47,14 @@ export class FileStore {
     return this.sql.exec("UPDATE message_files SET file = ? WHERE file_id = ?", JSON.stringify(file), file.id).rowsWritten;
   }
 
+  /** The seqs of the messages that carry a file. */
+  carriers(fileId: string): number[] {
+    return this.sql
+      .exec<{ seq: number }>("SELECT DISTINCT seq FROM message_files WHERE file_id = ?", fileId)
+      .toArray()
+      .map((r) => r.seq);
+  }
+
   /** A deleted file leaves every message; returns how many carried it. */
   remove(fileId: string): number {
     return this.sql.exec("DELETE FROM message_files WHERE file_id = ?", fileId).rowsWritten;

@@ -4,6 +4,7 @@ import worker from "../../../src/index";
 import { addMembers, allEvents, createChannel, expectStatus, sent, workspace } from "../../channelFixtures";
 import { scanned, uploadFile } from "../../fileFixtures";
 import { type Account, call, expectProblem } from "../../helpers";
+import { foundIds, waitUntilFound } from "../../searchFixtures";
 
 // The retention sweep (the 10-minute cron, run here through the Worker's scheduled handler, as the
 // trigger runs it): files past the workspace's file_days are deleted for real (bytes, thumbnail,
@@ -40,6 +41,9 @@ describe("retention sweep", () => {
     const recent = await uploadFile(alice, "a recent report", { channel_id: channel.id, filename: "recent.txt" });
     for (const f of [old, recent]) expect((await scanned(alice, f.id)).status).toBe("clean");
     const message = await sent(alice, channel.id, "two reports", { file_ids: [old.id, recent.id] });
+    const lonely = await sent(alice, channel.id, "lonely report", { file_ids: [old.id] });
+    await waitUntilFound(bob, "lonely has:file", lonely.id);
+    await waitUntilFound(bob, "two has:file", message.id);
     // As if the scanner had made a thumbnail too.
     await env.FILES.put(`thumbnails/${old.id}`, "thumbnail bytes");
     await backdate("files", "created_at", old.id, 100);
@@ -63,6 +67,15 @@ describe("retention sweep", () => {
     expect(events.filter((e) => e.type === "file.deleted").map((e) => e.data)).toEqual([{ file_id: old.id }]);
     const history = expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: bob.token }), 200);
     expect(history.items.find((m: { id: string }) => m.id === message.id).files.map((f: { id: string }) => f.id)).toEqual([recent.id]);
+    expect(history.items.find((m: { id: string }) => m.id === lonely.id).files).toEqual([]);
+    // The index follows: the message left with no file is no longer found by has:file.
+    const deadline = Date.now() + 15_000;
+    while ((await foundIds(bob, "lonely has:file")).length > 0) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await foundIds(bob, "lonely")).toEqual([lonely.id]);
+    expect(await foundIds(bob, "two has:file")).toEqual([message.id]);
 
     expect(await sweepRuns(owner)).toEqual([
       expect.objectContaining({
