@@ -3,7 +3,7 @@
 -- are left as they are; src/db/schema.ts describes the same tables.
 
 -- When message retention pruned the last message carrying the file in the last channel it was
--- posted in (a ChannelRoom's directory outbox sets it): the file sweep then deletes it, bytes and
+-- posted in (a ChannelRoom's directory outbox sets it): the retention sweep then deletes it, bytes and
 -- all. Posting the file again clears it.
 ALTER TABLE `files` ADD `unreferenced_at` text;
 --> statement-breakpoint

@@ -76,7 +76,10 @@ export class DirectoryOutbox {
   /**
    * Files no message of this room carries any more (message retention pruned the last): D1 takes
    * the channel off their posts, and a file then posted nowhere is marked unreferenced, for the
-   * file sweep to delete (src/services/actions/fileSweep.ts). Call inside the pruning transaction.
+   * retention sweep to delete (src/services/actions/retentionSweep.ts). Call inside the pruning
+   * transaction. A file posted here again takes its pending release back (FileStore.attach), and
+   * posting clears `unreferenced_at` in D1; what is not covered is a post whose D1 listing lands
+   * while this release is already on its way to D1 (a window of one flush, once a day at most).
    */
   releaseFiles(fileIds: readonly string[], at: Date): void {
     if (fileIds.length === 0) return;

@@ -158,7 +158,7 @@ export class MessageRetention {
   /**
    * Inside the pruning transaction, after the deletes: the files that no message left in the room
    * carries go to the directory outbox, which takes the channel off their posts in D1 (and marks
-   * a file posted nowhere else unreferenced, for the file sweep to delete). Returns how many.
+   * a file posted nowhere else unreferenced, for the retention sweep to delete). Returns how many.
    */
   private releaseFiles(pruned: readonly PrunedMessage[], at: Date): number {
     const candidates = [...new Set(pruned.flatMap((m) => m.file_ids))];

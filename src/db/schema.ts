@@ -342,7 +342,7 @@ export const files = sqliteTable(
     scanQueuedAt: text("scan_queued_at"),
     createdAt: createdAt(),
     updatedAt: text("updated_at"),
-    /** When retention left the file posted nowhere (a ChannelRoom's directory outbox): the file sweep deletes it. */
+    /** When retention left the file posted nowhere (a ChannelRoom's directory outbox): the retention sweep deletes it. */
     unreferencedAt: text("unreferenced_at"),
   },
   (t) => [
