@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { channels, filePosts, files } from "../../db/schema";
 import { ColinkError, type FieldError, notFound } from "../../lib/ColinkError";
@@ -38,11 +38,18 @@ export async function prepareAttachments(
   if (errors.length > 0) throw new ColinkError(422, "invalid_file", "Some files cannot be attached.", { errors });
   // The room has the last word on the channel; this only keeps the listing's foreign key valid.
   if (!(await db.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get())) throw notFound("channel");
-  const inserted = await db
-    .insert(filePosts)
-    .values(fileIds.map((fileId) => ({ fileId, channelId })))
-    .onConflictDoNothing()
-    .returning({ fileId: filePosts.fileId });
+  // Posted somewhere again: a file retention had left unreferenced is no longer the sweep's to delete.
+  const [inserted] = await db.batch([
+    db
+      .insert(filePosts)
+      .values(fileIds.map((fileId) => ({ fileId, channelId })))
+      .onConflictDoNothing()
+      .returning({ fileId: filePosts.fileId }),
+    db
+      .update(files)
+      .set({ unreferencedAt: null })
+      .where(and(inArray(files.id, [...fileIds]), isNotNull(files.unreferencedAt))),
+  ]);
   const attached = fileIds.map((id) => fileFromRow(byId.get(id) as (typeof rows)[number]));
   return {
     files: attached,
