@@ -94,7 +94,7 @@ export const upload = {
     const r = out.colink?.aggregate;
     const goalRatio = (label) =>
       `${label}: Colink's route grows workerd's RSS no more than ${RATIO}× the bare put's growth + ${SLACK_MIB} MiB; all uploads succeed`;
-    const goalFlat = `Colink's growth over the bare put does not scale with the bytes: its excess for one ${"big"} upload (more bytes) is within ${SLACK_MIB} MiB of its excess for the concurrent ones`;
+    const goalFlat = `Colink's growth over the bare put does not scale with the bytes: its excess for the one big upload is within ${SLACK_MIB} MiB of its excess for the concurrent ones`;
     if (!r?.loads)
       return [
         ...["many", "one"].map((id) => ({ goal: goalRatio(id), pass: null, value: missing(out.colink) })),
