@@ -140,7 +140,13 @@ export function withSendRules<T extends z.ZodType<SendShape>>(schema: T) {
     .refine((body) => hasContent(body.text, body.file_ids?.length ?? 0), {
       ...EMPTY_MESSAGE_ERROR,
       path: [EMPTY_MESSAGE_ERROR.path],
-      when: (payload) => payload.issues.every((i) => i.path?.[0] !== "text" && i.path?.[0] !== "file_ids"),
+      // Only on an object whose text and file_ids parsed (not on `null`, which OpenAPI generation also tries).
+      when: (payload) =>
+        typeof payload.value === "object" &&
+        payload.value !== null &&
+        payload.issues.every(
+          (i) => i.path?.[0] !== "text" && i.path?.[0] !== "file_ids" && !(i.code === "invalid_type" && !i.path?.length),
+        ),
     });
 }
 

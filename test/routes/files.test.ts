@@ -243,6 +243,12 @@ describe("attaching files to messages", () => {
     // Neither text nor files: refused, with the same field error whether file_ids is absent or empty.
     for (const body of [{ text: "" }, { text: "", file_ids: [] }])
       expect(expectProblem(await post(body), 422, "validation_failed").errors).toEqual([EMPTY_MESSAGE_ERROR]);
+    // A body that is no object at all is a 4xx too (the content rule never runs on it).
+    for (const rawBody of ["null", "[]", '""', "5"]) {
+      const reply = await call("POST", `/channels/${channel.id}/messages`, { token: alice.token, rawBody });
+      expect(reply.status, rawBody).toBeGreaterThanOrEqual(400);
+      expect(reply.status, rawBody).toBeLessThan(500);
+    }
     // Whitespace is text, as it always was (stored as written).
     expect(expectStatus(await post({ text: " " }), 201).text).toBe(" ");
     // An edit may empty a message that carries files, and not one that carries none.
