@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { MessageWithFiles, PendingMessage } from "../../../client/index.ts";
+import type { FileInfo, MessageWithFiles, PendingMessage } from "../../../client/index.ts";
 import { useColink, useStoreState } from "../context.ts";
 import { clock, personName } from "../names.ts";
 import { go } from "../route.ts";
@@ -82,6 +82,7 @@ export function MessageItem(props: {
         ) : (
           <RichText text={m.text} me={me?.username ?? null} edited={m.edited_at !== null} />
         )}
+        {m.files && m.files.length > 0 && <FileList files={m.files} />}
         {m.reactions.length > 0 && (
           <div class="reactions">
             {m.reactions.map((r) => {
@@ -206,6 +207,28 @@ function EditBox(props: { text: string; onSave: (text: string) => void; onCancel
         </button>
       </div>
     </div>
+  );
+}
+
+const FILE_STATUS_LABEL: Record<FileInfo["status"], string | null> = {
+  uploading: "uploading…",
+  scanning: "scanning…",
+  clean: null,
+  quarantined: "quarantined",
+  scan_failed: "could not be scanned",
+};
+
+/** The files a message carries, by name, with their scan status until they are clean. */
+function FileList({ files }: { files: FileInfo[] }) {
+  return (
+    <ul class="files" aria-label="Files">
+      {files.map((f) => (
+        <li key={f.id} class={`file ${f.status}`}>
+          <span class="file-name">📎 {f.filename}</span>
+          {FILE_STATUS_LABEL[f.status] && <span class="muted"> {FILE_STATUS_LABEL[f.status]}</span>}
+        </li>
+      ))}
+    </ul>
   );
 }
 
