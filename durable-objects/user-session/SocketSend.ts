@@ -1,6 +1,7 @@
 import { createDb, type Database } from "../../src/db/client";
 import { ColinkError } from "../../src/lib/ColinkError";
 import { log } from "../../src/lib/log";
+import { assertNotMuted } from "../../src/lib/mute";
 import { postMessage } from "../../src/lib/postMessage";
 import { channelRoom } from "../../src/lib/stubs";
 import { CloseCode } from "../../src/protocol/closeCodes";
@@ -22,8 +23,12 @@ import type { SessionCore } from "./SessionCore";
  * socket's binding here: a socket is closed when its session ends or its user is deactivated, and
  * EndedSessions refuses a frame from one that slipped through. The role (which only decides
  * whether a non-member is told 403 or 404) is the one the handshake read, kept current by
- * `user.updated`.
+ * `user.updated`. So is a workspace mute: its end comes with the handshake and with every mute and
+ * unmute (UserSession.setMutedUntil), and a muted user's send is refused as HTTP refuses it.
  */
+/** The SessionMeta key of the mute's end (ISO time), "" when not muted. */
+export const MUTED_UNTIL_META = "muted_until";
+
 export class SocketSend {
   /** One stub per channel: sends on one socket reach the room in the order they were sent. */
   private readonly rooms = new Map<string, ReturnType<typeof channelRoom>>();
@@ -43,14 +48,22 @@ export class SocketSend {
     const { channel_id: channelId, type: _, ...body } = frame;
     let result: Awaited<ReturnType<typeof postMessage>>;
     try {
+      assertNotMuted(this.core.meta.get(MUTED_UNTIL_META));
       result = await postMessage(env, this.db(), channelId, actor, body, this.room(channelId));
     } catch (error) {
       if (error instanceof ColinkError) {
-        // A file that cannot be attached (422 invalid_file), as HTTP answers it.
-        const { errors, retryAfterSeconds } = error.extra;
+        // A mute (403 muted) or a file that cannot be attached (422 invalid_file), as HTTP answers it.
+        const { errors, retryAfterSeconds, members } = error.extra;
         sendQuietly(
           ws,
-          sendErrorFrame(frame.client_msg_id, { status: error.status, code: error.code, detail: error.detail, errors, retryAfterSeconds }),
+          sendErrorFrame(frame.client_msg_id, {
+            status: error.status,
+            code: error.code,
+            detail: error.detail,
+            errors,
+            retryAfterSeconds,
+            members,
+          }),
         );
         return;
       }

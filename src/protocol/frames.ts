@@ -94,11 +94,14 @@ export type SendProblem = {
   detail: string;
   errors?: { path: string; message: string }[];
   retryAfterSeconds?: number;
+  /** Further members of the problem type, as problem+json carries them (`muted_until`). */
+  members?: Record<string, string | number | boolean | null>;
 };
 
 /** A `send` refused: the problem+json fields HTTP would answer with, and the frame's `client_msg_id`. */
 export const sendErrorFrame = (clientMsgId: string | null, p: SendProblem) =>
   JSON.stringify({
+    ...p.members,
     type: "error",
     client_msg_id: clientMsgId,
     status: p.status,

@@ -174,6 +174,28 @@ describe("send over the socket", () => {
     expect(await history(bob, channel.id)).toEqual([ack.message]);
   });
 
+  it("refuses a muted user's send as HTTP does (403 muted with muted_until), on a socket open before the mute and on one opened during it", async () => {
+    const { admin, alice, bob } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob);
+    const { ws: before } = await openLiveSocket(bob.token);
+    const mute = expectStatus(await call("POST", `/admin/users/${bob.user.id}/mute`, { token: admin.token, body: { minutes: 10 } }), 200);
+    const http = expectProblem(await send(bob, channel.id, "over HTTP"), 403, "muted");
+    const { ws: during } = await openLiveSocket(bob.token);
+    for (const ws of [before, during]) {
+      const refused = await sendFrame(ws, { channel_id: channel.id, text: "over the socket", client_msg_id: cmid() });
+      expect(refused).toMatchObject({ type: "error", status: 403, code: "muted", detail: http.detail, muted_until: mute.muted_until });
+    }
+    expect(await history(alice, channel.id)).toEqual([]);
+
+    expectStatus(await call("DELETE", `/admin/users/${bob.user.id}/mute`, { token: admin.token }), 200);
+    for (const ws of [before, during]) {
+      const acked = await sendFrame(ws, { channel_id: channel.id, text: "free again", client_msg_id: cmid() });
+      expect(acked.type, JSON.stringify(acked)).toBe("ack");
+    }
+    expect(await history(alice, channel.id)).toHaveLength(2);
+  });
+
   it("a thread reply sent on the socket notifies followers (thread.reply) as the HTTP one does", async () => {
     const { owner, alice } = await workspace();
     const channel = await createChannel(owner);

@@ -2,13 +2,13 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { channels } from "../../db/schema";
 import { invalid } from "../../lib/ColinkError";
+import { assertNotMuted } from "../../lib/mute";
 import { channelRoom } from "../../lib/stubs";
 import { type Channel, MAX_GROUP_DM_SIZE } from "../../protocol/channels";
 import type { AuthUser } from "../auth/authUser";
 import { addDirectoryMembers, requireActiveUsers } from "../directory/channelDirectory";
 import { requireVisibleUsers } from "../directory/userVisibility";
 import { emitUserEvent } from "../emitUserEvent";
-import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 import { createRoom } from "./channels";
 
@@ -19,7 +19,7 @@ import { createRoom } from "./channels";
  * share a channel with.
  */
 export async function openDm(env: Env, db: Database, user: AuthUser, userIds: string[]): Promise<{ channel: Channel; created: boolean }> {
-  assertNotMuted(user);
+  assertNotMuted(user.mutedUntil);
   const others = [...new Set(userIds)].filter((id) => id !== user.id);
   if (others.length === 0) throw invalid("user_ids", "Name at least one other person.");
   if (others.length + 1 > MAX_GROUP_DM_SIZE) throw invalid("user_ids", `A group DM has at most ${MAX_GROUP_DM_SIZE} people, you included.`);

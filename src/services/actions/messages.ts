@@ -1,4 +1,5 @@
 import type { Database } from "../../db/client";
+import { assertNotMuted } from "../../lib/mute";
 import { postMessage } from "../../lib/postMessage";
 import { channelRoom } from "../../lib/stubs";
 import { recordFollowsQuietly } from "../../lib/threadReplyFollowUp";
@@ -6,7 +7,6 @@ import type { Message, SendMessageBody } from "../../protocol/messages";
 import { actorOf } from "../actorOf";
 import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
-import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 
 // Messages live only in their ChannelRoom, which stores each change and fans out its event.
@@ -24,7 +24,7 @@ export async function sendMessage(
   channelId: string,
   body: SendMessageBody,
 ): Promise<{ message: Message; created: boolean }> {
-  assertNotMuted(user);
+  assertNotMuted(user.mutedUntil);
   const { message, created } = roomValue(await postMessage(env, db, channelId, actorOf(user), body));
   return { message, created };
 }
@@ -38,7 +38,7 @@ export async function editMessage(
   messageId: string,
   text: string,
 ): Promise<Message> {
-  assertNotMuted(user);
+  assertNotMuted(user.mutedUntil);
   const { message, thread } = roomValue(await channelRoom(env, channelId).editMessage(actorOf(user), messageId, text));
   if (thread) await recordFollowsQuietly(db, channelId, thread.root_id, thread.new_followers);
   return message;

@@ -1,10 +1,10 @@
 import { invalid } from "../../lib/ColinkError";
+import { assertNotMuted } from "../../lib/mute";
 import { channelRoom } from "../../lib/stubs";
 import { canonicalEmoji, MAX_EMOJI_LENGTH } from "../../protocol/emoji";
 import type { Message } from "../../protocol/messages";
 import { actorOf } from "../actorOf";
 import type { AuthUser } from "../auth/authUser";
-import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 
 /**
@@ -20,7 +20,7 @@ export async function setReaction(
   rawEmoji: string,
   present: boolean,
 ): Promise<Message> {
-  assertNotMuted(user);
+  assertNotMuted(user.mutedUntil);
   const emoji = canonicalEmoji(rawEmoji);
   if (emoji === null)
     throw invalid("emoji", `One Unicode emoji (at most ${MAX_EMOJI_LENGTH} UTF-16 code units) or a built-in :shortcode:.`, "invalid_emoji");
