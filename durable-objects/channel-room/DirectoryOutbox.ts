@@ -1,4 +1,5 @@
 import { log } from "../../src/lib/log";
+import { NO_MENTIONS } from "./MessageStore";
 
 /** The alarm purpose that flushes the outbox (AlarmSchedule). */
 export const DIRECTORY_OUTBOX_ALARM = "directory_outbox";
@@ -8,6 +9,8 @@ const AUDIT_FLUSH_DELAY_MS = 5_000;
 /** Message counts are batched: one D1 write per room per this long at most. */
 const COUNT_FLUSH_DELAY_MS = 30_000;
 const FLUSH_BATCH = 100;
+/** Pruned message ids per D1 statement (bound as one JSON array, so not held to D1's 100 parameters). */
+const PRUNED_BATCH = 1_000;
 
 /** An audit row as the room records it; the Worker's audit reader sees it as any other. */
 export type RoomAuditEntry = {
@@ -91,6 +94,16 @@ export class DirectoryOutbox {
     this.schedule(at.getTime() + AUDIT_FLUSH_DELAY_MS);
   }
 
+  /**
+   * Messages retention pruned (`ids`, a JSON array): D1 keeps no copy of them either, so a report's
+   * copy of such a message is emptied to a tombstone (no text, mentions, reactions or files). Call
+   * inside the pruning transaction.
+   */
+  messagesPruned(ids: string, at: Date): void {
+    this.sql.exec("INSERT INTO pruned_message_outbox (message_id) SELECT value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING", ids);
+    this.schedule(at.getTime() + AUDIT_FLUSH_DELAY_MS);
+  }
+
   /** Counts a sent message on its UTC day. Call inside the send's transaction. */
   countMessage(at: Date): void {
     this.sql.exec(
@@ -132,7 +145,8 @@ export class DirectoryOutbox {
     return (
       this.sql
         .exec<{ n: number }>(
-          "SELECT (SELECT COUNT(*) FROM audit_outbox) + (SELECT COUNT(*) FROM message_day_pending) + (SELECT COUNT(*) FROM file_release_outbox) AS n",
+          `SELECT (SELECT COUNT(*) FROM audit_outbox) + (SELECT COUNT(*) FROM message_day_pending) + (SELECT COUNT(*) FROM file_release_outbox)
+                + (SELECT COUNT(*) FROM pruned_message_outbox) AS n`,
         )
         .one().n === 0
     );
@@ -146,7 +160,11 @@ export class DirectoryOutbox {
     const releases = this.sql
       .exec<{ file_id: string; at: string }>("SELECT file_id, at FROM file_release_outbox LIMIT ?", FLUSH_BATCH)
       .toArray();
-    if (rows.length === 0 && counts.length === 0 && releases.length === 0) return false;
+    const pruned = this.sql
+      .exec<{ message_id: string }>("SELECT message_id FROM pruned_message_outbox LIMIT ?", PRUNED_BATCH)
+      .toArray()
+      .map((r) => r.message_id);
+    if (rows.length === 0 && counts.length === 0 && releases.length === 0 && pruned.length === 0) return false;
     const statements = [
       ...rows.map((r) =>
         this.db
@@ -172,6 +190,18 @@ export class DirectoryOutbox {
           )
           .bind(r.file_id, r.at),
       ]),
+      // Idempotent too: an emptied copy is emptied again to the same.
+      ...(pruned.length === 0
+        ? []
+        : [
+            this.db
+              .prepare(
+                `UPDATE reports SET message = json_set(message, '$.text', '', '$.mentions', json(?), '$.reactions', json('[]'),
+                   '$.files', json('[]'), '$.deleted', json('true'))
+                 WHERE channel_id = ? AND message_id IN (SELECT value FROM json_each(?))`,
+              )
+              .bind(JSON.stringify(NO_MENTIONS), channelId, JSON.stringify(pruned)),
+          ]),
     ];
     await this.db.batch(statements);
     // Only what was sent goes: rows and counts added while D1 answered stay for the next batch.
@@ -185,6 +215,8 @@ export class DirectoryOutbox {
         "DELETE FROM file_release_outbox WHERE (file_id, at) IN (SELECT json_extract(value, '$.file_id'), json_extract(value, '$.at') FROM json_each(?))",
         JSON.stringify(releases),
       );
-    return rows.length === FLUSH_BATCH || releases.length === FLUSH_BATCH;
+    if (pruned.length > 0)
+      this.sql.exec("DELETE FROM pruned_message_outbox WHERE message_id IN (SELECT value FROM json_each(?))", JSON.stringify(pruned));
+    return rows.length === FLUSH_BATCH || releases.length === FLUSH_BATCH || pruned.length === PRUNED_BATCH;
   }
 }

@@ -135,6 +135,7 @@ export class MessageRetention {
         now,
       );
       const released = this.releaseFiles(pruned, at);
+      this.room.outbox.messagesPruned(ids, at);
       for (const hook of this.onPruned) hook(pruned, meta.channel_id);
       this.room.outbox.audit(
         {

@@ -181,4 +181,14 @@ CREATE TABLE file_release_outbox (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    name: "0008_pruned_reports",
+    // Messages message retention pruned, for the directory outbox to empty D1's report copies of
+    // them (DirectoryOutbox.messagesPruned): nothing keeps a pruned message's text.
+    sql: `
+CREATE TABLE pruned_message_outbox (
+  message_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -180,6 +180,16 @@ describe("message retention", () => {
     expect(expectStatus(await call("GET", `/files/${onlyOld.id}/content`, { token: bob.token }), 200)).toBe(
       "bytes only an old message carries",
     );
+    // Reported before it goes: the report keeps a copy of the message, which retention must empty too.
+    for (const m of [old, reply])
+      expectStatus(
+        await call("POST", `/channels/${channel.id}/messages/${m.id}/report`, { token: owner.token, body: { reason: "spam" } }),
+        201,
+      );
+    const reportOfKept = expectStatus(
+      await call("POST", `/channels/${channel.id}/messages/${kept.id}/report`, { token: owner.token, body: { reason: "spam" } }),
+      201,
+    );
     await age(channel.id, [old.id, reply.id, ...filler.map((m) => m.id)], 40);
 
     expectStatus(await setRetention(owner, 30), 200);
@@ -207,6 +217,20 @@ describe("message retention", () => {
     // recent message carries stays.
     await room(channel.id).flushDirectoryOutbox();
     expectProblem(await call("GET", `/files/${onlyOld.id}`, { token: bob.token }), 404, "file_not_found");
+
+    // Reports: the reports stay (moderation records), their copies of the pruned messages are tombstones.
+    const reports = expectStatus(await call("GET", "/admin/reports?status=open", { token: owner.token }), 200).items as any[];
+    expect(reports).toHaveLength(3);
+    for (const m of [old, reply])
+      expect(reports.find((r) => r.message.id === m.id)?.message).toMatchObject({
+        id: m.id,
+        text: "",
+        files: [],
+        reactions: [],
+        deleted: true,
+      });
+    expect(JSON.stringify(reports)).not.toContain("secret");
+    expect(reports.find((r) => r.id === reportOfKept.id)?.message).toMatchObject({ text: `${word} recent`, deleted: false });
     expect(await sweepRetention(env, createDb(env.DB))).toEqual({ files_unreferenced: 1, files_expired: 0, exports_expired: 0 });
     expectProblem(await call("GET", `/files/${onlyOld.id}/content`, { token: alice.token }), 404, "file_not_found");
     expect(await env.FILES.head(`files/${onlyOld.id}`)).toBeNull();
