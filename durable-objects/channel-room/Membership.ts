@@ -110,7 +110,6 @@ export class Membership {
    */
   insert(m: NewMember, lastReadSeq: number, joinedAt: string): void {
     this.room.members.insert(m, lastReadSeq, joinedAt);
-    this.room.online.written(m.user_id);
   }
 
   /** Adds members and announces each (to them too: they start online). */

@@ -73,7 +73,7 @@ export class RoomCore {
     this.sendLimiter = new SendRateLimiter(config(env).SEND_RATE_PER_MINUTE);
     this.meta = new RoomMeta(sql);
     this.members = new MemberStore(sql);
-    this.online = new OnlineMembers(sql, transact);
+    this.online = new OnlineMembers(sql);
     this.fanOut = new FanOut(this.online.generations, deliver, (userId) => this.setOnline(userId, false));
     this.alarms = new AlarmSchedule(storage, {
       [RETENTION_ALARM]: (now: number) => this.events.retentionCheck(now),
@@ -175,7 +175,7 @@ export class RoomCore {
     const was = this.online.has(userId);
     if (online) this.online.add(userId);
     else this.goOffline(userId);
-    if (was !== online) this.online.writeSoon(userId, online);
+    if (was !== online) this.online.write(userId, online);
     return true;
   }
 
