@@ -313,8 +313,46 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/** The queue consumer for `colink-export`: one slice per message; a throw retries it from the same checkpoint. */
-export async function consumeExportBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+/**
+ * Attempts at one slice before the export is given up (`failed`); wrangler.toml's `max_retries`
+ * for `colink-export` is 10, so the queue would drop the message after one more.
+ */
+export const EXPORT_ATTEMPTS = 10;
+
+/**
+ * Gives an export up: it becomes `failed` with the reason, and what it had written goes (the
+ * multipart upload is aborted, the carry and the checkpointed directory records deleted), so a
+ * failed export leaves nothing in R2 or D1 but its row.
+ */
+export async function failExport(env: Env, exportId: string, reason: string): Promise<void> {
+  const db = createDb(env.DB);
+  const row = await db.select().from(exportsTable).where(eq(exportsTable.id, exportId)).get();
+  if (row?.status !== "running") return;
+  const checkpoint = row.checkpoint ? Checkpoint.safeParse(JSON.parse(row.checkpoint)) : null;
+  if (checkpoint?.success) {
+    const { uploadId, carryKey } = checkpoint.data;
+    try {
+      await env.FILES.resumeMultipartUpload(exportObjectKey(row.id), uploadId).abort();
+    } catch (error) {
+      // Already gone; R2 also aborts an incomplete multipart upload itself after 7 days.
+      log("warn", "export: aborting the multipart upload failed", { export_id: row.id, error });
+    }
+    if (carryKey) await env.FILES.delete(carryKey);
+  }
+  await db.batch([
+    db
+      .update(exportsTable)
+      .set({ status: "failed", error: reason, checkpoint: null, finishedAt: new Date().toISOString() })
+      .where(and(eq(exportsTable.id, row.id), eq(exportsTable.status, "running"))),
+    db.delete(exportEntries).where(eq(exportEntries.exportId, row.id)),
+  ]);
+}
+
+/**
+ * The queue consumer for `colink-export`: one slice per message; a throw retries it from the same
+ * checkpoint, up to EXPORT_ATTEMPTS attempts, then the export fails with the reason.
+ */
+export async function consumeExportBatch(batch: MessageBatch<unknown>, env: Env, options: SliceOptions = {}): Promise<void> {
   for (const msg of batch.messages) {
     const parsed = ExportMessage.safeParse(msg.body);
     if (!parsed.success) {
@@ -323,9 +361,16 @@ export async function consumeExportBatch(batch: MessageBatch<unknown>, env: Env)
       continue;
     }
     try {
-      await runExportSlice(env, parsed.data);
+      await runExportSlice(env, parsed.data, options);
       msg.ack();
     } catch (error) {
+      if (msg.attempts >= EXPORT_ATTEMPTS) {
+        log("error", "export slice failed for the last time; the export fails", { export_id: parsed.data.export_id, error });
+        const why = error instanceof Error ? error.message : String(error);
+        await failExport(env, parsed.data.export_id, `A slice of the export failed ${msg.attempts} times (${why}).`);
+        msg.ack();
+        continue;
+      }
       log("error", "export slice failed; retrying from its checkpoint", { export_id: parsed.data.export_id, error });
       msg.retry({ delaySeconds: 5 });
     }

@@ -1,7 +1,14 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { crc32 } from "../../src/lib/zip";
-import { type ExportMessage, runExportSlice, SimulatedCrash, type SliceOptions } from "../../src/queues/exportJob";
+import {
+  consumeExportBatch,
+  EXPORT_ATTEMPTS,
+  type ExportMessage,
+  runExportSlice,
+  SimulatedCrash,
+  type SliceOptions,
+} from "../../src/queues/exportJob";
 import { addMembers, createChannel, expectStatus, react, replied, sent, workspace } from "../channelFixtures";
 import { type Account, call } from "../helpers";
 
@@ -216,6 +223,38 @@ describe("workspace export", () => {
     // No carry object is left behind.
     const left = await env.FILES.list({ prefix: "exports/" });
     expect(left.objects.map((o) => o.key).filter((k) => k.includes(".carry"))).toEqual([]);
+  });
+
+  it("gives up after its last attempt: the export is failed with the reason, and its partial upload, carry and records are gone", async () => {
+    const { owner } = await smallWorkspace();
+    const { driven, queued } = manual();
+    await createRow(owner, "exp_doomed");
+    // A first slice that checkpoints: the multipart upload is open, one part's worth not yet, so a carry.
+    expect(await runExportSlice(driven, { export_id: "exp_doomed", version: 0 }, { maxEntries: 1, entryChunk: 1 })).toBe("continued");
+    const message = queued.shift() as ExportMessage;
+    const row = await env.DB.prepare("SELECT checkpoint FROM exports WHERE id = 'exp_doomed'").first<{ checkpoint: string }>();
+    const checkpoint = JSON.parse(row?.checkpoint ?? "{}");
+    expect(checkpoint.carryKey).toEqual(expect.stringContaining(".carry"));
+    const chunks = () => env.DB.prepare("SELECT COUNT(*) AS n FROM export_entries WHERE export_id = 'exp_doomed'").first<{ n: number }>();
+    expect((await chunks())?.n).toBeGreaterThan(0);
+
+    // A slice that dies is retried while attempts remain...
+    const early = createMessageBatch("colink-export", [{ id: "early", timestamp: new Date(), attempts: 1, body: message }]);
+    await consumeExportBatch(early, driven, { failAfterEntries: 1 });
+    expect((await getQueueResult(early, createExecutionContext())).retryMessages).toEqual([expect.objectContaining({ msgId: "early" })]);
+    expect(expectStatus(await call("GET", "/admin/exports/exp_doomed", { token: owner.token }), 200).status).toBe("running");
+
+    // ...and on its last attempt the export fails, leaving nothing behind.
+    const last = createMessageBatch("colink-export", [{ id: "last", timestamp: new Date(), attempts: EXPORT_ATTEMPTS, body: message }]);
+    await consumeExportBatch(last, driven, { failAfterEntries: 1 });
+    const result = await getQueueResult(last, createExecutionContext());
+    expect(result.explicitAcks).toEqual(["last"]);
+    const failed = expectStatus(await call("GET", "/admin/exports/exp_doomed", { token: owner.token }), 200);
+    expect(failed).toMatchObject({ status: "failed", error: expect.stringContaining(`failed ${EXPORT_ATTEMPTS} times`) });
+    expect(await env.FILES.head(checkpoint.carryKey)).toBeNull();
+    expect((await chunks())?.n).toBe(0);
+    await expect(env.FILES.resumeMultipartUpload("exports/exp_doomed.zip", checkpoint.uploadId).uploadPart(1, "x")).rejects.toThrow();
+    expect(await env.FILES.head("exports/exp_doomed.zip")).toBeNull();
   });
 
   it("checkpoints the central directory records in chunks (export_entries rows), so the checkpoint row stays small; same archive", async () => {
