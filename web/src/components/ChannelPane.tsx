@@ -1,8 +1,9 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Channel } from "../../../src/protocol/channels";
 import { useColink, useStoreState } from "../context.ts";
 import { channelTitle, dmPartners, isDm } from "../names.ts";
 import { go } from "../route.ts";
+import { useAttachments } from "../uploads.ts";
 import { PresenceDot } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import { problemText } from "./forms.tsx";
@@ -12,13 +13,18 @@ import { PinsPanel } from "./PinsPanel.tsx";
 import { ThreadPanel } from "./ThreadPanel.tsx";
 import { TypingLine, useTyping } from "./Typing.tsx";
 
-export function ChannelPane({ channelId, threadId }: { channelId: string; threadId: string | null }) {
+export function ChannelPane({ channelId, threadId, messageId }: { channelId: string; threadId: string | null; messageId?: string | null }) {
   const colink = useColink();
   const state = useStoreState();
   const view = state.channels[channelId];
   const [side, setSide] = useState<"pins" | "members" | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const typing = useTyping(channelId, null);
+  const attachments = useAttachments(colink, channelId);
+  // Files dragged over the channel: a drop attaches them to its composer.
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const carriesFiles = (e: DragEvent) => !!e.dataTransfer?.types.includes("Files");
 
   useEffect(() => {
     const v = colink.store.state.channels[channelId];
@@ -74,7 +80,37 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
 
   return (
     <div class={`channel-layout${threadId || side ? " with-side" : ""}`}>
-      <section class="channel-pane" aria-label={dm ? title : `#${title}`}>
+      <section
+        class={dragging ? "channel-pane dragging" : "channel-pane"}
+        aria-label={dm ? title : `#${title}`}
+        onDragEnter={(e) => {
+          if (!carriesFiles(e) || view.channel.archived) return;
+          e.preventDefault();
+          dragDepth.current++;
+          setDragging(true);
+        }}
+        onDragOver={(e) => {
+          if (!carriesFiles(e) || view.channel.archived) return;
+          e.preventDefault();
+          if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+        }}
+        onDragLeave={() => {
+          dragDepth.current = Math.max(0, dragDepth.current - 1);
+          if (dragDepth.current === 0) setDragging(false);
+        }}
+        onDrop={(e) => {
+          dragDepth.current = 0;
+          setDragging(false);
+          if (!carriesFiles(e) || view.channel.archived) return;
+          e.preventDefault();
+          if (e.dataTransfer?.files.length) attachments.add(e.dataTransfer.files);
+        }}
+      >
+        {dragging && (
+          <div class="drop-zone" aria-hidden="true">
+            <span>Drop files to share them in {dm ? title : `#${title}`}</span>
+          </div>
+        )}
         <header class="channel-head">
           <div class="title">
             <h1>
@@ -115,7 +151,7 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
             </button>
           </div>
         </header>
-        <MessageList channelId={channelId} editing={editing} onEditing={setEditing} />
+        <MessageList channelId={channelId} editing={editing} onEditing={setEditing} focus={messageId ?? null} />
         <TypingLine text={typing} />
         {view.channel.archived ? (
           <p class="archived-note">This channel is archived: read only.</p>
@@ -126,6 +162,7 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
             label="Message"
             placeholder={dm ? `Message ${title}` : `Message #${title}`}
             onEditLast={() => setEditing(lastMine())}
+            attachments={attachments}
           />
         )}
       </section>

@@ -5,6 +5,7 @@ import { clock, personName } from "../names.ts";
 import { go } from "../route.ts";
 import { Avatar } from "./Avatar.tsx";
 import { EmojiPicker } from "./EmojiPicker.tsx";
+import { MessageFiles } from "./Files.tsx";
 import { RichText } from "./RichText.tsx";
 
 const MODERATORS = new Set(["owner", "admin"]);
@@ -82,6 +83,7 @@ export function MessageItem(props: {
         ) : (
           <RichText text={m.text} me={me?.username ?? null} edited={m.edited_at !== null} />
         )}
+        <MessageFiles files={m.files ?? []} />
         {m.reactions.length > 0 && (
           <div class="reactions">
             {m.reactions.map((r) => {
