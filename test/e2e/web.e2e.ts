@@ -484,6 +484,9 @@ describe("the web client, two people in two browsers", () => {
     await log(ada.page).getByText("最后一条 ✅").waitFor();
     await log(grace.page).getByText("最后一条 ✅").waitFor();
     const png = gradientPng(720, 420);
+    // A slow uplink (Chromium's own throttling), so the progress bar is seen moving.
+    const cdp = await ada.context.newCDPSession(ada.page);
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 24 * 1024 });
     const [chooser] = await Promise.all([
       ada.page.waitForEvent("filechooser"),
       ada.page.getByRole("button", { name: "Attach files" }).click(),
@@ -491,6 +494,13 @@ describe("the web client, two people in two browsers", () => {
     await chooser.setFiles({ name: "gradient-chart.png", mimeType: "image/png", buffer: png });
     const tray = ada.page.getByRole("list", { name: "Attachments" });
     await tray.getByText("gradient-chart.png").waitFor();
+    const bar = tray.getByRole("progressbar", { name: "Uploading gradient-chart.png" });
+    await expect.poll(async () => Number(await bar.getAttribute("value").catch(() => "0")), { timeout: TIMEOUT }).toBeGreaterThan(0);
+    await shot(ada.page, "attachment-uploading");
+    // Sending waits for the bytes.
+    expect(await ada.page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
     // POST /files answered `uploading`, complete `scanning`: "Clean" can only come from the file.updated event.
     await tray.getByText("✓ Clean").waitFor({ timeout: SCAN_TIMEOUT });
     await shot(ada.page, "attachment-clean");
@@ -685,14 +695,22 @@ describe("the web client, two people in two browsers", () => {
     await page.getByRole("textbox", { name: "Actor" }).fill(`@${inject("owner").login.replace(/@.*/, "")}`);
     await page.getByRole("button", { name: "Filter" }).click();
     const rows = table.locator("tbody tr");
-    await expect.poll(() => rows.count(), { timeout: TIMEOUT }).toBe(50);
-    const actions = await table.locator("tbody tr td:nth-child(3)").allTextContents();
-    expect(new Set(actions)).toEqual(new Set(["invite.created"]));
+    const actionsShown = () => table.locator("tbody tr td:nth-child(3)").allTextContents();
+    // A full first page, all of that action (the unfiltered page is replaced, not added to).
+    await expect
+      .poll(
+        async () => {
+          const a = await actionsShown();
+          return { n: a.length, actions: [...new Set(a)] };
+        },
+        { timeout: TIMEOUT },
+      )
+      .toEqual({ n: 50, actions: ["invite.created"] });
     await page.getByRole("button", { name: "Load older entries" }).click();
     await expect.poll(() => rows.count(), { timeout: TIMEOUT }).toBeGreaterThan(50);
     await page.getByRole("combobox", { name: "Action" }).fill("invite.revoked");
     await page.getByRole("button", { name: "Filter" }).click();
-    await expect.poll(() => table.locator("tbody tr td:nth-child(3)").allTextContents(), { timeout: TIMEOUT }).toEqual(["invite.revoked"]);
+    await expect.poll(actionsShown, { timeout: TIMEOUT }).toEqual(["invite.revoked"]);
     await page.getByRole("button", { name: "Clear" }).click();
     await expect.poll(() => rows.count(), { timeout: TIMEOUT }).toBe(50);
     await page.mouse.move(0, 0);

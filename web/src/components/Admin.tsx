@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { AuditEntry, InviteSummary, Report, ReportAction, Role, UserView, WorkspaceStats } from "../../../client/index.ts";
 import { useColink, useStoreState } from "../context.ts";
-import { clock, day, personName } from "../names.ts";
+import { personName } from "../names.ts";
 import { type AdminTab, routeHash } from "../route.ts";
 import { formatSize } from "../uploads.ts";
 import { Avatar } from "./Avatar.tsx";
@@ -19,7 +19,8 @@ const TABS: [AdminTab, string][] = [
   ["audit", "Audit log"],
 ];
 
-const when = (iso: string) => `${day(iso)} ${clock(iso)}`;
+const whenFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const when = (iso: string) => whenFmt.format(new Date(iso));
 
 export function Admin({ tab }: { tab: AdminTab }) {
   const { me } = useStoreState();
@@ -228,24 +229,26 @@ function Users() {
                 </select>
               </td>
               <td>{u.deactivated ? <span class="tag danger">Deactivated</span> : <span class="tag ok">Active</span>}</td>
-              <td class="row-actions">
-                {u.id !== me?.id &&
-                  (u.deactivated ? (
-                    <button type="button" onClick={() => void act(() => colink.api.reactivateUser(u.id))}>
-                      Reactivate
-                    </button>
-                  ) : (
-                    <button
-                      type="button"
-                      class="danger"
-                      onClick={() => {
-                        if (confirm(`Deactivate ${personName(u)}? They are signed out everywhere at once.`))
-                          void act(() => colink.api.deactivateUser(u.id));
-                      }}
-                    >
-                      Deactivate
-                    </button>
-                  ))}
+              <td>
+                <div class="row-actions">
+                  {u.id !== me?.id &&
+                    (u.deactivated ? (
+                      <button type="button" onClick={() => void act(() => colink.api.reactivateUser(u.id))}>
+                        Reactivate
+                      </button>
+                    ) : (
+                      <button
+                        type="button"
+                        class="danger"
+                        onClick={() => {
+                          if (confirm(`Deactivate ${personName(u)}? They are signed out everywhere at once.`))
+                            void act(() => colink.api.deactivateUser(u.id));
+                        }}
+                      >
+                        Deactivate
+                      </button>
+                    ))}
+                </div>
               </td>
             </tr>
           ))}
@@ -373,7 +376,7 @@ function Invites() {
                 <td>{personName(state.users[i.created_by])}</td>
                 <td class="muted">{when(i.created_at)}</td>
                 <td class="muted">{when(i.expires_at)}</td>
-                <td class="row-actions">
+                <td class="actions-cell">
                   <button
                     type="button"
                     class="danger"

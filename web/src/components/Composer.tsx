@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { useColink } from "../context.ts";
 import { type Attachments, useAttachments } from "../uploads.ts";
 import { AttachmentTray } from "./Files.tsx";
+import { PaperclipIcon } from "./Icons.tsx";
 
 // Enter sends, Shift+Enter is a newline (and Enter while an input method is composing stays
 // with it), Up in an empty box edits the person's last message. Typing tells the others. Files
@@ -64,7 +65,7 @@ export function Composer(props: {
           title="Attach files (or drop or paste them)"
           onClick={() => picker.current?.click()}
         >
-          📎
+          <PaperclipIcon />
         </button>
         <input
           ref={picker}

@@ -3,6 +3,7 @@ import type { Colink, FileInfo } from "../../../client/index.ts";
 import { useColink } from "../context.ts";
 import { type Attachments, formatSize, STATUS_TEXT } from "../uploads.ts";
 import { problemText } from "./forms.tsx";
+import { DownloadIcon, FileIcon, ImageIcon, ShieldIcon } from "./Icons.tsx";
 
 // Files in messages and in the composer. Their bytes need the bearer token, which an <img src> or
 // an <a href> cannot send: they are fetched as blobs and shown through object URLs (which the
@@ -32,17 +33,13 @@ async function download(colink: Colink, file: FileInfo): Promise<void> {
 }
 
 const fileIcon = (file: FileInfo) =>
-  file.content_type.startsWith("image/")
-    ? "🖼"
-    : file.content_type.startsWith("video/")
-      ? "🎞"
-      : file.content_type.startsWith("audio/")
-        ? "🎵"
-        : /pdf/.test(file.content_type)
-          ? "📕"
-          : /zip|tar|gzip|compressed/.test(file.content_type)
-            ? "🗜"
-            : "📄";
+  file.status === "quarantined" || file.status === "scan_failed" ? (
+    <ShieldIcon />
+  ) : file.content_type.startsWith("image/") ? (
+    <ImageIcon />
+  ) : (
+    <FileIcon />
+  );
 
 function StatusTag({ file }: { file: FileInfo }) {
   if (file.status === "clean") return null;
@@ -140,7 +137,7 @@ function FileChip({ file }: { file: FileInfo }) {
             }
           }}
         >
-          ⬇
+          <DownloadIcon />
         </button>
       )}
     </div>

@@ -6,6 +6,7 @@ import { go, type Route, routeHash, type SearchTab } from "../route.ts";
 import { formatSize, STATUS_TEXT } from "../uploads.ts";
 import { Avatar } from "./Avatar.tsx";
 import { ErrorLine, problemText } from "./forms.tsx";
+import { FileIcon, ImageIcon } from "./Icons.tsx";
 
 // Search (API.md "Search"): the top bar's box, and the results page with a tab each for
 // messages, files and channels. Matches are marked with <mark> elements built from the
@@ -242,7 +243,7 @@ function MessageResults({ q }: { q: string }) {
                   <span class="result-text">
                     <Highlighted text={m.text} highlights={h.highlights} />
                   </span>
-                  {m.files.length > 0 && <span class="muted">📎 {m.files.map((f) => f.filename).join(", ")}</span>}
+                  {m.files.length > 0 && <span class="muted">Files: {m.files.map((f) => f.filename).join(", ")}</span>}
                 </span>
               </a>
             </li>
@@ -286,7 +287,7 @@ function FileResults({ q }: { q: string }) {
         {res.items.map(({ file, highlights }) => (
           <li key={file.id} class="result file-result">
             <span class="file-icon" aria-hidden="true">
-              {file.content_type.startsWith("image/") ? "🖼" : "📄"}
+              {file.content_type.startsWith("image/") ? <ImageIcon /> : <FileIcon />}
             </span>
             <span class="result-body">
               <span class="result-text">
