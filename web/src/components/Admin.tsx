@@ -629,7 +629,13 @@ function Audit() {
                 <span class="muted">{e.target.type}</span> {targetName(e)}
               </td>
               <td class="details">
-                <code>{Object.keys(e.details).length ? JSON.stringify(e.details) : ""}</code>
+                <div class="details-list">
+                  {Object.entries(e.details).map(([k, v]) => (
+                    <span key={k} class="detail">
+                      <span class="muted">{k.replace(/_/g, " ")}</span> <code>{typeof v === "string" ? v : JSON.stringify(v)}</code>
+                    </span>
+                  ))}
+                </div>
               </td>
             </tr>
           ))}
