@@ -25,6 +25,18 @@ export function ChannelPane({ channelId, threadId, messageId }: { channelId: str
   const [dragging, setDragging] = useState(false);
   const dragDepth = useRef(0);
   const carriesFiles = (e: DragEvent) => !!e.dataTransfer?.types.includes("Files");
+  // Files dropped beside the zone (a side panel, the top bar) must not make the browser leave the page to show them.
+  useEffect(() => {
+    const keep = (e: DragEvent) => {
+      if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
+    };
+    window.addEventListener("dragover", keep);
+    window.addEventListener("drop", keep);
+    return () => {
+      window.removeEventListener("dragover", keep);
+      window.removeEventListener("drop", keep);
+    };
+  }, []);
 
   useEffect(() => {
     const v = colink.store.state.channels[channelId];

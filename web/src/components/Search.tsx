@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Channel, FileHit, FileInfo, MessageHit } from "../../../client/index.ts";
 import { useColink, useStoreState } from "../context.ts";
+import { highlightPieces } from "../highlight.ts";
 import { channelTitle, clock, day, personName } from "../names.ts";
 import { go, type Route, routeHash, type SearchTab } from "../route.ts";
 import { formatSize, STATUS_TEXT } from "../uploads.ts";
@@ -25,23 +26,9 @@ export const OPERATORS: [string, string][] = [
   ["-", "-leave out a word"],
 ];
 
-/** `text` with the spans [start, end) wrapped in <mark> (UTF-16 offsets, as the server gives them). */
+/** `text` with the server's matched spans wrapped in <mark> elements (text nodes otherwise, never HTML). */
 export function Highlighted({ text, highlights }: { text: string; highlights: { start: number; end: number }[] }) {
-  const spans = highlights
-    .map((h) => ({ start: Math.max(0, Math.min(text.length, h.start)), end: Math.max(0, Math.min(text.length, h.end)) }))
-    .filter((h) => h.end > h.start)
-    .sort((a, b) => a.start - b.start);
-  const out: preact.ComponentChildren[] = [];
-  let at = 0;
-  for (const h of spans) {
-    if (h.end <= at) continue;
-    const start = Math.max(h.start, at);
-    if (start > at) out.push(text.slice(at, start));
-    out.push(<mark key={start}>{text.slice(start, h.end)}</mark>);
-    at = h.end;
-  }
-  if (at < text.length) out.push(text.slice(at));
-  return <>{out}</>;
+  return <>{highlightPieces(text, highlights).map((p, i) => (p.mark ? <mark key={i}>{p.text}</mark> : p.text))}</>;
 }
 
 /** The box in the top bar: Enter opens the results; the operators are a click away. */
