@@ -6,6 +6,7 @@ import { go } from "../route.ts";
 import { Avatar } from "./Avatar.tsx";
 import { EmojiPicker } from "./EmojiPicker.tsx";
 import { MessageFiles } from "./Files.tsx";
+import { ReportDialog } from "./ReportDialog.tsx";
 import { RichText } from "./RichText.tsx";
 
 const MODERATORS = new Set(["owner", "admin"]);
@@ -27,6 +28,7 @@ export function MessageItem(props: {
   const view = state.channels[props.channelId];
   const pinned = view?.pins?.some((p) => p.message_id === m.id) ?? false;
   const [picker, setPicker] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const canDelete = mine || (me && MODERATORS.has(me.role));
   const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
@@ -147,6 +149,11 @@ export function MessageItem(props: {
             ✎
           </button>
         )}
+        {!mine && (
+          <button type="button" aria-label="Report message" title="Report to the admins" onClick={() => setReporting(true)}>
+            ⚑
+          </button>
+        )}
         {canDelete && (
           <button
             type="button"
@@ -160,6 +167,7 @@ export function MessageItem(props: {
           </button>
         )}
       </div>
+      {reporting && <ReportDialog channelId={props.channelId} messageId={m.id} onClose={() => setReporting(false)} />}
       {picker && (
         <EmojiPicker
           onPick={(emoji) => {
