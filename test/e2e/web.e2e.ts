@@ -625,6 +625,10 @@ describe("the web client, two people in two browsers", () => {
     });
     expect(reported.status).toBe(201);
     // Grace reports it from the message's toolbar.
+    await grace.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(channelName) })
+      .click();
     const spam = messageWith(log(grace.page), "Buy cheap watches now!!!");
     await spam.hover();
     await spam.getByRole("button", { name: "Report message" }).click();
