@@ -4,6 +4,7 @@ import path from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { EICAR } from "./clamd";
 import { type Account, api, baseUrl, login, ownerAccount, signUp } from "./client";
 import { putIdpAccount } from "./oidcLogin";
 
@@ -522,7 +523,7 @@ describe("the web client, two people in two browsers", () => {
     await shot(grace.page, "file-thumbnail");
   });
 
-  it("attaches a file dropped on the channel (and one pasted), sends while it is scanned, and the other sees it become downloadable", async () => {
+  it("attaches files dropped on the channel and pasted into the box, holds the message while one is quarantined, and the other downloads them", async () => {
     // A real drag and drop: the DataTransfer carries a File, as the browser makes it from the desktop.
     const drop = await ada.page.evaluateHandle(() => {
       const dt = new DataTransfer();
@@ -543,7 +544,18 @@ describe("the web client, two people in two browsers", () => {
       box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
     });
     await tray.getByText("numbers.csv").waitFor();
+    // A file the scanner flags: it is shown quarantined, and the message cannot go with it.
+    await composer(ada.page).evaluate((box, eicar) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([eicar], "totally-safe.txt", { type: "text/plain" }));
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, EICAR);
+    await tray.getByText("Quarantined: remove it to send").waitFor({ timeout: SCAN_TIMEOUT });
     await composer(ada.page).fill("Notes and numbers attached");
+    expect(await ada.page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await shot(ada.page, "attachment-quarantined");
+    await tray.getByRole("button", { name: "Remove totally-safe.txt" }).click();
+    await tray.getByText("totally-safe.txt").waitFor({ state: "detached" });
     // The send button waits for the bytes, not for the scan.
     await ada.page.getByRole("button", { name: "Send" }).and(ada.page.locator(":enabled")).waitFor({ timeout: SCAN_TIMEOUT });
     await composer(ada.page).press("Enter");

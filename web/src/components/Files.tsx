@@ -184,7 +184,13 @@ export function AttachmentTray({ attachments }: { attachments: Attachments }) {
                     <>
                       {" · "}
                       <span class={`file-status ${a.file.status}`} role="status">
-                        {a.file.status === "clean" ? "✓ Clean" : STATUS_TEXT[a.file.status]}
+                        {a.file.status === "clean"
+                          ? "✓ Clean"
+                          : a.file.status === "quarantined"
+                            ? "⚠ Quarantined: remove it to send"
+                            : a.file.status === "scan_failed"
+                              ? "⚠ Scan failed: it will not be downloadable"
+                              : STATUS_TEXT[a.file.status]}
                       </span>
                     </>
                   )
