@@ -234,6 +234,11 @@ export function PendingItem({ pending }: { pending: PendingMessage }) {
           <span class="muted">{pending.status === "sending" ? "sending…" : "not sent"}</span>
         </header>
         <RichText text={pending.text} me={state.me?.username ?? null} />
+        {pending.fileIds.length > 0 && (
+          <p class="muted">
+            {pending.fileIds.length} {pending.fileIds.length === 1 ? "file" : "files"} attached
+          </p>
+        )}
         {pending.status === "failed" && (
           <p class="error" role="alert">
             {pending.error}{" "}
