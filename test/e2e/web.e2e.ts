@@ -573,6 +573,27 @@ describe("the web client, two people in two browsers", () => {
     expect((await import("node:fs")).readFileSync(saved, "utf8")).toContain("files in the composer");
     await grace.page.mouse.move(0, 0);
     await shot(grace.page, "file-chips");
+
+    // A drop on the thread panel attaches to the reply, not to the channel's composer.
+    const root = messageWith(log(ada.page), "Notes and numbers attached");
+    await root.hover();
+    await root.getByRole("button", { name: "Reply in thread" }).click();
+    const panel = ada.page.getByRole("complementary", { name: "Thread" });
+    const replyFile = await ada.page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["one more thing\n"], "reply.txt", { type: "text/plain" }));
+      return dt;
+    });
+    await panel.dispatchEvent("dragenter", { dataTransfer: replyFile });
+    await panel.getByText("Drop files to reply with them").waitFor();
+    await panel.dispatchEvent("drop", { dataTransfer: replyFile });
+    await panel.getByRole("list", { name: "Attachments" }).getByText("reply.txt").waitFor();
+    expect(await ada.page.locator("section.channel-pane").getByRole("list", { name: "Attachments" }).count()).toBe(0);
+    await panel.getByRole("textbox", { name: "Reply" }).fill("One more file");
+    await panel.getByRole("button", { name: "Send" }).and(ada.page.locator(":enabled")).waitFor({ timeout: SCAN_TIMEOUT });
+    await panel.getByRole("textbox", { name: "Reply" }).press("Enter");
+    await panel.getByRole("log", { name: "Replies" }).getByText("reply.txt").waitFor();
+    await panel.getByRole("button", { name: "Close thread" }).click();
   });
 
   it("searches with operators from the top bar, marks the matches, and a click jumps to the message", async () => {

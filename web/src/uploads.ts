@@ -126,3 +126,57 @@ export const STATUS_TEXT: Record<FileStatus, string> = {
   quarantined: "Quarantined",
   scan_failed: "Scan failed",
 };
+
+/** True when a drag carries files (not text or a link). */
+const carriesFiles = (e: DragEvent) => !!e.dataTransfer?.types.includes("Files");
+
+/**
+ * Makes an element a drop zone for files: spread `handlers` on it, show an overlay while
+ * `dragging`. Dropped files go to `onFiles` (unless `disabled`, e.g. an archived channel).
+ */
+export function useFileDrop(onFiles: (files: FileList) => void, disabled = false) {
+  const [dragging, setDragging] = useState(false);
+  const depth = useRef(0);
+  const handlers = {
+    onDragEnter: (e: DragEvent) => {
+      if (!carriesFiles(e) || disabled) return;
+      e.preventDefault();
+      depth.current++;
+      setDragging(true);
+    },
+    onDragOver: (e: DragEvent) => {
+      if (!carriesFiles(e) || disabled) return;
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+    },
+    onDragLeave: () => {
+      depth.current = Math.max(0, depth.current - 1);
+      if (depth.current === 0) setDragging(false);
+    },
+    onDrop: (e: DragEvent) => {
+      depth.current = 0;
+      setDragging(false);
+      if (!carriesFiles(e) || disabled) return;
+      e.preventDefault();
+      // The channel's zone must not take a drop meant for the thread beside it, and vice versa.
+      e.stopPropagation();
+      if (e.dataTransfer?.files.length) onFiles(e.dataTransfer.files);
+    },
+  };
+  return { dragging, handlers };
+}
+
+/** Files dropped outside any zone must not make the browser leave the page to show them. */
+export function useNoStrayDrops() {
+  useEffect(() => {
+    const keep = (e: DragEvent) => {
+      if (carriesFiles(e)) e.preventDefault();
+    };
+    window.addEventListener("dragover", keep);
+    window.addEventListener("drop", keep);
+    return () => {
+      window.removeEventListener("dragover", keep);
+      window.removeEventListener("drop", keep);
+    };
+  }, []);
+}

@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Channel } from "../../../src/protocol/channels";
 import { useColink, useStoreState } from "../context.ts";
 import { channelTitle, dmPartners, isDm } from "../names.ts";
 import { go } from "../route.ts";
-import { useAttachments } from "../uploads.ts";
+import { useAttachments, useFileDrop, useNoStrayDrops } from "../uploads.ts";
 import { PresenceDot } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import { problemText } from "./forms.tsx";
@@ -22,21 +22,8 @@ export function ChannelPane({ channelId, threadId, messageId }: { channelId: str
   const typing = useTyping(channelId, null);
   const attachments = useAttachments(colink, channelId);
   // Files dragged over the channel: a drop attaches them to its composer.
-  const [dragging, setDragging] = useState(false);
-  const dragDepth = useRef(0);
-  const carriesFiles = (e: DragEvent) => !!e.dataTransfer?.types.includes("Files");
-  // Files dropped beside the zone (a side panel, the top bar) must not make the browser leave the page to show them.
-  useEffect(() => {
-    const keep = (e: DragEvent) => {
-      if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
-    };
-    window.addEventListener("dragover", keep);
-    window.addEventListener("drop", keep);
-    return () => {
-      window.removeEventListener("dragover", keep);
-      window.removeEventListener("drop", keep);
-    };
-  }, []);
+  const drop = useFileDrop((files) => attachments.add(files), !!view?.channel.archived);
+  useNoStrayDrops();
 
   useEffect(() => {
     const v = colink.store.state.channels[channelId];
@@ -92,33 +79,8 @@ export function ChannelPane({ channelId, threadId, messageId }: { channelId: str
 
   return (
     <div class={`channel-layout${threadId || side ? " with-side" : ""}`}>
-      <section
-        class={dragging ? "channel-pane dragging" : "channel-pane"}
-        aria-label={dm ? title : `#${title}`}
-        onDragEnter={(e) => {
-          if (!carriesFiles(e) || view.channel.archived) return;
-          e.preventDefault();
-          dragDepth.current++;
-          setDragging(true);
-        }}
-        onDragOver={(e) => {
-          if (!carriesFiles(e) || view.channel.archived) return;
-          e.preventDefault();
-          if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
-        }}
-        onDragLeave={() => {
-          dragDepth.current = Math.max(0, dragDepth.current - 1);
-          if (dragDepth.current === 0) setDragging(false);
-        }}
-        onDrop={(e) => {
-          dragDepth.current = 0;
-          setDragging(false);
-          if (!carriesFiles(e) || view.channel.archived) return;
-          e.preventDefault();
-          if (e.dataTransfer?.files.length) attachments.add(e.dataTransfer.files);
-        }}
-      >
-        {dragging && (
+      <section class={drop.dragging ? "channel-pane dragging" : "channel-pane"} aria-label={dm ? title : `#${title}`} {...drop.handlers}>
+        {drop.dragging && (
           <div class="drop-zone" aria-hidden="true">
             <span>Drop files to share them in {dm ? title : `#${title}`}</span>
           </div>
