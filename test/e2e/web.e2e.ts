@@ -694,6 +694,15 @@ describe("the web client, two people in two browsers", () => {
     expect([401, 403]).toContain((await api("GET", "/users/me", { token: temp.token })).status);
     await row.getByRole("button", { name: "Reactivate" }).click();
     await row.getByText("Active", { exact: true }).waitFor();
+    // A role change, as the server has it.
+    await row.getByRole("combobox", { name: `Role of ${temp.username}` }).selectOption("guest");
+    await expect
+      .poll(async () => (await api("GET", `/users/${temp.id}`, { token: owner.token })).body.role, { timeout: TIMEOUT })
+      .toBe("guest");
+    await row.getByRole("combobox", { name: `Role of ${temp.username}` }).selectOption("member");
+    await expect
+      .poll(async () => (await api("GET", `/users/${temp.id}`, { token: owner.token })).body.role, { timeout: TIMEOUT })
+      .toBe("member");
     await page.getByRole("searchbox", { name: "Find people" }).fill("");
     await page.getByRole("button", { name: "Find" }).click();
     await page.getByRole("row").filter({ hasText: grace.account.username }).waitFor();
@@ -734,6 +743,7 @@ describe("the web client, two people in two browsers", () => {
     await page.getByRole("link", { name: "Audit log" }).click();
     const table = page.getByRole("table", { name: "Audit log" });
     await table.getByRole("row").filter({ hasText: "invite.revoked" }).first().waitFor();
+    await table.getByRole("row").filter({ hasText: "user.role_changed" }).filter({ hasText: temp.username }).first().waitFor();
     await page.getByRole("combobox", { name: "Action" }).fill("invite.created");
     await page.getByRole("textbox", { name: "Actor" }).fill(`@${inject("owner").login.replace(/@.*/, "")}`);
     await page.getByRole("button", { name: "Filter" }).click();
