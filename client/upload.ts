@@ -59,7 +59,8 @@ export const xhrSender: BytesSender = (upload, body, { onProgress, signal }) =>
     xhr.onerror = () => reject(new ColinkNetworkError(`${upload.method} upload: the connection failed`));
     xhr.onabort = () => reject(signal?.reason ?? new DOMException("The upload was aborted", "AbortError"));
     if (signal) {
-      if (signal.aborted) return xhr.abort();
+      // An XHR aborted before send() fires no event: settle here.
+      if (signal.aborted) return reject(signal.reason);
       signal.addEventListener("abort", () => xhr.abort(), { once: true });
     }
     xhr.send(body);
