@@ -70,11 +70,13 @@ export function useAttachments(colink: Colink, channelId: string): Attachments {
       const key = crypto.randomUUID();
       const abort = new AbortController();
       aborts.current.set(key, abort);
-      setItems((list) => [...list, { key, name: source.name || "pasted file", size: source.size, loaded: 0, file: null, error: null }]);
+      // A pasted image may come without a name.
+      const name = source.name || `pasted-${new Date().toISOString().replace(/[:.]/g, "-")}.${source.type.split("/")[1] ?? "bin"}`;
+      setItems((list) => [...list, { key, name, size: source.size, loaded: 0, file: null, error: null }]);
       colink.api
         .upload(source, {
           channelId,
-          filename: source.name || `pasted-${new Date().toISOString().replace(/[:.]/g, "-")}.${source.type.split("/")[1] ?? "bin"}`,
+          filename: name,
           signal: abort.signal,
           onCreated: (created) => update(key, (a) => ({ ...a, file: newer(a.file, created.file) })),
           onProgress: (p) => update(key, (a) => ({ ...a, loaded: p.loaded })),
