@@ -95,7 +95,7 @@ function Stats() {
           <dt>{label}</dt>
           <dd>
             <strong>{value}</strong>
-            {sub && <small>{sub}</small>}
+            {sub && <small class="stat-sub">{sub}</small>}
           </dd>
         </div>
       ))}
@@ -342,7 +342,7 @@ function Invites() {
       </form>
       {created && (
         <div class="notice invite-created" role="status">
-          <p>New invite link (shown once; it works until {when(created.expires)}):</p>
+          <p class="invite-note">New invite link (shown once; it works until {when(created.expires)}):</p>
           <div class="copy-row">
             <input readOnly aria-label="Invite link" value={created.link} onFocus={(e) => e.currentTarget.select()} />
             <button type="button" onClick={() => void copy(created.link)}>
@@ -458,14 +458,14 @@ function Reports() {
               <blockquote>
                 <strong>{personName(state.users[authorId])}</strong>: {text || <em class="muted">(no text)</em>}
               </blockquote>
-              {r.comment && <p class="muted">“{r.comment}”</p>}
+              {r.comment && <p class="muted report-line">“{r.comment}”</p>}
               {messageId && (
                 <a href={routeHash({ view: "channel", channelId: r.channel_id, threadId: null, messageId })} class="link">
                   Open in channel
                 </a>
               )}
               {r.resolution ? (
-                <p class="muted">
+                <p class="muted report-line">
                   Resolved: {r.resolution.action.replace("_", " ")} by {personName(state.users[r.resolution.resolved_by])} ·{" "}
                   {when(r.resolution.resolved_at)}
                   {r.resolution.note ? ` · ${r.resolution.note}` : ""}

@@ -83,7 +83,7 @@ export function SearchBox({ route }: { route: Route }) {
                       input.current?.focus();
                     }}
                   >
-                    <code>{op}</code>
+                    <code class="op">{op}</code>
                   </button>{" "}
                   <span class="muted">{what}</span>
                 </li>
@@ -335,9 +335,10 @@ function NoResults({ what }: { what: string }) {
     <div class="no-results">
       <p>No {what} found.</p>
       <p class="muted">
-        Try fewer words, or the operators: <code>from:@name</code> <code>in:#channel</code> <code>has:file</code> <code>has:link</code>{" "}
-        <code>is:thread</code> <code>before:2026-01-31</code> <code>after:</code> <code>on:</code> <code>"a phrase"</code>{" "}
-        <code>-word</code>
+        Try fewer words, or the operators: <code class="op">from:@name</code> <code class="op">in:#channel</code>{" "}
+        <code class="op">has:file</code> <code class="op">has:link</code> <code class="op">is:thread</code>{" "}
+        <code class="op">before:2026-01-31</code> <code class="op">after:</code> <code class="op">on:</code>{" "}
+        <code class="op">"a phrase"</code> <code class="op">-word</code>
       </p>
     </div>
   );
