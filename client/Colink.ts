@@ -202,11 +202,11 @@ export class Colink {
    * HTTP. Both paths share one `client_msg_id` key space, so a send whose socket answer was lost
    * (the socket dropped, no ack in time), or that the socket refused for a moment (429, 500), is
    * sent again over HTTP with the same id and never makes a second message. Attachments
-   * (`file_ids`) go over HTTP.
+   * (`file_ids`) go either way too; with files, `text` may be empty.
    */
   async send(channelId: string, body: SendRequest): Promise<Message> {
     const keyed = { ...body, client_msg_id: body.client_msg_id ?? crypto.randomUUID() };
-    const onSocket = keyed.file_ids?.length ? null : this.realtime.sendMessage(channelId, keyed);
+    const onSocket = this.realtime.sendMessage(channelId, keyed);
     if (onSocket) {
       try {
         return await onSocket;

@@ -161,6 +161,7 @@ export class Realtime {
       client_msg_id: id,
       ...(body.thread_root_id ? { thread_root_id: body.thread_root_id } : {}),
       also_send_to_channel: body.also_send_to_channel ?? false,
+      ...(body.file_ids?.length ? { file_ids: body.file_ids } : {}),
     };
     this.#ws.send(JSON.stringify(frame));
     return acked;

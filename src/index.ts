@@ -7,6 +7,7 @@ import { consumeFailedFileScans, consumeFileScans, FILE_SCAN_DLQ, FILE_SCAN_QUEU
 import { consumeSearchIndex, SEARCH_INDEX_QUEUE } from "./queues/searchIndex";
 import { sweepFiles } from "./services/actions/fileSweep";
 import { pruneDirectory } from "./services/actions/pruneDirectory";
+import { sweepRetention } from "./services/actions/retentionSweep";
 
 export { ChannelRoom } from "../durable-objects/channel-room/ChannelRoom";
 export { UserSession } from "../durable-objects/user-session/UserSession";
@@ -32,10 +33,12 @@ export default {
         batch.retryAll();
     }
   },
-  /** The crons (wrangler.toml [triggers]): the file sweep every 10 minutes, directory housekeeping daily. */
+  /** The crons (wrangler.toml [triggers]): the file and retention sweeps every 10 minutes, directory housekeeping daily. */
   async scheduled(controller, env) {
     const db = createDb(env.DB);
-    if (controller.cron === FILE_SWEEP_CRON) log("info", "files swept", await sweepFiles(env, db));
-    else log("info", "directory pruned", await pruneDirectory(db, Date.now(), config(env).AUDIT_RETENTION_DAYS));
+    if (controller.cron === FILE_SWEEP_CRON) {
+      log("info", "files swept", await sweepFiles(env, db));
+      log("info", "retention swept", await sweepRetention(env, db));
+    } else log("info", "directory pruned", await pruneDirectory(db, Date.now(), config(env).AUDIT_RETENTION_DAYS));
   },
 } satisfies ExportedHandler<Env>;

@@ -32,7 +32,8 @@ type OutboxRow = {
 
 /**
  * What the room owes the D1 directory: audit rows for moderation done here (a moderator deleting
- * someone's message, removing a member, archiving) and per-day message counts for the stats.
+ * someone's message, removing a member, archiving, a retention run), per-day message counts for
+ * the stats, and the files retention left no message of the room carrying.
  *
  * Why an outbox rather than the caller writing D1 after the room answers: the change commits in the
  * room's SQLite, and a D1 write made afterwards by the Worker can be lost (the Worker dies, D1
@@ -68,6 +69,24 @@ export class DirectoryOutbox {
       entry.target.id,
       JSON.stringify(entry.details),
       entry.requestId,
+    );
+    this.schedule(at.getTime() + AUDIT_FLUSH_DELAY_MS);
+  }
+
+  /**
+   * Files no message of this room carries any more (message retention pruned the last): D1 takes
+   * the channel off their posts, and a file then posted nowhere is marked unreferenced, for the
+   * retention sweep to delete (src/services/actions/retentionSweep.ts). Call inside the pruning
+   * transaction. A file posted here again takes its pending release back (FileStore.attach), and
+   * posting clears `unreferenced_at` in D1; what is not covered is a post whose D1 listing lands
+   * while this release is already on its way to D1 (a window of one flush, once a day at most).
+   */
+  releaseFiles(fileIds: readonly string[], at: Date): void {
+    if (fileIds.length === 0) return;
+    this.sql.exec(
+      "INSERT INTO file_release_outbox (file_id, at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (file_id) DO NOTHING",
+      at.toISOString(),
+      JSON.stringify(fileIds),
     );
     this.schedule(at.getTime() + AUDIT_FLUSH_DELAY_MS);
   }
@@ -111,8 +130,11 @@ export class DirectoryOutbox {
 
   private isEmpty(): boolean {
     return (
-      this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM audit_outbox) + (SELECT COUNT(*) FROM message_day_pending) AS n").one()
-        .n === 0
+      this.sql
+        .exec<{ n: number }>(
+          "SELECT (SELECT COUNT(*) FROM audit_outbox) + (SELECT COUNT(*) FROM message_day_pending) + (SELECT COUNT(*) FROM file_release_outbox) AS n",
+        )
+        .one().n === 0
     );
   }
 
@@ -121,7 +143,10 @@ export class DirectoryOutbox {
     const channelId = this.channelId();
     const rows = this.sql.exec<OutboxRow>("SELECT * FROM audit_outbox ORDER BY id LIMIT ?", FLUSH_BATCH).toArray();
     const counts = this.sql.exec<{ day: string; count: number }>("SELECT day, count FROM message_day_pending").toArray();
-    if (rows.length === 0 && counts.length === 0) return false;
+    const releases = this.sql
+      .exec<{ file_id: string; at: string }>("SELECT file_id, at FROM file_release_outbox LIMIT ?", FLUSH_BATCH)
+      .toArray();
+    if (rows.length === 0 && counts.length === 0 && releases.length === 0) return false;
     const statements = [
       ...rows.map((r) =>
         this.db
@@ -138,6 +163,15 @@ export class DirectoryOutbox {
           )
           .bind(c.day, c.count),
       ),
+      // Idempotent: a release sent twice deletes nothing more and marks nothing again.
+      ...releases.flatMap((r) => [
+        this.db.prepare("DELETE FROM file_posts WHERE file_id = ? AND channel_id = ?").bind(r.file_id, channelId),
+        this.db
+          .prepare(
+            "UPDATE files SET unreferenced_at = ?2 WHERE id = ?1 AND unreferenced_at IS NULL AND NOT EXISTS (SELECT 1 FROM file_posts WHERE file_id = ?1)",
+          )
+          .bind(r.file_id, r.at),
+      ]),
     ];
     await this.db.batch(statements);
     // Only what was sent goes: rows and counts added while D1 answered stay for the next batch.
@@ -146,6 +180,11 @@ export class DirectoryOutbox {
       this.sql.exec("UPDATE message_day_pending SET count = count - ? WHERE day = ?", c.count, c.day);
       this.sql.exec("DELETE FROM message_day_pending WHERE day = ? AND count <= 0", c.day);
     }
-    return rows.length === FLUSH_BATCH;
+    if (releases.length > 0)
+      this.sql.exec(
+        "DELETE FROM file_release_outbox WHERE (file_id, at) IN (SELECT json_extract(value, '$.file_id'), json_extract(value, '$.at') FROM json_each(?))",
+        JSON.stringify(releases),
+      );
+    return rows.length === FLUSH_BATCH || releases.length === FLUSH_BATCH;
   }
 }

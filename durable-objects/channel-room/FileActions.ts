@@ -18,11 +18,15 @@ export class FileActions {
     return true;
   }
 
+  /** The messages that carried it are re-indexed too, so `has:file` stops finding those left with none. */
   deleted(fileId: string): boolean {
     if (!this.room.meta.read()) return false;
     return this.room.commit((emit) => {
+      const seqs = this.room.files.carriers(fileId);
       if (this.room.files.remove(fileId) === 0) return false;
-      emit("file.deleted", { file_id: fileId }, new Date());
+      const at = new Date();
+      emit("file.deleted", { file_id: fileId }, at);
+      for (const seq of seqs) this.room.searchOutbox.add(seq, at.getTime());
       return true;
     });
   }

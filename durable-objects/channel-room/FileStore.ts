@@ -28,8 +28,10 @@ export class FileStore {
     return bySeq;
   }
 
+  /** Also takes back a release of the file still waiting in the directory outbox (posted again here after retention pruned it). */
   attach(seq: number, files: readonly FileInfo[]): void {
     for (const [position, file] of files.entries()) {
+      this.sql.exec("DELETE FROM file_release_outbox WHERE file_id = ?", file.id);
       this.sql.exec(
         "INSERT INTO message_files (seq, position, file_id, file) VALUES (?, ?, ?, ?)",
         seq,
@@ -43,6 +45,14 @@ export class FileStore {
   /** Replaces the stored copy of a file; returns how many messages carry it. */
   update(file: FileInfo): number {
     return this.sql.exec("UPDATE message_files SET file = ? WHERE file_id = ?", JSON.stringify(file), file.id).rowsWritten;
+  }
+
+  /** The seqs of the messages that carry a file. */
+  carriers(fileId: string): number[] {
+    return this.sql
+      .exec<{ seq: number }>("SELECT DISTINCT seq FROM message_files WHERE file_id = ?", fileId)
+      .toArray()
+      .map((r) => r.seq);
   }
 
   /** A deleted file leaves every message; returns how many carried it. */

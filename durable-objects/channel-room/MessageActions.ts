@@ -1,14 +1,14 @@
 import { forbidden } from "../../src/lib/ColinkError";
 import { newId } from "../../src/lib/ids";
 import type { FileInfo } from "../../src/protocol/files";
-import type { Message, MessageHistoryQuery, MessagePage, SendMessageBody } from "../../src/protocol/messages";
+import { hasContent, type Message, type MessageHistoryQuery, type MessagePage, type SendMessageBody } from "../../src/protocol/messages";
 import { isAdminRole } from "../../src/protocol/roles";
 import type { RepliesQuery, ReplyPage } from "../../src/protocol/threads";
 import { type MessageRow, mentionsOf, NO_MENTIONS } from "./MessageStore";
 import { pinRemovedData } from "./PinStore";
 import type { RoomCore } from "./RoomCore";
 import { isDm, type MetaRow } from "./RoomMeta";
-import { archivedError, channelNotFound, deletedError, invalidRoot } from "./roomErrors";
+import { archivedError, channelNotFound, deletedError, emptyMessage, invalidRoot } from "./roomErrors";
 import type { Actor, EditedMessage, SentMessage } from "./rpcTypes";
 
 /** Messages: sending (with thread replies), history, editing, deleting, and reactions to them. */
@@ -16,7 +16,8 @@ export class MessageActions {
   constructor(private readonly room: RoomCore) {}
 
   /**
-   * Sends a message: members only, not in an archived channel, within the author's send rate. A
+   * Sends a message: members only, not in an archived channel, with text or files (`hasContent`:
+   * the room holds the rule, whichever path sent it), within the author's send rate. A
    * retry with a `client_msg_id` already used by this author returns that message (`created:
    * false`); check and insert happen in one synchronous turn, so concurrent retries cannot race.
    *
@@ -33,6 +34,7 @@ export class MessageActions {
       if (existing) return { message: messages.json(meta, existing), created: false, thread: null };
     }
     if (meta.archived) throw archivedError();
+    if (!hasContent(input.text, files.length)) throw emptyMessage();
     const root = input.thread_root_id === undefined ? null : messages.byId(input.thread_root_id);
     if (input.thread_root_id !== undefined && (!root || root.deleted || root.thread_root_id !== null)) throw invalidRoot("thread_root_id");
     const now = Date.now();
@@ -118,7 +120,8 @@ export class MessageActions {
   }
 
   /**
-   * The author edits their message's text; mentions are parsed again. Members a reply's edit newly
+   * The author edits their message's text; mentions are parsed again. The text may be emptied only
+   * while the message carries files. Members a reply's edit newly
    * mentions follow its thread, as if the reply had mentioned them from the start.
    */
   edit(actor: Actor, messageId: string, text: string): EditedMessage {
@@ -129,6 +132,7 @@ export class MessageActions {
     if (row.author_id !== actor.id) throw forbidden("Only the author may edit a message.", "not_author");
     if (row.deleted) throw deletedError();
     if (meta.archived) throw archivedError();
+    if (!hasContent(text, messages.filesOf(row.seq).length)) throw emptyMessage();
     if (row.text === text) return { message: messages.json(meta, row), thread: null };
     const at = new Date();
     const { mentions, notify } = members.resolveMentions(text, actor.id, this.room.online.ids());

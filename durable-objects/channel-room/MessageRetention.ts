@@ -1,4 +1,5 @@
 import { DAY_MS } from "../../src/lib/time";
+import type { SearchDocument } from "../../src/protocol/search";
 import { type MessageRow, NO_MENTIONS } from "./MessageStore";
 import type { RoomCore } from "./RoomCore";
 
@@ -11,12 +12,20 @@ export const MESSAGE_RETENTION_CHECK_MS = DAY_MS;
 const PRUNE_BATCH = 200;
 
 /** A message that retention deleted: what the search index and the file store need to forget it too. */
-export type PrunedMessage = { id: string; seq: number; thread_root_id: string | null; author_id: string };
+export type PrunedMessage = {
+  id: string;
+  seq: number;
+  thread_root_id: string | null;
+  author_id: string;
+  created_at: string;
+  /** The files it carried (the room's copies are gone by the time the hooks run). */
+  file_ids: string[];
+};
 
 /**
- * Called inside the pruning transaction with the messages it deletes, so that whatever must forget
- * them elsewhere is recorded atomically with the delete (say an outbox row for the search index
- * or for files no longer referenced). The search and files modules register theirs in RoomCore.
+ * Called inside the pruning transaction with the messages it deletes, after the search and
+ * directory outboxes have recorded what must forget them elsewhere, so that anything else that
+ * must is recorded atomically with the delete too (tests listen here).
  */
 export type MessagesPruned = (messages: readonly PrunedMessage[], channelId: string) => void;
 
@@ -27,8 +36,10 @@ export type MessagesPruned = (messages: readonly PrunedMessage[], channelId: str
  * message (its creation, edits, reactions, pins, and its root's summary updates) keeps its `seq`
  * but its frame becomes the `message.deleted` tombstone of that message: `seq` stays gap-free,
  * a replay holds no pruned content, and resume behaves exactly as before (events older than the
- * event log keeps still get `resync_required`). Each run that deletes something is audited
- * (`retention.run`).
+ * event log keeps still get `resync_required`). In the same transaction, the search outbox gets the
+ * pruned messages' deletions (their index rows go) and the directory outbox the files no message
+ * of the room carries any more (their bytes go, once no channel has them). Each run that deletes
+ * something is audited (`retention.run`).
  */
 export class MessageRetention {
   readonly onPruned: MessagesPruned[] = [];
@@ -80,7 +91,19 @@ export class MessageRetention {
         messages.from(meta, { ...row, text: "", mentions: JSON.stringify(NO_MENTIONS), deleted: 1, reply_count: 0 }, NO_MENTIONS, [], []),
       ]),
     );
-    const pruned: PrunedMessage[] = doomed.map((r) => ({ id: r.id, seq: r.seq, thread_root_id: r.thread_root_id, author_id: r.author_id }));
+    const filesOf = new Map<number, string[]>();
+    for (const { seq, file_id } of sql
+      .exec<{ seq: number; file_id: string }>("SELECT seq, file_id FROM message_files WHERE seq IN (SELECT value FROM json_each(?))", seqs)
+      .toArray())
+      filesOf.set(seq, [...(filesOf.get(seq) ?? []), file_id]);
+    const pruned: PrunedMessage[] = doomed.map((r) => ({
+      id: r.id,
+      seq: r.seq,
+      thread_root_id: r.thread_root_id,
+      author_id: r.author_id,
+      created_at: r.created_at,
+      file_ids: filesOf.get(r.seq) ?? [],
+    }));
     const at = new Date(now);
     this.room.transact(() => {
       // The events that carry a pruned message, whatever their type, become its tombstone.
@@ -107,13 +130,23 @@ export class MessageRetention {
       sql.exec("DELETE FROM message_files WHERE seq IN (SELECT value FROM json_each(?))", seqs);
       sql.exec("DELETE FROM thread_followers WHERE root_id IN (SELECT value FROM json_each(?))", rootIds);
       sql.exec("DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))", seqs);
+      this.room.searchOutbox.addPruned(
+        pruned.map((m) => prunedDocument(meta.channel_id, m)),
+        now,
+      );
+      const released = this.releaseFiles(pruned, at);
       for (const hook of this.onPruned) hook(pruned, meta.channel_id);
       this.room.outbox.audit(
         {
           actorId: null,
           action: "retention.run",
           target: { type: "channel", id: meta.channel_id },
-          details: { messages: doomed.length, before: new Date(cutoff).toISOString(), events_tombstoned: carriers.length },
+          details: {
+            messages: doomed.length,
+            before: new Date(cutoff).toISOString(),
+            events_tombstoned: carriers.length,
+            files_released: released,
+          },
           requestId: null,
         },
         at,
@@ -121,4 +154,39 @@ export class MessageRetention {
     });
     return roots.length;
   }
+
+  /**
+   * Inside the pruning transaction, after the deletes: the files that no message left in the room
+   * carries go to the directory outbox, which takes the channel off their posts in D1 (and marks
+   * a file posted nowhere else unreferenced, for the retention sweep to delete). Returns how many.
+   */
+  private releaseFiles(pruned: readonly PrunedMessage[], at: Date): number {
+    const candidates = [...new Set(pruned.flatMap((m) => m.file_ids))];
+    if (candidates.length === 0) return 0;
+    const orphans = this.room.sql
+      .exec<{ value: string }>(
+        "SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM message_files WHERE file_id = value)",
+        JSON.stringify(candidates),
+      )
+      .toArray()
+      .map((r) => r.value);
+    this.room.outbox.releaseFiles(orphans, at);
+    return orphans.length;
+  }
+}
+
+/** The index document that removes a pruned message (SearchOutbox.addPruned). */
+function prunedDocument(channelId: string, m: PrunedMessage): SearchDocument {
+  return {
+    message_id: m.id,
+    channel_id: channelId,
+    seq: m.seq,
+    author_id: m.author_id,
+    created_at: m.created_at,
+    thread_root_id: m.thread_root_id,
+    reply_count: 0,
+    has_file: false,
+    text: "",
+    deleted: true,
+  };
 }

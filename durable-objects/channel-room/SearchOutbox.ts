@@ -18,6 +18,13 @@ CREATE TABLE search_outbox (
 );
 `;
 
+/**
+ * A pruned message's last index document (deleted, no text): retention deletes the message row in
+ * the transaction that writes the outbox row, so the flush cannot read it back (schema.ts
+ * "0007_retention"). NULL for every other row.
+ */
+export const SEARCH_OUTBOX_PRUNED_COLUMN = "ALTER TABLE search_outbox ADD COLUMN pruned_doc TEXT;";
+
 /** Sends index jobs to the colink-search-index queue (a test puts a failing one in). */
 export type SendJobs = (jobs: SearchIndexJob[]) => Promise<void>;
 
@@ -96,6 +103,20 @@ export class SearchOutbox {
   }
 
   /**
+   * Call inside the pruning transaction (MessageRetention): the index entries of these messages,
+   * deleted from the room for good, must go too. Their jobs carry a version above anything the
+   * room has sent (pruning appends no event), so they outrank every earlier job of the message.
+   */
+  addPruned(docs: readonly SearchDocument[], now: number): void {
+    if (docs.length === 0) return;
+    this.sql.exec(
+      "INSERT INTO search_outbox (message_seq, pruned_doc) SELECT json_extract(value, '$.seq'), value FROM json_each(?)",
+      JSON.stringify(docs),
+    );
+    this.schedule(now + FLUSH_DELAY_MS);
+  }
+
+  /**
    * For a rebuild of the index: the room's messages after `afterSeq` (deleted ones too, so their
    * entries go), at most `limit`, as index jobs at the room's current version.
    */
@@ -119,11 +140,14 @@ export class SearchOutbox {
   async flush(now: number): Promise<number | null> {
     const meta = this.meta.read();
     const rows = this.sql
-      .exec<{ id: number; message_seq: number }>("SELECT id, message_seq FROM search_outbox ORDER BY id LIMIT ?", FLUSH_ROWS)
+      .exec<{ id: number; message_seq: number; pruned_doc: string | null }>(
+        "SELECT id, message_seq, pruned_doc FROM search_outbox ORDER BY id LIMIT ?",
+        FLUSH_ROWS,
+      )
       .toArray();
     const through = rows.at(-1)?.id;
     if (!meta || through === undefined) return null;
-    const seqs = [...new Set(rows.map((r) => r.message_seq))];
+    const seqs = [...new Set(rows.filter((r) => r.pruned_doc === null).map((r) => r.message_seq))];
     const current = this.sql
       .exec<MessageRow>("SELECT * FROM messages WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(seqs))
       .toArray();
@@ -131,6 +155,9 @@ export class SearchOutbox {
     const jobs: SearchIndexJob[] = this.messages
       .jsonMany(meta, current)
       .map((message) => ({ kind: "message", version, doc: searchDocument(meta, message) }));
+    // A pruned message has no row left (and never will again): its deletion, one above every version sent.
+    for (const row of rows)
+      if (row.pruned_doc !== null) jobs.push({ kind: "message", version: version + 1, doc: JSON.parse(row.pruned_doc) as SearchDocument });
     try {
       for (const batch of batchesOf(jobs)) await this.send(batch);
     } catch (error) {

@@ -1,4 +1,5 @@
-import { conflict, invalid, notFound } from "../../src/lib/ColinkError";
+import { ColinkError, conflict, invalid, notFound } from "../../src/lib/ColinkError";
+import { EMPTY_MESSAGE_ERROR } from "../../src/protocol/messages";
 
 // The errors a ChannelRoom answers with in more than one place, each with its stable code.
 
@@ -9,3 +10,6 @@ export const archivedError = () => conflict("channel_archived", "The channel is 
 export const deletedError = () => conflict("message_deleted", "The message was deleted.");
 export const invalidRoot = (path: string) =>
   invalid(path, "Threads start at an existing top-level message of this channel.", "invalid_thread_root");
+/** Neither text nor files: the very problem the Worker's schema answers with (HTTP and socket alike). */
+export const emptyMessage = () =>
+  new ColinkError(422, "validation_failed", "Some fields are invalid.", { errors: [{ ...EMPTY_MESSAGE_ERROR }] });

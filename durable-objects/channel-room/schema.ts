@@ -1,6 +1,6 @@
 import { ALARM_SCHEDULE_TABLE } from "../shared/AlarmSchedule";
 import type { Migration } from "../shared/runMigrations";
-import { SEARCH_OUTBOX_TABLE } from "./SearchOutbox";
+import { SEARCH_OUTBOX_PRUNED_COLUMN, SEARCH_OUTBOX_TABLE } from "./SearchOutbox";
 
 // Append-only: never edit or reorder a step that has shipped; add a new one.
 export const channelRoomMigrations: readonly Migration[] = [
@@ -166,6 +166,19 @@ CREATE TABLE message_day_pending (
 -- A room that already holds messages checks the workspace's message retention at once
 -- (MessageRetention.ts); from then on every day while it has messages.
 INSERT INTO alarm_schedule (purpose, due_at) SELECT 'message_retention', 0 WHERE EXISTS (SELECT 1 FROM messages);
+`,
+  },
+  {
+    name: "0007_retention",
+    // What message retention (MessageRetention.ts) owes the rest of the system, written in the
+    // pruning transaction: the index documents of pruned messages, whose rows are gone when the
+    // search outbox flushes (SearchOutbox.ts), and the files no message of the room carries any
+    // more, to be released in D1 by the directory outbox (DirectoryOutbox.ts).
+    sql: `${SEARCH_OUTBOX_PRUNED_COLUMN}
+CREATE TABLE file_release_outbox (
+  file_id TEXT PRIMARY KEY,
+  at TEXT NOT NULL
+) WITHOUT ROWID;
 `,
   },
 ];

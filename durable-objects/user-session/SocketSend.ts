@@ -1,7 +1,8 @@
-import { createDb } from "../../src/db/client";
+import { createDb, type Database } from "../../src/db/client";
+import { ColinkError } from "../../src/lib/ColinkError";
 import { log } from "../../src/lib/log";
+import { postMessage } from "../../src/lib/postMessage";
 import { channelRoom } from "../../src/lib/stubs";
-import { followUpThreadReply } from "../../src/lib/threadReplyFollowUp";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { ackFrame, type SendFrame, sendErrorFrame } from "../../src/protocol/frames";
 import { ROLES, type Role } from "../../src/protocol/roles";
@@ -9,12 +10,13 @@ import { closeQuietly, sendQuietly } from "../shared/sockets";
 import type { SessionCore } from "./SessionCore";
 
 /**
- * `send` frames: a message sent on the socket, exactly as POST /channels/{id}/messages sends it.
- * The same ChannelRoom call decides (membership, archive, thread root, the author's send rate,
- * and the author's `client_msg_id` key space, so a retry over either path returns the first
- * message), and the same follow-up runs for a thread reply (lib/threadReplyFollowUp.ts). The ack
- * leaves once the room answered, i.e. after its write is durable (the room's output gate holds
- * its answer until then).
+ * `send` frames: a message sent on the socket, exactly as POST /channels/{id}/messages sends it:
+ * the same fields and rules (protocol `withSendRules`), the same flow (lib/postMessage.ts: the
+ * files `file_ids` names, then the ChannelRoom call that decides membership, archive, content,
+ * thread root, the author's send rate and the author's `client_msg_id` key space, so a retry over
+ * either path returns the first message; then the thread reply's follow-up). The ack leaves once
+ * the room answered, i.e. after its write is durable (the room's output gate holds its answer
+ * until then).
  *
  * What the HTTP path reads from D1 on every request (the session is live, the user active) is the
  * socket's binding here: a socket is closed when its session ends or its user is deactivated, and
@@ -25,6 +27,7 @@ import type { SessionCore } from "./SessionCore";
 export class SocketSend {
   /** One stub per channel: sends on one socket reach the room in the order they were sent. */
   private readonly rooms = new Map<string, ReturnType<typeof channelRoom>>();
+  private database: Database | undefined;
 
   constructor(private readonly core: SessionCore) {}
 
@@ -38,10 +41,19 @@ export class SocketSend {
     }
     const actor = { id: this.core.requireUserId(), role: this.role() };
     const { channel_id: channelId, type: _, ...body } = frame;
-    let result: Awaited<ReturnType<ReturnType<typeof channelRoom>["appendMessage"]>>;
+    let result: Awaited<ReturnType<typeof postMessage>>;
     try {
-      result = await this.room(channelId).appendMessage(actor, body);
+      result = await postMessage(env, this.db(), channelId, actor, body, this.room(channelId));
     } catch (error) {
+      if (error instanceof ColinkError) {
+        // A file that cannot be attached (422 invalid_file), as HTTP answers it.
+        const { errors, retryAfterSeconds } = error.extra;
+        sendQuietly(
+          ws,
+          sendErrorFrame(frame.client_msg_id, { status: error.status, code: error.code, detail: error.detail, errors, retryAfterSeconds }),
+        );
+        return;
+      }
       // Written or not, the client may retry with the same client_msg_id: never a duplicate.
       log("error", "socket send failed", { user_id: actor.id, channel_id: channelId, error });
       sendQuietly(
@@ -58,9 +70,12 @@ export class SocketSend {
       sendQuietly(ws, sendErrorFrame(frame.client_msg_id, result.error));
       return;
     }
-    const { message, thread } = result.value;
-    if (thread) await followUpThreadReply(env, createDb(env.DB), channelId, message, thread);
-    sendQuietly(ws, ackFrame(frame.client_msg_id, message));
+    sendQuietly(ws, ackFrame(frame.client_msg_id, result.value.message));
+  }
+
+  private db(): Database {
+    this.database ??= createDb(this.core.env.DB);
+    return this.database;
   }
 
   private role(): Role {

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { EXPORT_STATUSES } from "../protocol/admin";
 import { FILE_STATUSES } from "../protocol/files";
 import { CHANNEL_KINDS, CHANNEL_ROLES, ROLES } from "../protocol/roles";
 
@@ -238,22 +239,37 @@ export const reports = sqliteTable(
 );
 
 /** Workspace exports: a queue job's status and checkpoint (src/queues/exportJob.ts). */
-export const exportsTable = sqliteTable("exports", {
-  id: text("id").primaryKey(),
-  createdBy: text("created_by").notNull(),
-  createdAt: createdAt(),
-  status: text("status", { enum: ["running", "done", "failed"] })
-    .notNull()
-    .default("running"),
-  channelIds: text("channel_ids", { mode: "json" }).$type<string[] | null>(),
-  includeDms: integer("include_dms", { mode: "boolean" }).notNull().default(false),
-  objectKey: text("object_key"),
-  size: integer("size"),
-  error: text("error"),
-  version: integer("version").notNull().default(0),
-  checkpoint: text("checkpoint"),
-  finishedAt: text("finished_at"),
-});
+export const exportsTable = sqliteTable(
+  "exports",
+  {
+    id: text("id").primaryKey(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    status: text("status", { enum: EXPORT_STATUSES }).notNull().default("running"),
+    channelIds: text("channel_ids", { mode: "json" }).$type<string[] | null>(),
+    includeDms: integer("include_dms", { mode: "boolean" }).notNull().default(false),
+    objectKey: text("object_key"),
+    size: integer("size"),
+    error: text("error"),
+    version: integer("version").notNull().default(0),
+    checkpoint: text("checkpoint"),
+    finishedAt: text("finished_at"),
+    /** When the sweep deleted the archive (EXPORT_RETENTION_DAYS after it finished). */
+    expiredAt: text("expired_at"),
+  },
+  (t) => [index("exports_status_finished").on(t.status, t.finishedAt)],
+);
+
+/** A running export's central directory records, a chunk per row (src/queues/exportJob.ts). */
+export const exportEntries = sqliteTable(
+  "export_entries",
+  {
+    exportId: text("export_id").notNull(),
+    chunk: integer("chunk").notNull(),
+    entries: text("entries").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.exportId, t.chunk] })],
+);
 
 /** Counters for GET /admin/stats, kept by D1 triggers (migrations/0006_admin.sql, 0010_file_bytes.sql). */
 export const statCounters = sqliteTable("stat_counters", {
@@ -326,11 +342,15 @@ export const files = sqliteTable(
     scanQueuedAt: text("scan_queued_at"),
     createdAt: createdAt(),
     updatedAt: text("updated_at"),
+    /** When retention left the file posted nowhere (a ChannelRoom's directory outbox): the retention sweep deletes it. */
+    unreferencedAt: text("unreferenced_at"),
   },
   (t) => [
     index("files_uploaded_by").on(t.uploadedBy),
     index("files_status_scan").on(t.status, t.scanQueuedAt),
     index("files_status_created").on(t.status, t.createdAt),
+    index("files_unreferenced").on(t.unreferencedAt).where(sql`${t.unreferencedAt} IS NOT NULL`),
+    index("files_created").on(t.createdAt),
   ],
 );
 

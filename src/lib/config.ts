@@ -98,6 +98,8 @@ const ConfigSchema = z
     EVENT_RETENTION_DAYS: int(7).default(30),
     /** How long audit-log rows are kept before the daily housekeeping deletes them (at least a year). */
     AUDIT_RETENTION_DAYS: int(365).default(730),
+    /** Finished export archives are deleted this many days after they were written (the download then answers 410 `export_expired`). */
+    EXPORT_RETENTION_DAYS: int(1).default(7),
     /** Workspace exports include DMs and group DMs (a compliance export). */
     EXPORT_INCLUDE_DMS: bool.default(false),
     /** Largest file `POST /files` accepts (413 `file_too_large` above). */

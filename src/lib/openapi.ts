@@ -43,7 +43,8 @@ export const ProblemSchema = z
   })
   .openapi("Problem");
 
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+/** A problem+json response of a route (for the statuses `errorResponses` does not list). */
+export const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
 
 /** The error responses every authenticated route may give, for the OpenAPI document. */
 export const errorResponses = {

@@ -173,10 +173,16 @@ export const CreateExportBody = z
   .strictObject({ channel_ids: z.array(z.string().min(1).max(64)).min(1).max(1000).optional() })
   .openapi("CreateExportRequest");
 
+/** `expired`: done, and its archive deleted EXPORT_RETENTION_DAYS later (the download answers 410 `export_expired`). */
+export const EXPORT_STATUSES = ["running", "done", "failed", "expired"] as const;
+
 export const ExportSchema = z
   .object({
     id: z.string(),
-    status: z.enum(["running", "done", "failed"]),
+    status: z.enum(EXPORT_STATUSES).openapi({
+      description:
+        "`expired`: the archive was deleted EXPORT_RETENTION_DAYS after it was written (the download is then 410 `export_expired`).",
+    }),
     download_url: z.string().optional().openapi({ description: "When done: GET it (as an admin) for the ZIP." }),
     size: z.number().int().optional().openapi({ description: "When done: the archive's size in bytes." }),
     error: z.string().optional(),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CHANNEL_ID_PATTERN } from "./channels";
-import { MAX_CLIENT_MSG_ID_LENGTH, MESSAGE_ID_PATTERN, type Message, MessageTextSchema } from "./messages";
+import { MAX_CLIENT_MSG_ID_LENGTH, type Message, SEND_MESSAGE_FIELDS, withSendRules } from "./messages";
 
 // The WebSocket protocol (API.md "Real time"). Every client frame is parsed into this tagged union;
 // anything else is answered with an `error` frame and the socket stays open.
@@ -47,23 +47,19 @@ export const TypingFrame = z.strictObject({
 export const ActiveFrame = z.strictObject({ type: z.literal("active") });
 
 /**
- * Sends a message on the socket, as POST /channels/{channel_id}/messages does (the same checks,
- * rate limit and `client_msg_id` key space), answered by `ack` or an `error` carrying the same
- * problem. `client_msg_id` is required: the answer names it.
+ * Sends a message on the socket, as POST /channels/{channel_id}/messages does (the same fields and
+ * rules, `withSendRules`, so the same input is refused with the same error; the same checks, rate
+ * limit and `client_msg_id` key space), answered by `ack` or an `error` carrying the same problem.
+ * `client_msg_id` is required: the answer names it.
  */
-export const SendFrame = z
-  .strictObject({
+export const SendFrame = withSendRules(
+  z.strictObject({
     type: z.literal("send"),
     channel_id: z.string().regex(CHANNEL_ID_PATTERN, "Not a channel id."),
-    text: MessageTextSchema,
+    ...SEND_MESSAGE_FIELDS,
     client_msg_id: z.string().min(1).max(MAX_CLIENT_MSG_ID_LENGTH),
-    thread_root_id: z.string().regex(MESSAGE_ID_PATTERN, "Not a message id.").optional(),
-    also_send_to_channel: z.boolean().default(false),
-  })
-  .refine((f) => !f.also_send_to_channel || f.thread_root_id !== undefined, {
-    message: "Only a thread reply can also be sent to the channel.",
-    path: ["also_send_to_channel"],
-  });
+  }),
+);
 export type SendFrame = z.infer<typeof SendFrame>;
 
 export const ClientFrame = z.discriminatedUnion("type", [

@@ -75,49 +75,86 @@ const codePoints = (text: string) => {
   return n;
 };
 
-/** Message text: 1 to 40,000 characters, stored exactly as written. */
+/**
+ * Message text: up to 40,000 characters, stored exactly as written. It may be empty only when the
+ * message carries files (a file shared without a comment, as Slack allows); whitespace counts as
+ * text, as it always has. `hasContent` is that rule, applied by the schemas below (HTTP body and
+ * socket frame alike, so both refuse the same input with the same error) and by the ChannelRoom.
+ */
 export const MessageTextSchema = z
   .string()
-  .min(1)
   .refine((text) => text.length <= MAX_MESSAGE_CHARS || codePoints(text) <= MAX_MESSAGE_CHARS, {
     message: `Too long: at most ${MAX_MESSAGE_CHARS} characters.`,
   })
-  .openapi({ description: `1 to ${MAX_MESSAGE_CHARS} characters (Unicode code points), stored as written.` });
+  .openapi({
+    description: `Up to ${MAX_MESSAGE_CHARS} characters (Unicode code points), stored as written; empty only for a message that carries files.`,
+  });
 
-export const SendMessageBodySchema = z
-  .strictObject({
-    text: MessageTextSchema,
-    client_msg_id: z
-      .string()
-      .min(1)
-      .max(MAX_CLIENT_MSG_ID_LENGTH)
-      .optional()
-      .openapi({ description: "Idempotency key, unique per author: a retry with the same key returns the first message (200)." }),
-    thread_root_id: z
-      .string()
-      .regex(MESSAGE_ID_PATTERN, "Not a message id.")
-      .optional()
-      .openapi({ description: "A top-level, not deleted message of this channel to reply to." }),
-    also_send_to_channel: z
-      .boolean()
-      .default(false)
-      .openapi({ description: 'With `thread_root_id`: show the reply in channel history too (Slack\'s "also send to channel").' }),
-    file_ids: z
-      .array(z.string().regex(FILE_ID_PATTERN, "Not a file id."))
-      .max(MAX_FILES_PER_MESSAGE)
-      .optional()
-      .openapi({
-        description: `Up to ${MAX_FILES_PER_MESSAGE} of the sender's own files, in any status but quarantined (a file still being scanned may be shown). A retry with the same \`client_msg_id\` attaches nothing new.`,
-      }),
-  })
-  .refine((body) => !body.also_send_to_channel || body.thread_root_id !== undefined, {
-    message: "Only a thread reply can also be sent to the channel.",
-    path: ["also_send_to_channel"],
-  })
-  .openapi("SendMessage");
+/** The field error of a message with neither text nor files, wherever it is refused. */
+export const EMPTY_MESSAGE_ERROR = { path: "text", message: "Empty: a message needs text or at least one file." } as const;
+
+/** A message says something: it has text, or it carries files. */
+export const hasContent = (text: string, fileCount: number): boolean => text.length > 0 || fileCount > 0;
+
+/** The fields of a send, shared by POST /channels/{channel_id}/messages and the socket's `send` frame. */
+export const SEND_MESSAGE_FIELDS = {
+  text: MessageTextSchema,
+  client_msg_id: z
+    .string()
+    .min(1)
+    .max(MAX_CLIENT_MSG_ID_LENGTH)
+    .optional()
+    .openapi({ description: "Idempotency key, unique per author: a retry with the same key returns the first message (200)." }),
+  thread_root_id: z
+    .string()
+    .regex(MESSAGE_ID_PATTERN, "Not a message id.")
+    .optional()
+    .openapi({ description: "A top-level, not deleted message of this channel to reply to." }),
+  also_send_to_channel: z
+    .boolean()
+    .default(false)
+    .openapi({ description: 'With `thread_root_id`: show the reply in channel history too (Slack\'s "also send to channel").' }),
+  file_ids: z
+    .array(z.string().regex(FILE_ID_PATTERN, "Not a file id."))
+    .max(MAX_FILES_PER_MESSAGE)
+    .optional()
+    .openapi({
+      description: `Up to ${MAX_FILES_PER_MESSAGE} of the sender's own files, in any status but quarantined (a file still being scanned may be shown). With files, \`text\` may be empty. A retry with the same \`client_msg_id\` attaches nothing new.`,
+    }),
+};
+
+type SendShape = { text: string; thread_root_id?: string | undefined; also_send_to_channel: boolean; file_ids?: string[] | undefined };
+
+/**
+ * The rules across a send's fields, for both send schemas: one function, so the HTTP body and the
+ * socket frame refuse the same input with the same field errors. The content rule runs whenever
+ * `text` and `file_ids` are themselves valid, whatever else is wrong, so its error is listed with
+ * the others.
+ */
+export function withSendRules<T extends z.ZodType<SendShape>>(schema: T) {
+  return schema
+    .refine((body) => !body.also_send_to_channel || body.thread_root_id !== undefined, {
+      message: "Only a thread reply can also be sent to the channel.",
+      path: ["also_send_to_channel"],
+    })
+    .refine((body) => hasContent(body.text, body.file_ids?.length ?? 0), {
+      ...EMPTY_MESSAGE_ERROR,
+      path: [EMPTY_MESSAGE_ERROR.path],
+      // Only on an object whose text and file_ids parsed (not on `null`, which OpenAPI generation also tries).
+      when: (payload) =>
+        typeof payload.value === "object" &&
+        payload.value !== null &&
+        payload.issues.every(
+          (i) => i.path?.[0] !== "text" && i.path?.[0] !== "file_ids" && !(i.code === "invalid_type" && !i.path?.length),
+        ),
+    });
+}
+
+export const SendMessageBodySchema = withSendRules(z.strictObject(SEND_MESSAGE_FIELDS)).openapi("SendMessage");
 /** What a send carries; `also_send_to_channel` may be left out (false), so direct RPC callers need not name it. */
 export type SendMessageBody = z.input<typeof SendMessageBodySchema>;
 
+/** `text` may be emptied while the message still carries files (the ChannelRoom decides: it knows them). */
 export const EditMessageBodySchema = z.strictObject({ text: MessageTextSchema }).openapi("EditMessage");
 
 export const MessageHistoryQuerySchema = z.object({

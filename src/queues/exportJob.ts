@@ -1,10 +1,10 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { createDb, type Database } from "../db/client";
-import { channels, exportsTable, memberships, users } from "../db/schema";
+import { channels, exportEntries, exportsTable, memberships, users } from "../db/schema";
 import { log } from "../lib/log";
 import { channelRoom } from "../lib/stubs";
-import { ZIP_LIMITS, type ZipEntryRecord, zipEntry, zipTrailer } from "../lib/zip";
+import { centralDirectory, type ZipOptions, zipEnd, zipEntry } from "../lib/zip";
 import { channelFolder, exportJson, slackChannel, slackMessage, slackUser } from "../services/exports/slackFormat";
 
 // The export job (POST /admin/exports): a ZIP in Slack's export layout, streamed into R2 as a
@@ -13,7 +13,11 @@ import { channelFolder, exportJson, slackChannel, slackMessage, slackUser } from
 // the bytes not yet in a part to R2 and the new checkpoint to D1 (a compare-and-set on `version`)
 // and enqueues the next slice. A slice that dies (the Worker restarts, R2 fails) leaves the
 // checkpoint as it was: its message is retried and redoes the slice from there. At most one part
-// and one channel-day of messages are ever held in memory.
+// and one channel-day of messages are ever held in memory. The central directory's records are
+// checkpointed in chunks of ENTRY_CHUNK (D1 rows of export_entries, written in the batch that
+// saves the checkpoint past them), so the checkpoint row stays small however many entries there
+// are; the last slice writes the directory a chunk at a time, in ZIP64 form where it must be
+// (over 65,534 entries or 4 GiB: src/lib/zip.ts).
 
 /** The queue the export's slices travel on (wrangler.toml). */
 export const EXPORT_QUEUE = "colink-export";
@@ -24,6 +28,10 @@ export type ExportMessage = z.infer<typeof ExportMessage>;
 /** R2 wants every part but the last of one size, at least 5 MiB. */
 export const EXPORT_PART_SIZE = 5 * 1024 * 1024;
 const MESSAGE_PAGE = 500;
+/** Central directory records per export_entries row (each about 100-200 bytes of JSON). */
+export const ENTRY_CHUNK = 1000;
+
+const EntryRecord = z.object({ name: z.string(), crc: z.number(), compressedSize: z.number(), size: z.number(), offset: z.number() });
 
 const Checkpoint = z.object({
   uploadId: z.string(),
@@ -32,7 +40,11 @@ const Checkpoint = z.object({
   written: z.number().int(),
   /** The R2 object holding the bytes written but not yet in a part, if any. */
   carryKey: z.string().nullable(),
-  entries: z.array(z.object({ name: z.string(), crc: z.number(), compressedSize: z.number(), size: z.number(), offset: z.number() })),
+  /** The records not yet in an export_entries chunk (fewer than ENTRY_CHUNK after each checkpoint). */
+  entries: z.array(EntryRecord),
+  /** The export_entries chunks saved (numbered from 0), and how many records they hold. */
+  entryChunks: z.number().int().default(0),
+  chunkedEntries: z.number().int().default(0),
   channels: z.array(z.string()),
   phase: z.enum(["meta", "messages"]),
   channel: z.number().int(),
@@ -42,19 +54,29 @@ type Checkpoint = z.infer<typeof Checkpoint>;
 
 export const exportObjectKey = (exportId: string) => `exports/${exportId}.zip`;
 
-export type SliceOptions = { maxEntries?: number; partSize?: number; failAfterEntries?: number };
+export type SliceOptions = {
+  maxEntries?: number;
+  partSize?: number;
+  failAfterEntries?: number;
+  /** Records per checkpointed chunk (tests make it small). */
+  entryChunk?: number;
+  /** Every ZIP structure in ZIP64 form (tests of readers). */
+  zip?: ZipOptions;
+};
 
 /** Runs one slice of an export; returns what happened (for tests and logs). */
 export async function runExportSlice(
   env: Env,
   message: ExportMessage,
   options: SliceOptions = {},
-): Promise<"continued" | "done" | "stale" | "failed"> {
+): Promise<"continued" | "done" | "stale"> {
   const db = createDb(env.DB);
   const row = await db.select().from(exportsTable).where(eq(exportsTable.id, message.export_id)).get();
   if (row?.status !== "running" || row.version !== message.version) return "stale";
   const maxEntries = options.maxEntries ?? 50;
   const partSize = options.partSize ?? EXPORT_PART_SIZE;
+  const entryChunk = options.entryChunk ?? ENTRY_CHUNK;
+  const zip = options.zip ?? {};
   const key = exportObjectKey(row.id);
   const at = new Date(row.createdAt);
 
@@ -66,6 +88,8 @@ export async function runExportSlice(
         written: 0,
         carryKey: null,
         entries: [],
+        entryChunks: 0,
+        chunkedEntries: 0,
         channels: await channelsToExport(db, row.channelIds ?? null, row.includeDms),
         phase: "meta",
         channel: 0,
@@ -87,10 +111,14 @@ export async function runExportSlice(
       pendingBytes = merged.length - size;
     }
   };
+  const push = async (bytes: Uint8Array) => {
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    state.written += bytes.length;
+    await uploadFullParts(false);
+  };
   const addEntry = async (name: string, data: Uint8Array) => {
-    if (state.entries.length >= ZIP_LIMITS.entries) throw new Error("export too large: more than 65,535 files (no ZIP64)");
-    const { bytes, record } = await zipEntry(name, data, state.written, at);
-    if (state.written + bytes.length > ZIP_LIMITS.bytes) throw new Error("export too large: over 4 GiB (no ZIP64)");
+    const { bytes, record } = await zipEntry(name, data, state.written, at, zip);
     pending.push(bytes);
     pendingBytes += bytes.length;
     state.written += bytes.length;
@@ -100,28 +128,38 @@ export async function runExportSlice(
     await uploadFullParts(false);
   };
 
-  try {
-    if (state.phase === "meta") {
-      for (const [name, data] of await metaFiles(db, state.channels)) await addEntry(name, data);
-      state.phase = "messages";
+  if (state.phase === "meta") {
+    for (const [name, data] of await metaFiles(db, state.channels)) await addEntry(name, data);
+    state.phase = "messages";
+  }
+  while (state.channel < state.channels.length && added < maxEntries) {
+    const channelId = state.channels[state.channel] as string;
+    const done = await exportChannelDays(env, channelId, state, addEntry, () => added >= maxEntries);
+    if (done) {
+      state.channel++;
+      state.afterSeq = 0;
     }
-    while (state.channel < state.channels.length && added < maxEntries) {
-      const channelId = state.channels[state.channel] as string;
-      const done = await exportChannelDays(env, channelId, state, addEntry, () => added >= maxEntries);
-      if (done) {
-        state.channel++;
-        state.afterSeq = 0;
-      }
+  }
+  if (state.channel >= state.channels.length) {
+    // The central directory, a checkpointed chunk at a time, then the records of this slice.
+    const cdOffset = state.written;
+    for (let chunk = 0; chunk < state.entryChunks; chunk++) {
+      const saved = await db
+        .select({ entries: exportEntries.entries })
+        .from(exportEntries)
+        .where(and(eq(exportEntries.exportId, row.id), eq(exportEntries.chunk, chunk)))
+        .get();
+      if (!saved) throw new Error(`export ${row.id}: central directory chunk ${chunk} is missing`);
+      await push(centralDirectory(z.array(EntryRecord).parse(JSON.parse(saved.entries)), at, zip));
     }
-    if (state.channel >= state.channels.length) {
-      const trailer = zipTrailer(state.entries as ZipEntryRecord[], state.written, at);
-      pending.push(trailer);
-      pendingBytes += trailer.length;
-      state.written += trailer.length;
-      await uploadFullParts(true);
-      await upload.complete(state.parts);
-      if (state.carryKey) await env.FILES.delete(state.carryKey);
-      await db
+    await push(centralDirectory(state.entries, at, zip));
+    const entryCount = state.chunkedEntries + state.entries.length;
+    await push(zipEnd({ entries: entryCount, offset: cdOffset, size: state.written - cdOffset }, zip));
+    await uploadFullParts(true);
+    await upload.complete(state.parts);
+    if (state.carryKey) await env.FILES.delete(state.carryKey);
+    await db.batch([
+      db
         .update(exportsTable)
         .set({
           status: "done",
@@ -131,17 +169,10 @@ export async function runExportSlice(
           finishedAt: new Date().toISOString(),
           version: row.version + 1,
         })
-        .where(and(eq(exportsTable.id, row.id), eq(exportsTable.version, row.version)));
-      return "done";
-    }
-  } catch (error) {
-    if (error instanceof SimulatedCrash) throw error;
-    if (error instanceof Error && error.message.startsWith("export too large")) {
-      await db.update(exportsTable).set({ status: "failed", error: error.message, checkpoint: null }).where(eq(exportsTable.id, row.id));
-      await upload.abort().catch(() => undefined);
-      return "failed";
-    }
-    throw error;
+        .where(and(eq(exportsTable.id, row.id), eq(exportsTable.version, row.version))),
+      db.delete(exportEntries).where(eq(exportEntries.exportId, row.id)),
+    ]);
+    return "done";
   }
 
   // Checkpoint: the carry under a key of its own version, so a slice that dies before its D1 write
@@ -151,11 +182,33 @@ export async function runExportSlice(
   if (carryKey) await env.FILES.put(carryKey, concat(pending, pendingBytes));
   const previousCarry = state.carryKey;
   state.carryKey = carryKey;
-  const saved = await db
+  // Enough records for a chunk: they leave the checkpoint for an export_entries row, written only
+  // if this slice's compare-and-set wins (the insert is guarded by the same version, first in the batch).
+  const chunk = state.entries.length >= entryChunk ? { index: state.entryChunks, entries: state.entries } : null;
+  if (chunk) {
+    state.entryChunks++;
+    state.chunkedEntries += chunk.entries.length;
+    state.entries = [];
+  }
+  const update = db
     .update(exportsTable)
     .set({ checkpoint: JSON.stringify(state), version })
     .where(and(eq(exportsTable.id, row.id), eq(exportsTable.version, row.version)))
     .returning({ id: exportsTable.id });
+  const saved = chunk
+    ? (
+        await db.batch([
+          db
+            .insert(exportEntries)
+            .select(
+              sql`SELECT ${row.id}, ${chunk.index}, ${JSON.stringify(chunk.entries)}
+                  WHERE EXISTS (SELECT 1 FROM exports WHERE id = ${row.id} AND version = ${row.version})`,
+            )
+            .onConflictDoUpdate({ target: [exportEntries.exportId, exportEntries.chunk], set: { entries: sql`excluded.entries` } }),
+          update,
+        ])
+      )[1]
+    : await update;
   if (saved.length === 0) return "stale";
   if (previousCarry) await env.FILES.delete(previousCarry);
   await env.EXPORT_QUEUE.send({ export_id: row.id, version } satisfies ExportMessage);

@@ -16,11 +16,12 @@ export const adminSearchRoutes = createRouter()
       path: "/rebuild",
       summary: "Rebuild the search index from the channels' histories (resumable; runs in the background through the index queue)",
       description:
-        "Starts a run, or resumes the one in progress where it stopped (call again if its progress stalls). `from_scratch` empties the index first, as after restoring a D1 backup (which cannot hold the FTS5 tables).",
+        "Starts a run, or resumes the one in progress where it stopped (call again if its progress stalls). `from_scratch` empties the index first, as after restoring a D1 backup (which cannot hold the FTS5 tables). Audited `search.rebuild_started`.",
       request: { body: jsonBody(StartSearchRebuildBodySchema) },
       responses: { 202: jsonContent(SearchRebuildSchema, "The run's progress"), ...errorResponses },
     }),
-    async (c) => c.json(await startSearchRebuild(c.env, c.req.valid("json").from_scratch), 202),
+    async (c) =>
+      c.json(await startSearchRebuild(c.env, { user: c.var.user, requestId: c.var.requestId }, c.req.valid("json").from_scratch), 202),
   )
   .openapi(
     createRoute({

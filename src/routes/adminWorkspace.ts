@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, problem } from "../lib/openapi";
 import { requireAdmin } from "../middleware/requireAdmin";
 import { requireUser } from "../middleware/requireUser";
 import { CreateExportBody, ExportIdParam, ExportSchema, RetentionBody, RetentionSchema, StatsSchema } from "../protocol/admin";
@@ -88,10 +88,12 @@ export const adminWorkspaceRoutes = createRouter()
       method: "get",
       path: "/exports/{export_id}/download",
       summary: "Download a finished export (application/zip)",
+      description: "Archives are kept EXPORT_RETENTION_DAYS after they were written; then the export is `expired` and this is 410.",
       request: { params: ExportIdParam },
       responses: {
         200: { description: "The ZIP", content: { "application/zip": { schema: { type: "string", format: "binary" } } } },
         ...errorResponses,
+        410: problem("The archive was deleted after EXPORT_RETENTION_DAYS (`export_expired`)"),
       },
     }),
     async (c) => {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ProblemSchema } from "../lib/openapi";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, problem } from "../lib/openapi";
 import { requireUser } from "../middleware/requireUser";
 import { CreatedFileSchema, CreateFileBodySchema, FileParamsSchema, FileSchema, UploadQuerySchema } from "../protocol/files";
 import { completeFile, createFile, deleteFile, receiveUpload } from "../services/actions/files";
@@ -7,8 +7,6 @@ import { fileDownload } from "../services/queries/fileDownload";
 import { getFile } from "../services/queries/files";
 
 const common = { tags: ["Files"], middleware: [requireUser], security: bearerSecurity };
-
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
 
 const bytes = (description: string) => ({
   description,
@@ -118,12 +116,12 @@ export const filesRoutes = createRouter()
       path: "/{file_id}",
       summary: "Delete a file and its bytes (uploader or workspace admin)",
       description:
-        "Deleting a message does not delete its files; this does. Channel events: `file.deleted` in every channel where a message carried it.",
+        "Deleting a message does not delete its files; this does (and so does retention). Channel events: `file.deleted` in every channel where a message carried it. An admin deleting someone else's file is audited `file.deleted`.",
       request: { params: FileParamsSchema },
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),
     async (c) => {
-      await deleteFile(c.env, c.var.db, c.var.user, c.req.valid("param").file_id);
+      await deleteFile(c.env, c.var.db, { user: c.var.user, requestId: c.var.requestId }, c.req.valid("param").file_id);
       return c.body(null, 204);
     },
   );

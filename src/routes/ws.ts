@@ -19,7 +19,7 @@ const connect = createRoute({
     '`{"type":"resume","user_seq":N,"channels":{"<channel id>":<last seen seq>}}` first after a reconnect, and ' +
     '`{"type":"ping"}` (answered `{"type":"pong"}`) to keep the connection alive, and ' +
     '`{"type":"send","channel_id":"…","text":"…","client_msg_id":"…"}` to send a message as POST /channels/{channel_id}/messages ' +
-    'does (answered `{"type":"ack","client_msg_id","message"}` once durable, or an `error` frame with the same problem). Every frame and event, the resume ' +
+    'does, with the same optional fields (`thread_root_id`, `also_send_to_channel`, `file_ids`) and the same rules (answered `{"type":"ack","client_msg_id","message"}` once durable, or an `error` frame with the same problem). Every frame and event, the resume ' +
     "guarantee, close codes and limits: /api/docs/realtime (docs/realtime.md).",
   request: { query: z.object({ ticket: z.string().max(512).optional() }) },
   responses: {

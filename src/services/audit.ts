@@ -11,7 +11,8 @@ export type AuditActor = { user: AuthUser; requestId: string };
 /**
  * Every audited action. Those a ChannelRoom records itself, through its outbox in the transaction
  * of the change (durable-objects/channel-room/DirectoryOutbox.ts), are `message.deleted` (someone
- * else's message), `member.removed`, `channel.archived` and `channel.unarchived`.
+ * else's message), `member.removed`, `channel.archived`, `channel.unarchived` and `retention.run`
+ * (a room's message pruning; the file sweep writes its own `retention.run` for files and exports).
  */
 export type AuditAction =
   | "user.role_changed"
@@ -27,7 +28,9 @@ export type AuditAction =
   | "retention.changed"
   | "retention.run"
   | "export.created"
-  | "file.quarantined";
+  | "file.quarantined"
+  | "file.deleted"
+  | "search.rebuild_started";
 
 export type AuditTargetType = "user" | "invite" | "report" | "workspace" | "channel" | "message" | "export" | "file";
 

@@ -3,13 +3,18 @@ import { describe, expect, it } from "vitest";
 import type { ChannelRoom } from "../../durable-objects/channel-room/ChannelRoom";
 import type { PrunedMessage } from "../../durable-objects/channel-room/MessageRetention";
 import type { RoomCore } from "../../durable-objects/channel-room/RoomCore";
+import { createDb } from "../../src/db/client";
+import { sweepRetention } from "../../src/services/actions/retentionSweep";
 import { addMembers, allEvents, createChannel, expectStatus, pin, react, replied, sent, workspace } from "../channelFixtures";
+import { scanned, uploadFile } from "../fileFixtures";
 import { type Account, call, expectProblem } from "../helpers";
+import { foundIds, waitUntilFound, waitUntilIndexed } from "../searchFixtures";
 import { openLiveSocket } from "../socketClient";
 
 // Message retention, run from each ChannelRoom's alarm with a controlled clock: what is older than
 // message_days is gone for real (history, replies, reactions, pins, event payloads), seq stays
-// gap-free, and the hook for the search index and files hears of every pruned message.
+// gap-free, the pruned messages leave the search index (through the room's search outbox), and
+// files no surviving message carries are deleted, bytes and all, by the retention sweep.
 
 const DAY_MS = 86_400_000;
 const room = (channelId: string) => env.CHANNEL_ROOM.getByName(channelId);
@@ -150,5 +155,90 @@ describe("message retention", () => {
     const gone = before + 31 * DAY_MS;
     expect(await runInDurableObject(room(channel.id), (instance: ChannelRoom) => core(instance).retention.check(gone))).toBeNull();
     expect(expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: owner.token }), 200).items).toEqual([]);
+  });
+
+  it("a pruned message is gone from history, events, replies, search and file download; resume still gets channel.gap / resync_required", async () => {
+    const { owner, alice, bob } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob);
+    const word = `zq${crypto.randomUUID().slice(0, 6)}`;
+    const onlyOld = await uploadFile(alice, "bytes only an old message carries", { channel_id: channel.id, filename: "old.txt" });
+    const shared = await uploadFile(alice, "bytes a recent message carries too", { channel_id: channel.id, filename: "shared.txt" });
+    expect((await scanned(alice, onlyOld.id)).status).toBe("clean");
+    expect((await scanned(alice, shared.id)).status).toBe("clean");
+    const old = await sent(alice, channel.id, `${word} old secret`, { file_ids: [onlyOld.id, shared.id] });
+    const reply = await replied(bob, channel.id, old.id, `${word} old reply secret`);
+    // Enough old events that a resume from before them is past the inline limit.
+    const limit = Number(env.REPLAY_INLINE_LIMIT);
+    const filler: { id: string; seq: number }[] = [];
+    for (let i = 0; i < limit; i += 20)
+      filler.push(
+        ...(await Promise.all(Array.from({ length: Math.min(20, limit - i) }, (_, j) => sent(alice, channel.id, `old filler ${i + j}`)))),
+      );
+    const kept = await sent(alice, channel.id, `${word} recent`, { file_ids: [shared.id] });
+    for (const m of [old, reply, kept]) await waitUntilFound(bob, word, m.id);
+    expect(expectStatus(await call("GET", `/files/${onlyOld.id}/content`, { token: bob.token }), 200)).toBe(
+      "bytes only an old message carries",
+    );
+    await age(channel.id, [old.id, reply.id, ...filler.map((m) => m.id)], 40);
+
+    expectStatus(await setRetention(owner, 30), 200);
+    const now = Date.now();
+    await runInDurableObject(room(channel.id), (instance: ChannelRoom) => core(instance).retention.check(now));
+
+    // History and replies: gone.
+    const history = expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: bob.token }), 200);
+    expect(history.items.map((m: { id: string }) => m.id)).toEqual([kept.id]);
+    expectProblem(await call("GET", `/channels/${channel.id}/messages/${old.id}/replies`, { token: bob.token }), 404, "message_not_found");
+
+    // Search: the index rows are deletions (no text left in the FTS table), and nothing pruned is found.
+    for (const m of [old, reply]) await waitUntilIndexed(m.id, (row) => row?.deleted === 1);
+    const fts = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM search_fts WHERE rowid IN (SELECT rowid FROM search_messages WHERE message_id IN (?, ?))",
+    )
+      .bind(old.id, reply.id)
+      .first<{ n: number }>();
+    expect(fts?.n).toBe(0);
+    expect(await foundIds(bob, word)).toEqual([kept.id]);
+    expect(await foundIds(bob, "secret")).toEqual([]);
+
+    // Files: the one no surviving message carries is released to D1 (no longer posted in the
+    // channel, so a reader no longer sees it) and the sweep deletes it, bytes and all; the one the
+    // recent message carries stays.
+    await room(channel.id).flushDirectoryOutbox();
+    expectProblem(await call("GET", `/files/${onlyOld.id}`, { token: bob.token }), 404, "file_not_found");
+    expect(await sweepRetention(env, createDb(env.DB))).toEqual({ files_unreferenced: 1, files_expired: 0, exports_expired: 0 });
+    expectProblem(await call("GET", `/files/${onlyOld.id}/content`, { token: alice.token }), 404, "file_not_found");
+    expect(await env.FILES.head(`files/${onlyOld.id}`)).toBeNull();
+    expect(expectStatus(await call("GET", `/files/${shared.id}/content`, { token: bob.token }), 200)).toBe(
+      "bytes a recent message carries too",
+    );
+    const sweepAudit = expectStatus(
+      await call("GET", "/admin/audit?action=retention.run&target_id=retention", { token: owner.token }),
+      200,
+    );
+    expect(sweepAudit.items).toEqual([
+      expect.objectContaining({ actor_id: null, details: expect.objectContaining({ files_unreferenced: 1, file_ids: [onlyOld.id] }) }),
+    ]);
+    // A second sweep finds nothing to do.
+    expect(await sweepRetention(env, createDb(env.DB))).toEqual({ files_unreferenced: 0, files_expired: 0, exports_expired: 0 });
+
+    // Events: tombstones in place, gap-free, with nothing of the pruned content.
+    const events = await allEvents(bob, channel.id);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+    expect(JSON.stringify(events)).not.toContain("secret");
+    expect(JSON.stringify(events)).not.toContain("old filler");
+
+    // Resume from before the pruned range: past the inline limit it is a channel.gap, as always.
+    const behind = await openLiveSocket(bob.token, { user_seq: 0, channels: { [channel.id]: 0 } });
+    behind.ws.close();
+    expect(behind.replay.find((f) => f.type === "channel.gap")).toMatchObject({ channel_id: channel.id, after: 0 });
+    expect(JSON.stringify(behind.replay)).not.toContain("secret");
+
+    // Once the event log's own retention has dropped those tombstones too, the same cursor gets resync_required.
+    expect(await room(channel.id).pruneExpiredEvents(now + 40 * DAY_MS)).toBeGreaterThan(0);
+    const stale = await openLiveSocket(bob.token, { user_seq: 0, channels: { [channel.id]: 1 } });
+    stale.ws.close();
+    expect(stale.replay).toContainEqual({ type: "resync_required", channel_id: channel.id });
   });
 });

@@ -136,6 +136,8 @@ describe("files straight to R2 (presigned PUT, wrangler's local S3 endpoint), wi
         R2_S3_ENDPOINT: `http://127.0.0.1:${port}/cdn-cgi/local/r2/s3`,
         R2_ACCESS_KEY_ID: "colink-local-s3",
         R2_SECRET_ACCESS_KEY: "colink-local-s3-not-a-secret",
+        // Short, as the suite's server has it, so a presigned URL expires within the test.
+        UPLOAD_URL_TTL_SECONDS: String(inject("uploadUrlTtlSeconds")),
       },
     });
     const password = `pw-${crypto.randomUUID()}`;
@@ -170,6 +172,20 @@ describe("files straight to R2 (presigned PUT, wrangler's local S3 endpoint), wi
     });
     expect(await res.text()).toBe(text);
   });
+
+  it("refuses a presigned URL once it expired (403), stores nothing, and complete is then 409", async () => {
+    const text = "too late";
+    const created = await create(owner, text.length, {}, server.url);
+    const ttl = inject("uploadUrlTtlSeconds");
+    expect(created.upload.url).toContain(`X-Amz-Expires=${ttl}`);
+    await new Promise((r) => setTimeout(r, (ttl + 1) * 1000));
+    const late = await put(created.upload.url, text, created.upload.headers);
+    expect(late.status).toBe(403);
+    expect(await late.text()).toContain("ExpiredRequest");
+    const done = await api("POST", `/files/${created.file.id}/complete`, { token: owner.token, base: server.url });
+    expect(done).toMatchObject({ status: 409, body: { code: "upload_incomplete" } });
+    expect(await statusOf(owner, created.file.id, server.url)).toBe("uploading");
+  }, 60_000);
 
   it("a file stays scanning while clamd is down, and is scanned once it is back", async () => {
     await clamd.stop();

@@ -232,6 +232,24 @@ describe("the web client, two people in two browsers", () => {
     await log(ada.page).getByText("A message sent by mistake").waitFor({ state: "hidden" });
   });
 
+  it("shows a message of files alone by its files, with no empty paragraph", async () => {
+    const created = await api("POST", "/files", {
+      token: ada.account.token,
+      body: { filename: "plan-of-record.txt", content_type: "text/plain", size: 4 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const sent = await api("POST", `/channels/${channelId}/messages`, {
+      token: ada.account.token,
+      body: { text: "", file_ids: [created.body.file.id] },
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const seen = messageWith(log(grace.page), "plan-of-record.txt");
+    await seen.waitFor();
+    expect(await seen.getByRole("list", { name: "Files" }).textContent()).toContain("Uploading…");
+    expect(await seen.locator("p").count()).toBe(0);
+    expect(await seen.locator(".text").count()).toBe(0);
+  });
+
   it("replies in a thread side panel, and the reply count shows in the channel", async () => {
     const root = messageWith(log(grace.page), "the deploy script");
     await root.hover();

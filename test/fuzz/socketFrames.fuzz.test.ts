@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createFile } from "../fileFixtures";
 import { call, registerOwner } from "../helpers";
 import { type Frame, openLiveSocket } from "../socketClient";
 
@@ -49,6 +50,7 @@ const nearMiss = (realChannel: string) =>
         text: fc.oneof(jsonish, fc.string({ maxLength: 50 })),
         client_msg_id: fc.oneof(jsonish, fc.string({ maxLength: 70 })),
         also_send_to_channel: jsonish,
+        file_ids: fc.oneof(jsonish, fc.array(fc.string({ maxLength: 30 }), { maxLength: 12 })),
       })
       .map((extra) => ({ ...extra, ...base })),
   );
@@ -94,6 +96,46 @@ describe("socket frames", () => {
     const got = await ws.until((f) => f.type === "message.created" && f.data.id === posted.body.id);
     expect(got.match.data.text).toBe("still alive");
     expect((await ws.drain()).filter((f) => f.type === "message.created" && f.data.id === posted.body.id)).toEqual([]);
+  });
+
+  it("a send frame is answered as HTTP answers the same fields: the same status, code and field errors", async () => {
+    const owner = await registerOwner();
+    const channel = (await call("POST", "/channels", { token: owner.token, body: { name: "fuzz-same" } })).body;
+    const file = (await createFile(owner, 3)).body.file;
+    const { ws } = await openLiveSocket(owner.token);
+    const fields = fc.record(
+      {
+        text: fc.oneof(fc.constantFrom("", " ", "hi"), fc.string({ maxLength: 10 }), jsonish),
+        file_ids: fc.oneof(
+          fc.constant([]),
+          fc.array(fc.constantFrom(file.id, "f_00000000000000000000000000", "nope"), { maxLength: 3 }),
+          jsonish,
+        ),
+        thread_root_id: fc.oneof(fc.constantFrom("m_nope", "m_00000000000000000000000000"), jsonish),
+        also_send_to_channel: fc.oneof(fc.boolean(), jsonish),
+        extra: jsonish,
+      },
+      { requiredKeys: [] },
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fields, async (body) => {
+        const overHttp = await call("POST", `/channels/${channel.id}/messages`, { token: owner.token, body });
+        const id = `same-${n++}`;
+        ws.send({ ...body, type: "send", channel_id: channel.id, client_msg_id: id });
+        const { match } = await ws.until((f) => (f.type === "ack" || f.type === "error") && f.client_msg_id === id);
+        const label = JSON.stringify(body);
+        if (overHttp.status === 201) expect(match.type, label).toBe("ack");
+        else
+          expect({ status: match.status, code: match.code, errors: match.errors }, label).toEqual({
+            status: overHttp.status,
+            code: overHttp.body.code,
+            errors: overHttp.body.errors,
+          });
+      }),
+      { numRuns: 60 },
+    );
+    expect(ws.closed).toBeNull();
   });
 
   it("a frame over 64 KiB closes the socket with 1009 and nothing else", async () => {

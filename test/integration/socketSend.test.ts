@@ -6,7 +6,9 @@ import { SendRateLimiter } from "../../durable-objects/channel-room/SendRateLimi
 import type { UserSession } from "../../durable-objects/user-session/UserSession";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
+import { EMPTY_MESSAGE_ERROR } from "../../src/protocol/messages";
 import { addMembers, createChannel, expectStatus, send, sent, workspace } from "../channelFixtures";
+import { createFile } from "../fileFixtures";
 import { type Account, call, expectProblem } from "../helpers";
 import { type Frame, openLiveSocket, type TestSocket } from "../socketClient";
 
@@ -111,6 +113,9 @@ describe("send over the socket", () => {
       [ws, alice, { channel_id: archived.id, text: "archived" }, 409, "channel_archived"],
       [ws, alice, { channel_id: "c_00000000000000000000000000", text: "no such channel" }, 404, "channel_not_found"],
       [ws, alice, { channel_id: archived.id, text: "" }, 422, "validation_failed"],
+      [ws, alice, { channel_id: archived.id, text: "", file_ids: [] }, 422, "validation_failed"],
+      [ws, alice, { channel_id: archived.id, text: "", file_ids: ["f_nope"] }, 422, "validation_failed"],
+      [ws, alice, { channel_id: archived.id, text: "", file_ids: ["f_00000000000000000000000000"] }, 422, "invalid_file"],
       [ws, alice, { channel_id: archived.id, text: "x", thread_root_id: "m_nope" }, 422, "validation_failed"],
     ];
     for (const [socket, who, body, status, code] of cases) {
@@ -119,7 +124,7 @@ describe("send over the socket", () => {
       expect(answer, JSON.stringify(body)).toMatchObject({ type: "error", client_msg_id: id, status, code });
       const { channel_id, ...rest } = body;
       const overHttp = expectProblem(await send(who, String(channel_id), String(rest.text), rest), status, code);
-      if (status === 422) expect(answer.errors).toEqual(overHttp.errors);
+      if (status === 422) expect(answer.errors, JSON.stringify(body)).toEqual(overHttp.errors);
     }
     expect(await history(owner, archived.id)).toEqual([]);
     // A malformed channel id names nothing, as in a URL; unknown fields are refused as HTTP refuses them.
@@ -130,6 +135,43 @@ describe("send over the socket", () => {
     const extra = await sendFrame(ws, { channel_id: open.id, text: "x", client_msg_id: "extra", file: 1 });
     expect(extra).toMatchObject({ status: 422, code: "validation_failed", errors: [{ path: "file", message: "Unknown field." }] });
     expect(ws.closed).toBeNull();
+  });
+
+  it("sends files alone (empty text), attaching what HTTP attaches and refusing what HTTP refuses, with the same errors", async () => {
+    const { alice, bob } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob);
+    const mine = expectStatus(await createFile(alice, 3), 201).file;
+    const bobs = expectStatus(await createFile(bob, 3), 201).file;
+    const { ws } = await openLiveSocket(alice.token);
+    const empty = await sendFrame(ws, { channel_id: channel.id, text: "", client_msg_id: cmid() });
+    expect(empty).toMatchObject({ status: 422, code: "validation_failed", errors: [EMPTY_MESSAGE_ERROR] });
+    // Text and file_ids are each wrong: both are named, and the content rule waits for valid fields.
+    const both = await sendFrame(ws, { channel_id: channel.id, text: 5, file_ids: ["nope"], client_msg_id: cmid() });
+    const bothOverHttp = expectProblem(
+      await call("POST", `/channels/${channel.id}/messages`, { token: alice.token, body: { text: 5, file_ids: ["nope"] } }),
+      422,
+      "validation_failed",
+    );
+    expect(both.errors.map((e: { path: string }) => e.path)).toEqual(["text", "file_ids.0"]);
+    expect(both.errors).toEqual(bothOverHttp.errors);
+    const others = await sendFrame(ws, { channel_id: channel.id, text: "", file_ids: [mine.id, bobs.id], client_msg_id: cmid() });
+    expect(others).toMatchObject({
+      status: 422,
+      code: "invalid_file",
+      errors: [{ path: "file_ids.1", message: "No such file of yours." }],
+    });
+    // A refused send lists the file nowhere: bob still cannot see alice's file.
+    expectProblem(await call("GET", `/files/${mine.id}`, { token: bob.token }), 404);
+    const id = cmid();
+    const ack = await sendFrame(ws, { channel_id: channel.id, text: "", file_ids: [mine.id], client_msg_id: id });
+    expect(ack.type, JSON.stringify(ack)).toBe("ack");
+    expect(ack.message).toMatchObject({ text: "", client_msg_id: id, mentions: { user_ids: [], channel: false, here: false } });
+    expect(ack.message.files.map((f: { id: string }) => f.id)).toEqual([mine.id]);
+    expectStatus(await call("GET", `/files/${mine.id}`, { token: bob.token }), 200);
+    // The HTTP retry with the same client_msg_id is the same message, not a second one.
+    expect(expectStatus(await send(alice, channel.id, "", { client_msg_id: id, file_ids: [mine.id] }), 200)).toEqual(ack.message);
+    expect(await history(bob, channel.id)).toEqual([ack.message]);
   });
 
   it("a thread reply sent on the socket notifies followers (thread.reply) as the HTTP one does", async () => {

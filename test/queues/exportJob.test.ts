@@ -1,7 +1,7 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { crc32 } from "../../src/lib/zip";
-import { type ExportMessage, runExportSlice, SimulatedCrash } from "../../src/queues/exportJob";
+import { type ExportMessage, runExportSlice, SimulatedCrash, type SliceOptions } from "../../src/queues/exportJob";
 import { addMembers, createChannel, expectStatus, react, replied, sent, workspace } from "../channelFixtures";
 import { type Account, call } from "../helpers";
 
@@ -216,6 +216,53 @@ describe("workspace export", () => {
     // No carry object is left behind.
     const left = await env.FILES.list({ prefix: "exports/" });
     expect(left.objects.map((o) => o.key).filter((k) => k.includes(".carry"))).toEqual([]);
+  });
+
+  it("checkpoints the central directory records in chunks (export_entries rows), so the checkpoint row stays small; same archive", async () => {
+    const { owner, alice, town } = await smallWorkspace();
+    // Four more days of the channel: four more entries.
+    for (let i = 1; i <= 4; i++) {
+      const m = await sent(alice, town.id, `more ${i}`);
+      await runInDurableObject(env.CHANNEL_ROOM.getByName(town.id), (_instance, state) => {
+        state.storage.sql.exec(
+          "UPDATE messages SET created_at = ? WHERE id = ?",
+          new Date(Date.now() - i * 86_400_000).toISOString(),
+          m.id,
+        );
+      });
+    }
+    const drive = async (id: string, options: SliceOptions) => {
+      const run = manual();
+      await createRow(owner, id);
+      let message: ExportMessage = { export_id: id, version: 0 };
+      let maxChunks = 0;
+      let maxTail = 0;
+      for (let slices = 0; ; slices++) {
+        const outcome = await runExportSlice(run.driven, message, options);
+        if (outcome === "done") break;
+        expect(outcome).toBe("continued");
+        const row = await env.DB.prepare("SELECT checkpoint FROM exports WHERE id = ?").bind(id).first<{ checkpoint: string }>();
+        const checkpoint = JSON.parse(row?.checkpoint ?? "{}");
+        const chunks = await env.DB.prepare("SELECT COUNT(*) AS n FROM export_entries WHERE export_id = ?").bind(id).first<number>("n");
+        expect(chunks).toBe(checkpoint.entryChunks);
+        maxChunks = Math.max(maxChunks, chunks ?? 0);
+        maxTail = Math.max(maxTail, checkpoint.entries.length);
+        message = run.queued.shift() as ExportMessage;
+        expect(slices).toBeLessThan(50);
+      }
+      // Finished: the chunks are gone with the checkpoint.
+      expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM export_entries WHERE export_id = ?").bind(id).first("n")).toBe(0);
+      return { maxChunks, maxTail };
+    };
+    const whole = await drive("exp_whole", { maxEntries: 1 });
+    expect(whole.maxChunks).toBe(0);
+    const chunked = await drive("exp_chunked", { maxEntries: 1, entryChunk: 2 });
+    expect(chunked.maxChunks).toBeGreaterThan(2);
+    expect(chunked.maxTail).toBeLessThan(2);
+    const a = await download(owner, "exp_whole");
+    const b = await download(owner, "exp_chunked");
+    expect(b).toEqual(a);
+    expect((await readZip(b)).size).toBeGreaterThan(6);
   });
 
   it("channel_ids limits the export; unknown export ids are 404; members cannot export", async () => {

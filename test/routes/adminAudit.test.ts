@@ -5,6 +5,7 @@ import type { RoomCore } from "../../durable-objects/channel-room/RoomCore";
 import { createDb } from "../../src/db/client";
 import { pruneDirectory } from "../../src/services/actions/pruneDirectory";
 import { addMembers, createChannel, expectStatus, sent, workspace } from "../channelFixtures";
+import { uploadFile } from "../fileFixtures";
 import { type Account, call, expectProblem } from "../helpers";
 
 // The audit log: GET /admin/audit, the rows ChannelRooms record through their outbox, append-only, retention.
@@ -146,6 +147,49 @@ describe("GET /admin/audit", () => {
 
     expectProblem(await call("GET", "/admin/audit?cursor=garbage", { token: owner.token }), 400, "invalid_cursor");
     expectProblem(await call("GET", "/admin/audit?limit=0", { token: owner.token }), 400);
+  });
+
+  it("an admin deleting someone else's file is audited file.deleted (the uploader's own delete is not)", async () => {
+    const { owner, admin, alice } = await workspace();
+    const theirs = await uploadFile(alice, "alice's notes");
+    const own = await uploadFile(alice, "alice's other notes");
+    expectStatus(await call("DELETE", `/files/${own.id}`, { token: alice.token }), 204);
+    expect((await audit(owner, "?action=file.deleted")).items).toEqual([]);
+    expectStatus(await call("DELETE", `/files/${theirs.id}`, { token: admin.token, headers: { "x-request-id": "req-file-1" } }), 204);
+    expect((await audit(owner, "?action=file.deleted")).items).toEqual([
+      expect.objectContaining({
+        actor_id: admin.user.id,
+        target: { type: "file", id: theirs.id },
+        details: { uploaded_by: alice.user.id, filename: "notes.txt" },
+      }),
+    ]);
+    const row = await env.DB.prepare("SELECT request_id FROM audit_log WHERE action = 'file.deleted'").first<{ request_id: string }>();
+    expect(row?.request_id).toBe("req-file-1");
+    expectProblem(await call("GET", `/files/${theirs.id}`, { token: alice.token }), 404, "file_not_found");
+  });
+
+  it("starting (and resuming) a search index rebuild is audited search.rebuild_started", async () => {
+    const { owner, admin, alice } = await workspace();
+    const started = expectStatus(await call("POST", "/admin/search/rebuild", { token: admin.token, body: { from_scratch: true } }), 202);
+    expect((await audit(owner, "?action=search.rebuild_started")).items).toEqual([
+      expect.objectContaining({
+        actor_id: admin.user.id,
+        target: { type: "workspace", id: "search_index" },
+        details: { run_id: started.run_id, from_scratch: true, resumed: false },
+      }),
+    ]);
+    // A run stopped part-way, resumed: audited too, as a resume of that run.
+    await env.DB.prepare(
+      "INSERT INTO search_rebuild (id, run_id, status, channel_id, after_seq, channels_done, channels_total, messages_indexed, started_at, updated_at) VALUES (1, 'run-stalled', 'running', (SELECT MIN(id) FROM channels), 0, 0, 1, 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') ON CONFLICT (id) DO UPDATE SET run_id = 'run-stalled', status = 'running', channel_id = excluded.channel_id, after_seq = 0",
+    ).run();
+    expect(expectStatus(await call("POST", "/admin/search/rebuild", { token: owner.token, body: {} }), 202).run_id).toBe("run-stalled");
+    expect((await audit(owner, "?action=search.rebuild_started")).items[0]).toMatchObject({
+      actor_id: owner.user.id,
+      details: { run_id: "run-stalled", from_scratch: false, resumed: true },
+    });
+    // A member cannot start one, and that is not audited.
+    expectProblem(await call("POST", "/admin/search/rebuild", { token: alice.token, body: {} }), 403, "admin_required");
+    expect((await audit(owner, "?action=search.rebuild_started")).items).toHaveLength(2);
   });
 
   it("is append-only: the database refuses to change a row; housekeeping deletes rows past AUDIT_RETENTION_DAYS only", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { EMPTY_MESSAGE_ERROR } from "../../src/protocol/messages";
 import { addMembers, createChannel, expectStatus, workspace } from "../channelFixtures";
 import { createFile, EICAR, forceStatus, putBytes, scanned, uploadFile } from "../fileFixtures";
 import { call, expectProblem, registerOwner } from "../helpers";
@@ -226,6 +227,48 @@ describe("attaching files to messages", () => {
     // Deleting the message does not delete its files.
     expect((await call("DELETE", `/channels/${channel.id}/messages/${message.id}`, { token: alice.token })).status).toBe(204);
     expectStatus(await call("GET", `/files/${file.id}`, { token: alice.token }), 200);
+  });
+
+  it("a message may be files alone: empty text with files; emptied by an edit only while it carries files; the room holds the rule", async () => {
+    const { alice, bob } = await workspace();
+    const channel = await createChannel(alice);
+    await addMembers(alice, channel.id, bob);
+    const post = (body: Record<string, unknown>) => call("POST", `/channels/${channel.id}/messages`, { token: alice.token, body });
+    const edit = (id: string, text: string) =>
+      call("PATCH", `/channels/${channel.id}/messages/${id}`, { token: alice.token, body: { text } });
+    const file = expectStatus(await createFile(alice, 3), 201).file;
+    const alone = expectStatus(await post({ text: "", file_ids: [file.id] }), 201);
+    expect(alone).toMatchObject({ text: "", mentions: { user_ids: [], channel: false, here: false } });
+    expect(alone.files.map((f: any) => f.id)).toEqual([file.id]);
+    // Neither text nor files: refused, with the same field error whether file_ids is absent or empty.
+    for (const body of [{ text: "" }, { text: "", file_ids: [] }])
+      expect(expectProblem(await post(body), 422, "validation_failed").errors).toEqual([EMPTY_MESSAGE_ERROR]);
+    // A body that is no object at all is a 4xx too (the content rule never runs on it).
+    for (const rawBody of ["null", "[]", '""', "5"]) {
+      const reply = await call("POST", `/channels/${channel.id}/messages`, { token: alice.token, rawBody });
+      expect(reply.status, rawBody).toBeGreaterThanOrEqual(400);
+      expect(reply.status, rawBody).toBeLessThan(500);
+    }
+    // Whitespace is text, as it always was (stored as written).
+    expect(expectStatus(await post({ text: " " }), 201).text).toBe(" ");
+    // An edit may empty a message that carries files, and not one that carries none.
+    const captioned = expectStatus(await post({ text: "see attached", file_ids: [file.id] }), 201);
+    const emptied = expectStatus(await edit(captioned.id, ""), 200);
+    expect(emptied).toMatchObject({ text: "", files: captioned.files });
+    expect(emptied.edited_at).not.toBeNull();
+    const plain = expectStatus(await post({ text: "words only" }), 201);
+    expect(expectProblem(await edit(plain.id, ""), 422, "validation_failed").errors).toEqual([EMPTY_MESSAGE_ERROR]);
+    const page = expectStatus(await call("GET", `/channels/${channel.id}/messages`, { token: bob.token }), 200);
+    expect(page.items.map((m: any) => m.text)).toEqual(["words only", "", " ", ""]);
+    // The room refuses it too, whoever calls it: a send with neither, an edit emptying a message without files.
+    const room = env.CHANNEL_ROOM.getByName(channel.id);
+    const actor = { id: alice.user.id, role: "member" as const };
+    for (const answer of [await room.appendMessage(actor, { text: "" }, []), await room.editMessage(actor, plain.id, "")])
+      expect(answer).toEqual({
+        ok: false,
+        error: { status: 422, code: "validation_failed", detail: "Some fields are invalid.", errors: [EMPTY_MESSAGE_ERROR] },
+      });
+    expect((await room.appendMessage(actor, { text: "" }, [file])).ok).toBe(true);
   });
 
   it("refuses others' files, quarantined ones, duplicates and more than 10 (422)", async () => {

@@ -22,6 +22,12 @@ describe("the web client's Markdown subset", () => {
     ]);
   });
 
+  it("makes no block of empty text (a message of files alone), so nothing renders as an empty paragraph", () => {
+    expect(parseMessage("")).toEqual([]);
+    expect(parseMessage(" ")).toEqual([{ t: "para", children: [{ t: "text", text: " " }] }]);
+    expect(parseMessage("```\ncode\n```")).toEqual([{ t: "pre", text: "code" }]);
+  });
+
   it("keeps markup characters that open nothing as text: snake_case, lone stars, e-mail addresses", () => {
     expect(parseInline("snake_case_name and 2 * 3 * 4 and ada@example.com")).toEqual([
       { t: "text", text: "snake_case_name and 2 * 3 * 4 and ada@example.com" },

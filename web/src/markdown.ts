@@ -119,7 +119,7 @@ export function parseInline(src: string, depth = 0): Inline[] {
   return out;
 }
 
-/** Splits out ``` fenced blocks; the rest is inline text with line breaks. */
+/** Splits out ``` fenced blocks; the rest is inline text with line breaks. Empty text (a message of files alone) is no blocks. */
 export function parseMessage(src: string): Block[] {
   const blocks: Block[] = [];
   const fence = /```(?:[a-z0-9+-]*\n)?([\s\S]*?)```/gi;
@@ -132,6 +132,6 @@ export function parseMessage(src: string): Block[] {
     if (src[at] === "\n") at++;
   }
   const tail = src.slice(at);
-  if (tail || !blocks.length) blocks.push({ t: "para", children: parseInline(tail) });
+  if (tail) blocks.push({ t: "para", children: parseInline(tail) });
   return blocks;
 }

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { exportsTable } from "../../db/schema";
-import { notFound } from "../../lib/ColinkError";
+import { ColinkError, notFound } from "../../lib/ColinkError";
 import { config } from "../../lib/config";
 import { newId } from "../../lib/ids";
 import { log } from "../../lib/log";
@@ -46,9 +46,15 @@ export async function getExport(db: Database, exportId: string): Promise<ExportV
   return view(row);
 }
 
-/** The finished archive's bytes, streamed from R2; 404 until it is done. */
+/** The finished archive's bytes, streamed from R2; 404 until it is done, 410 `export_expired` once the sweep deleted it. */
 export async function exportArchive(env: Env, db: Database, exportId: string): Promise<R2ObjectBody> {
   const row = await db.select().from(exportsTable).where(eq(exportsTable.id, exportId)).get();
+  if (row?.status === "expired")
+    throw new ColinkError(
+      410,
+      "export_expired",
+      `This export's archive was deleted ${config(env).EXPORT_RETENTION_DAYS} days after it was written; start a new export.`,
+    );
   if (row?.status !== "done" || !row.objectKey) throw notFound("export");
   const object = await env.FILES.get(row.objectKey);
   if (!object) throw notFound("export");

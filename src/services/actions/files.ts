@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { filePosts, files, memberships } from "../../db/schema";
 import { ColinkError, conflict, forbidden, notFound } from "../../lib/ColinkError";
@@ -7,10 +7,11 @@ import { newId, newSecret, sha256Hex } from "../../lib/ids";
 import { log } from "../../lib/log";
 import type { CreatedFile, CreateFileBody, FileInfo, FileScanJob } from "../../protocol/files";
 import { isAdminRole } from "../../protocol/roles";
+import { type AuditActor, auditEntry } from "../audit";
 import type { AuthUser } from "../auth/authUser";
 import { announceFile } from "../files/announceFile";
 import { storageKeys, uploadInstructions } from "../files/uploadUrl";
-import { type FileRow, fileFromRow, fileRow, mayReadFile, postedChannelIds } from "../queries/files";
+import { type FileRow, fileFromRow, fileRow, mayReadFile } from "../queries/files";
 
 const now = () => new Date().toISOString();
 
@@ -145,22 +146,62 @@ export async function enqueueScan(env: Env, job: FileScanJob): Promise<void> {
   }
 }
 
-/** The uploader or a workspace admin deletes a file: its bytes, thumbnail and every post of it. */
-export async function deleteFile(env: Env, db: Database, user: AuthUser, fileId: string): Promise<void> {
+/**
+ * The uploader or a workspace admin deletes a file: its bytes, thumbnail and every post of it. An
+ * admin deleting someone else's file is audited (`file.deleted`, in the batch that deletes it).
+ */
+export async function deleteFile(env: Env, db: Database, actor: AuditActor, fileId: string): Promise<void> {
+  const { user } = actor;
   const row = await fileRow(db, fileId);
   if (!row) throw notFound("file");
   if (row.uploadedBy !== user.id && !isAdminRole(user.role)) {
     if (await mayReadFile(env, db, user, row)) throw forbidden("Only the uploader or an admin may delete a file.", "cannot_delete_file");
     throw notFound("file");
   }
-  await removeFile(env, db, row);
+  const audit =
+    row.uploadedBy === user.id
+      ? undefined
+      : auditEntry(db, actor, "file.deleted", { type: "file", id: row.id }, { uploaded_by: row.uploadedBy, filename: row.filename });
+  await removeFiles(env, db, [row], audit ? [audit] : []);
 }
 
 /** Deletes a file for good: its rows, its bytes (quarantined ones too), its thumbnail; messages stop carrying it. */
 export async function removeFile(env: Env, db: Database, row: FileRow): Promise<void> {
-  const channelIds = await postedChannelIds(db, row.id);
-  await db.batch([db.delete(filePosts).where(eq(filePosts.fileId, row.id)), db.delete(files).where(eq(files.id, row.id))]);
-  const keys = storageKeys(row.id);
-  await env.FILES.delete([row.storageKey, keys.quarantine, keys.thumbnail]);
-  await announceFile(env, db, row, { deleted: true, channelIds });
+  await removeFiles(env, db, [row]);
+}
+
+/** One statement of a D1 batch (drizzle). */
+export type BatchItem = Parameters<Database["batch"]>[0][number];
+
+/**
+ * Deletes files for good, in one D1 batch with `also` (the audit entry that records it, say): their
+ * rows and posts, then their bytes (quarantined ones too) and thumbnails; then every channel that
+ * showed one appends `file.deleted` and its messages stop carrying it.
+ */
+export async function removeFiles(env: Env, db: Database, rows: readonly FileRow[], also: readonly BatchItem[] = []): Promise<void> {
+  if (rows.length === 0 && also.length === 0) return;
+  const ids = rows.map((r) => r.id);
+  const posts =
+    rows.length === 0
+      ? []
+      : await db
+          .select({ fileId: filePosts.fileId, channelId: filePosts.channelId })
+          .from(filePosts)
+          .where(inArray(filePosts.fileId, ids))
+          .all();
+  const deletes: BatchItem[] =
+    rows.length === 0 ? [] : [db.delete(filePosts).where(inArray(filePosts.fileId, ids)), db.delete(files).where(inArray(files.id, ids))];
+  const [first, ...rest] = [...also, ...deletes];
+  if (first) await db.batch([first, ...rest]);
+  if (rows.length === 0) return;
+  await env.FILES.delete(
+    rows.flatMap((row) => {
+      const keys = storageKeys(row.id);
+      return [row.storageKey, keys.quarantine, keys.thumbnail];
+    }),
+  );
+  for (const row of rows) {
+    const channelIds = posts.filter((p) => p.fileId === row.id).map((p) => p.channelId);
+    await announceFile(env, db, row, { deleted: true, channelIds });
+  }
 }

@@ -1,23 +1,21 @@
 import type { Database } from "../../db/client";
+import { postMessage } from "../../lib/postMessage";
 import { channelRoom } from "../../lib/stubs";
-import { followUpThreadReply, recordFollowsQuietly } from "../../lib/threadReplyFollowUp";
+import { recordFollowsQuietly } from "../../lib/threadReplyFollowUp";
 import type { Message, SendMessageBody } from "../../protocol/messages";
 import { actorOf } from "../actorOf";
 import { flushRoomAudit } from "../audit";
 import type { AuthUser } from "../auth/authUser";
-import { announceChanges, prepareAttachments } from "../files/attachFiles";
 import { assertNotMuted } from "../mute";
 import { roomValue } from "../roomValue";
 
 // Messages live only in their ChannelRoom, which stores each change and fans out its event.
 // Reads are in queries/messages.ts. A send also arrives over the socket (UserSession's SocketSend):
-// the same room call, the same follow-up (lib/threadReplyFollowUp.ts).
+// the same flow (lib/postMessage.ts).
 
 /**
- * Sends a message, with the sender's files if `file_ids` names any (services/files/attachFiles.ts);
- * `created: false` when a retry named an existing `client_msg_id`. After a new
- * thread reply is durable, those who started following are listed in the directory and every
- * follower but the author gets the user event `thread.reply` (followUpThreadReply).
+ * Sends a message, with the sender's files if `file_ids` names any: the same flow as a socket
+ * `send` (lib/postMessage.ts); `created: false` when a retry named an existing `client_msg_id`.
  */
 export async function sendMessage(
   env: Env,
@@ -27,13 +25,7 @@ export async function sendMessage(
   body: SendMessageBody,
 ): Promise<{ message: Message; created: boolean }> {
   assertNotMuted(user);
-  const { file_ids: fileIds = [], ...rest } = body;
-  const attachments = await prepareAttachments(db, user, channelId, fileIds);
-  const answer = await channelRoom(env, channelId).appendMessage(actorOf(user), rest, attachments.files);
-  if (!answer.ok) await attachments.undo();
-  const { message, created, thread } = roomValue(answer);
-  if (created) await announceChanges(env, db, channelId, attachments.files);
-  if (thread) await followUpThreadReply(env, db, channelId, message, thread);
+  const { message, created } = roomValue(await postMessage(env, db, channelId, actorOf(user), body));
   return { message, created };
 }
 

@@ -1,6 +1,8 @@
+import { createDb } from "../../db/client";
 import { channelRoom } from "../../lib/stubs";
 import type { SearchIndexJob, SearchRebuild } from "../../protocol/search";
-import { clearIndex, type IndexEntry, writeIndexEntries } from "../directory/searchIndex";
+import { type AuditActor, auditEntry } from "../audit";
+import { clearIndexStatements, type IndexEntry, writeIndexEntries } from "../directory/searchIndex";
 
 // Rebuilding the search index from the ChannelRooms, which hold every message (README "Search":
 // `wrangler d1 export` refuses a database with FTS5 tables, so a restored backup is re-indexed).
@@ -56,15 +58,27 @@ async function enqueue(env: Env, row: RebuildRow): Promise<void> {
   await env.SEARCH_INDEX_QUEUE.send(job, { contentType: "json" });
 }
 
-/** Starts a run (or resumes the one in progress); returns its progress. */
-export async function startSearchRebuild(env: Env, fromScratch: boolean): Promise<SearchRebuild> {
+/** The audit entry of a start (or resume), as a raw statement for this module's D1 batches. */
+function auditStatement(db: D1Database, actor: AuditActor, runId: string, details: Record<string, unknown>): D1PreparedStatement {
+  const query = auditEntry(
+    createDb(db),
+    actor,
+    "search.rebuild_started",
+    { type: "workspace", id: "search_index" },
+    { run_id: runId, ...details },
+  ).toSQL();
+  return db.prepare(query.sql).bind(...query.params);
+}
+
+/** Starts a run (or resumes the one in progress); returns its progress. Audited `search.rebuild_started`. */
+export async function startSearchRebuild(env: Env, actor: AuditActor, fromScratch: boolean): Promise<SearchRebuild> {
   const db = env.DB;
   const current = await readRun(db);
   if (current && current.status === "running" && !fromScratch) {
+    await auditStatement(db, actor, current.run_id, { from_scratch: false, resumed: true }).run();
     await enqueue(env, current);
     return toJson(current);
   }
-  if (fromScratch) await clearIndex(db);
   const now = new Date().toISOString();
   const first = await nextChannel(db, null);
   const total = (await db.prepare("SELECT COUNT(*) AS n FROM channels").first<{ n: number }>())?.n ?? 0;
@@ -79,15 +93,19 @@ export async function startSearchRebuild(env: Env, fromScratch: boolean): Promis
     started_at: now,
     updated_at: now,
   };
-  await db
-    .prepare(
-      `INSERT INTO search_rebuild (id, run_id, status, channel_id, after_seq, channels_done, channels_total, messages_indexed, started_at, updated_at)
+  // The audit entry, the emptied index (from scratch) and the new run: one batch.
+  await db.batch([
+    auditStatement(db, actor, row.run_id, { from_scratch: fromScratch, resumed: false }),
+    ...(fromScratch ? clearIndexStatements(db) : []),
+    db
+      .prepare(
+        `INSERT INTO search_rebuild (id, run_id, status, channel_id, after_seq, channels_done, channels_total, messages_indexed, started_at, updated_at)
        VALUES (1, ?1, ?2, ?3, 0, 0, ?4, 0, ?5, ?5)
        ON CONFLICT (id) DO UPDATE SET run_id = ?1, status = ?2, channel_id = ?3, after_seq = 0, channels_done = 0, channels_total = ?4,
          messages_indexed = 0, started_at = ?5, updated_at = ?5`,
-    )
-    .bind(row.run_id, row.status, row.channel_id, row.channels_total, now)
-    .run();
+      )
+      .bind(row.run_id, row.status, row.channel_id, row.channels_total, now),
+  ]);
   await enqueue(env, row);
   return toJson(row);
 }

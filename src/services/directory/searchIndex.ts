@@ -83,7 +83,7 @@ export async function writeIndexEntries(db: D1Database, entries: readonly IndexE
   for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) await db.batch(statements.slice(i, i + STATEMENTS_PER_BATCH));
 }
 
-/** Empties the index (before a rebuild from scratch). */
-export async function clearIndex(db: D1Database): Promise<void> {
-  await db.batch([db.prepare("INSERT INTO search_fts (search_fts) VALUES ('delete-all')"), db.prepare("DELETE FROM search_messages")]);
+/** The statements that empty the index (before a rebuild from scratch), for the caller's batch. */
+export function clearIndexStatements(db: D1Database): D1PreparedStatement[] {
+  return [db.prepare("INSERT INTO search_fts (search_fts) VALUES ('delete-all')"), db.prepare("DELETE FROM search_messages")];
 }

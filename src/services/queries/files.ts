@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
+import { type FileRow, fileFromRow } from "../../db/fileFromRow";
 import { filePosts, files } from "../../db/schema";
 import { notFound } from "../../lib/ColinkError";
 import { channelRoom } from "../../lib/stubs";
@@ -7,25 +8,11 @@ import type { FileInfo } from "../../protocol/files";
 import { actorOf } from "../actorOf";
 import type { AuthUser } from "../auth/authUser";
 
-export type FileRow = typeof files.$inferSelect;
+// Moved below services/ so the socket send (lib/attachFiles.ts) shares them; re-exported for the callers here.
+export { type FileRow, fileFromRow };
 
 /** Most posted channels looked at to decide whether someone may read a file. */
 const MAX_CHANNELS_CHECKED = 50;
-
-export function fileFromRow(row: FileRow): FileInfo {
-  return {
-    id: row.id,
-    filename: row.filename,
-    content_type: row.contentType,
-    size: row.size,
-    status: row.status,
-    uploaded_by: row.uploadedBy,
-    created_at: row.createdAt,
-    sha256: row.sha256,
-    image: row.imageWidth !== null && row.imageHeight !== null ? { width: row.imageWidth, height: row.imageHeight } : null,
-    thumbnail: row.thumbnail,
-  };
-}
 
 export const fileRow = (db: Database, fileId: string): Promise<FileRow | undefined> =>
   db.select().from(files).where(eq(files.id, fileId)).get();

@@ -345,6 +345,13 @@ describe("SDK: socket", () => {
       expect((await a.store.send(ch.id, text))?.text).toBe(text);
       expect(Object.keys(a.store.state.pending)).toHaveLength(0);
       expect(posts()).toBe(before + 1);
+      // Files go on the socket too, alone (empty text) if need be; neither text nor files is refused as over HTTP.
+      const file = (await a.api.createFile({ filename: "note.txt", content_type: "text/plain", size: 3 })).file;
+      const filesOnly = await a.send(ch.id, { text: "", file_ids: [file.id] });
+      expect(filesOnly).toMatchObject({ text: "", files: [{ id: file.id }] });
+      const empty = await a.send(ch.id, { text: "" }).catch((e: unknown) => e);
+      expect(empty).toMatchObject({ status: 422, code: "validation_failed", errors: [{ path: "text" }] });
+      expect(posts()).toBe(before + 1);
       // A refusal carries the problem HTTP would answer.
       const refused = await a.send("c_00000000000000000000000000", { text: "nowhere" }).catch((e: unknown) => e);
       expect(refused).toMatchObject({ status: 404, code: "channel_not_found" });

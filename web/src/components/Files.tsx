@@ -148,11 +148,11 @@ function FileChip({ file }: { file: FileInfo }) {
 export function MessageFiles({ files }: { files: FileInfo[] }) {
   if (!files.length) return null;
   return (
-    <div class="message-files">
-      {files.map((f) =>
-        f.status === "clean" && f.thumbnail ? <Thumbnail key={`${f.id}-t`} file={f} /> : <FileChip key={f.id} file={f} />,
-      )}
-    </div>
+    <ul class="message-files" aria-label="Files">
+      {files.map((f) => (
+        <li key={f.id}>{f.status === "clean" && f.thumbnail ? <Thumbnail key="t" file={f} /> : <FileChip key="c" file={f} />}</li>
+      ))}
+    </ul>
   );
 }
 

@@ -45,11 +45,15 @@ function inline(nodes: Inline[], me: string | null, people: People): ComponentCh
   });
 }
 
-/** `edited` adds the "(edited)" mark at the end of the last paragraph, as part of the text's flow. */
+/**
+ * `edited` adds the "(edited)" mark at the end of the last paragraph, as part of the text's flow.
+ * Empty text (a message of files alone) renders nothing, not an empty paragraph: only the mark, if edited.
+ */
 export function RichText({ text, me, edited = false }: { text: string; me: string | null; edited?: boolean }) {
   const blocks = parseMessage(text);
   const { users } = useStoreState();
   const people = useMemo(() => new Map(Object.values(users).map((u) => [u.username, u])), [users]);
+  if (blocks.length === 0) return edited ? <span class="edited">(edited)</span> : null;
   return (
     <div class="text">
       {blocks.map((b, i) =>

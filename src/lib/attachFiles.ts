@@ -1,23 +1,23 @@
-import { and, eq, inArray } from "drizzle-orm";
-import type { Database } from "../../db/client";
-import { channels, filePosts, files } from "../../db/schema";
-import { ColinkError, type FieldError, notFound } from "../../lib/ColinkError";
-import { log } from "../../lib/log";
-import { channelRoom } from "../../lib/stubs";
-import type { FileInfo } from "../../protocol/files";
-import type { AuthUser } from "../auth/authUser";
-import { fileFromRow } from "../queries/files";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { fileFromRow } from "../db/fileFromRow";
+import { channels, filePosts, files } from "../db/schema";
+import type { FileInfo } from "../protocol/files";
+import { ColinkError, type FieldError, notFound } from "./ColinkError";
+import { log } from "./log";
+import { channelRoom } from "./stubs";
 
 /**
  * The files a message will carry: the sender's own, in any status but quarantined (a file still
  * uploading or scanning may be shown), each once (422 naming each one that is not). They are
  * listed as posted in the channel before the message is sent, so a scan verdict written meanwhile
  * is announced there either way (see `announceChanges`). `undo` takes back the listings this call
- * made, for a send the room refused.
+ * made, for a send the room refused. Both send paths call it, HTTP (services/actions/messages.ts)
+ * and the socket (UserSession's SocketSend), in the same order relative to the room's checks.
  */
 export async function prepareAttachments(
   db: Database,
-  user: AuthUser,
+  senderId: string,
   channelId: string,
   fileIds: readonly string[],
 ): Promise<{ files: FileInfo[]; undo: () => Promise<void> }> {
@@ -32,17 +32,24 @@ export async function prepareAttachments(
   fileIds.forEach((id, i) => {
     const row = byId.get(id);
     if (fileIds.indexOf(id) !== i) errors.push({ path: `file_ids.${i}`, message: "Listed twice." });
-    else if (!row || row.uploadedBy !== user.id) errors.push({ path: `file_ids.${i}`, message: "No such file of yours." });
+    else if (!row || row.uploadedBy !== senderId) errors.push({ path: `file_ids.${i}`, message: "No such file of yours." });
     else if (row.status === "quarantined") errors.push({ path: `file_ids.${i}`, message: "This file was quarantined." });
   });
   if (errors.length > 0) throw new ColinkError(422, "invalid_file", "Some files cannot be attached.", { errors });
   // The room has the last word on the channel; this only keeps the listing's foreign key valid.
   if (!(await db.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get())) throw notFound("channel");
-  const inserted = await db
-    .insert(filePosts)
-    .values(fileIds.map((fileId) => ({ fileId, channelId })))
-    .onConflictDoNothing()
-    .returning({ fileId: filePosts.fileId });
+  // Posted somewhere again: a file retention had left unreferenced is no longer the sweep's to delete.
+  const [inserted] = await db.batch([
+    db
+      .insert(filePosts)
+      .values(fileIds.map((fileId) => ({ fileId, channelId })))
+      .onConflictDoNothing()
+      .returning({ fileId: filePosts.fileId }),
+    db
+      .update(files)
+      .set({ unreferencedAt: null })
+      .where(and(inArray(files.id, [...fileIds]), isNotNull(files.unreferencedAt))),
+  ]);
   const attached = fileIds.map((id) => fileFromRow(byId.get(id) as (typeof rows)[number]));
   return {
     files: attached,
