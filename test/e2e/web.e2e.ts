@@ -607,10 +607,16 @@ describe("the web client, two people in two browsers", () => {
     await panel.dispatchEvent("drop", { dataTransfer: replyFile });
     await panel.getByRole("list", { name: "Attachments" }).getByText("reply.txt").waitFor();
     expect(await ada.page.locator("section.channel-pane").getByRole("list", { name: "Attachments" }).count()).toBe(0);
-    await panel.getByRole("textbox", { name: "Reply" }).fill("One more file");
+    // No words: a reply of the file alone.
+    expect(await panel.getByRole("textbox", { name: "Reply" }).inputValue()).toBe("");
     await panel.getByRole("button", { name: "Send" }).and(ada.page.locator(":enabled")).waitFor({ timeout: SCAN_TIMEOUT });
     await panel.getByRole("textbox", { name: "Reply" }).press("Enter");
-    await panel.getByRole("log", { name: "Replies" }).getByText("reply.txt").waitFor();
+    const fileReply = panel.getByRole("log", { name: "Replies" }).getByRole("article").filter({ hasText: "reply.txt" });
+    await fileReply.waitFor();
+    expect(await fileReply.locator(".text").count()).toBe(0);
+    await messageWith(grace.page.getByRole("log", { name: "Messages" }), "Notes and numbers attached")
+      .getByRole("button", { name: /1 reply/ })
+      .waitFor();
     await panel.getByRole("button", { name: "Close thread" }).click();
   });
 
