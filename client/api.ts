@@ -6,23 +6,25 @@ import type { PresenceView } from "../src/protocol/presence";
 import type { Role } from "../src/protocol/roles";
 import type { ThreadState } from "../src/protocol/threads";
 import type { UserView } from "../src/protocol/users";
-import type { HttpClient, RequestOptions } from "./http.ts";
 import type {
   AuditEntry,
   ChannelSearchPage,
   CreatedFile,
   CreatedInvite,
+  FileHit,
   FileInfo,
   InviteRequest,
   InviteSummary,
   LoginSession,
+  MessageHit,
   Report,
   ReportAction,
   ReportReason,
-  SearchHit,
   SearchPage,
   WorkspaceStats,
-} from "./pendingContract.ts";
+} from "./contract.ts";
+import type { HttpClient, RequestOptions } from "./http.ts";
+import { type BytesSender, type UploadOptions, type UploadSource, uploadFile } from "./upload.ts";
 
 // One typed method per HTTP call of the public API (API.md and the README's extensions). Bodies
 // and results are the src/protocol types; the routes validate with the same schemas, and
@@ -238,27 +240,40 @@ export class ColinkApi {
   completeFile(fileId: string) {
     return this.http.request<FileInfo>("POST", `/files/${enc(fileId)}/complete`, { idempotent: true });
   }
+  /**
+   * All three steps: create, send the bytes (with upload progress in browsers, to wherever
+   * `upload.url` points), complete. The file comes back `scanning`; `file.updated` tells the rest.
+   */
+  upload(source: UploadSource, options: UploadOptions = {}, send?: BytesSender) {
+    return uploadFile(this, source, options, send);
+  }
   file(fileId: string) {
     return this.#get<FileInfo>(`/files/${enc(fileId)}`);
   }
   deleteFile(fileId: string) {
     return this.http.request<void>("DELETE", `/files/${enc(fileId)}`);
   }
+  /** Where a file's bytes (or its thumbnail) are served; the request needs the bearer token. */
+  fileUrl(fileId: string, variant: "content" | "thumbnail" = "content"): string {
+    return this.http.url(`/files/${enc(fileId)}/${variant}`);
+  }
   /** The bytes of a clean file (or its thumbnail), fetched with the bearer token (an <img> cannot send one). */
-  async fileBlob(fileId: string, variant: "content" | "thumbnail" = "content"): Promise<Blob> {
-    const res = await this.http.send("GET", `/files/${enc(fileId)}/${variant}`);
+  async fileBlob(fileId: string, variant: "content" | "thumbnail" = "content", signal?: AbortSignal): Promise<Blob> {
+    const res = await this.http.send("GET", `/files/${enc(fileId)}/${variant}`, { signal });
     return res.blob();
   }
 
   // ── Search (API.md "Search") ──────────────────────────────────────────────────────────────
+  /** Messages matching `q` (words, "phrases", -exclusions, from:@ in:# has:file has:link is:thread before: after: on:). */
   searchMessages(query: { q: string; cursor?: string; limit?: number; sort?: "relevance" | "recent" }) {
-    return this.#get<SearchPage<SearchHit>>("/search/messages", { query });
+    return this.#get<SearchPage<MessageHit>>("/search/messages", { query });
   }
-  searchChannels(q: string) {
-    return this.#get<ChannelSearchPage>("/search/channels", { query: { q } });
+  searchChannels(query: { q: string; cursor?: string; limit?: number }) {
+    return this.#get<ChannelSearchPage>("/search/channels", { query });
   }
-  searchFiles(q: string) {
-    return this.#get<SearchPage<FileInfo>>("/search/files", { query: { q } });
+  /** Files by name (with from:@, in:#, before:/after:/on:); highlights are offsets into `file.filename`. */
+  searchFiles(query: { q: string; cursor?: string; limit?: number }) {
+    return this.#get<SearchPage<FileHit>>("/search/files", { query });
   }
 
   // ── Administration (API.md "Users" Admin, "Admin and moderation") ─────────────────────────
@@ -280,12 +295,13 @@ export class ColinkApi {
   revokeInvite(inviteId: string) {
     return this.http.request<void>("DELETE", `/admin/invites/${enc(inviteId)}`);
   }
-  reports(query: { status?: "open" | "resolved"; cursor?: string } = {}) {
+  reports(query: { status?: "open" | "resolved"; cursor?: string; limit?: number } = {}) {
     return this.#get<Page<Report>>("/admin/reports", { query });
   }
   resolveReport(reportId: string, action: ReportAction, note?: string) {
     return this.http.request<Report>("POST", `/admin/reports/${enc(reportId)}/resolve`, { body: { action, ...(note ? { note } : {}) } });
   }
+  /** The audit log, newest first; pass `next_cursor` back as `cursor` for the next page. */
   audit(query: { action?: string; actor_id?: string; target_id?: string; cursor?: string; limit?: number } = {}) {
     return this.#get<Page<AuditEntry>>("/admin/audit", { query });
   }

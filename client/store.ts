@@ -5,9 +5,9 @@ import type { PresenceView } from "../src/protocol/presence";
 import type { ThreadState } from "../src/protocol/threads";
 import type { UserView } from "../src/protocol/users";
 import type { ColinkApi, SendRequest } from "./api.ts";
+import type { FileInfo, MessageWithFiles } from "./contract.ts";
 import { ColinkApiError } from "./errors.ts";
 import type { ChannelEvent, PresenceFrame, TypingFrame, UnknownChannelEvent, UserEvent } from "./events.ts";
-import type { FileInfo, MessageWithFiles } from "./pendingContract.ts";
 
 // The client's copy of the state it has loaded (the channel list with read state, histories,
 // threads, pins, members, users, presence) and the one place every event is applied to it.
@@ -142,11 +142,14 @@ export type StoreOptions = {
 };
 
 type Listener = (state: StoreState) => void;
+/** A file's change as the channel events tell it (file.updated, file.deleted). */
+export type FileChange = { file: FileInfo; deleted: false } | { fileId: string; deleted: true };
 type Buffered = ChannelEvent | UnknownChannelEvent | UserEvent;
 
 export class ColinkStore {
   #state: StoreState = emptyState();
   readonly #listeners = new Set<Listener>();
+  readonly #fileListeners = new Set<(change: FileChange) => void>();
   readonly #api: ColinkApi;
   readonly #send: (channelId: string, body: SendRequest) => Promise<Message>;
   readonly #refreshDelayMs: number;
@@ -182,6 +185,15 @@ export class ColinkStore {
   subscribe(listener: Listener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Hears every file.updated and file.deleted of any channel, once each: what an upload not yet
+   * sent in a message (so in no loaded message) needs to show its scan status live.
+   */
+  onFile(listener: (change: FileChange) => void): () => void {
+    this.#fileListeners.add(listener);
+    return () => this.#fileListeners.delete(listener);
   }
 
   #set(patch: Partial<StoreState>) {
@@ -488,6 +500,14 @@ export class ColinkStore {
     this.#bumpCounts(event.channel_id);
     this.#applyCounts(event, false);
     this.#applyContent(event, false);
+    const known = "unknown" in event ? null : event;
+    const change: FileChange | null =
+      known?.type === "file.updated"
+        ? { file: known.data.file, deleted: false }
+        : known?.type === "file.deleted"
+          ? { fileId: known.data.file_id, deleted: true }
+          : null;
+    if (change) for (const l of this.#fileListeners) l(change);
   }
 
   /**

@@ -1,8 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { crc32, deflateSync } from "node:zlib";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { EICAR } from "./clamd";
 import { type Account, api, baseUrl, login, ownerAccount, signUp } from "./client";
 import { putIdpAccount } from "./oidcLogin";
 
@@ -75,6 +77,42 @@ async function signIn(page: Page, loginName: string, password: string) {
   }));
   expect(stored).toEqual({ local: 0, session: ["colink.session"], saved: ["kind", "refreshToken"], inline: 0 });
 }
+
+/** A real PNG (8-bit RGB, a colour gradient with a band), made here so the server's scan and thumbnailer see real bytes. */
+function gradientPng(width: number, height: number): Buffer {
+  const row = width * 3 + 1;
+  const raw = Buffer.alloc(row * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = y * row + 1 + x * 3;
+      const band = Math.abs(y - height / 2) < height / 10;
+      raw[i] = band ? 255 : Math.round((x / width) * 255);
+      raw[i + 1] = band ? 255 : Math.round((y / height) * 200);
+      raw[i + 2] = band ? 255 : 160;
+    }
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+/** The scan runs through a queue and a real clamd: allow it time. */
+const SCAN_TIMEOUT = 45_000;
 
 /** The texts of the channel's messages, in the order shown. */
 const texts = (page: Page) => log(page).locator("article .text").allInnerTexts();
@@ -207,7 +245,7 @@ describe("the web client, two people in two browsers", () => {
     expect(sent.status, JSON.stringify(sent.body)).toBe(201);
     const seen = messageWith(log(grace.page), "plan-of-record.txt");
     await seen.waitFor();
-    expect(await seen.getByRole("list", { name: "Files" }).textContent()).toContain("uploading…");
+    expect(await seen.getByRole("list", { name: "Files" }).textContent()).toContain("Uploading…");
     expect(await seen.locator("p").count()).toBe(0);
     expect(await seen.locator(".text").count()).toBe(0);
   });
@@ -457,6 +495,306 @@ describe("the web client, two people in two browsers", () => {
     await page.getByRole("heading", { name: /general/ }).waitFor();
     await shot(page, "phone-general");
     await dark.close();
+  });
+
+  it("uploads an image from the attach button: progress, then its scan status live, and the other sees its thumbnail inline", async () => {
+    await ada.page.goto(`${baseUrl()}/#/c/${channelId}`);
+    await grace.page.goto(`${baseUrl()}/#/c/${channelId}`);
+    await log(ada.page).getByText("最后一条 ✅").waitFor();
+    await log(grace.page).getByText("最后一条 ✅").waitFor();
+    const png = gradientPng(720, 420);
+    // A slow uplink (Chromium's own throttling), so the progress bar is seen moving.
+    const cdp = await ada.context.newCDPSession(ada.page);
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 24 * 1024 });
+    const [chooser] = await Promise.all([
+      ada.page.waitForEvent("filechooser"),
+      ada.page.getByRole("button", { name: "Attach files" }).click(),
+    ]);
+    await chooser.setFiles({ name: "gradient-chart.png", mimeType: "image/png", buffer: png });
+    const tray = ada.page.getByRole("list", { name: "Attachments" });
+    await tray.getByText("gradient-chart.png").waitFor();
+    const bar = tray.getByRole("progressbar", { name: "Uploading gradient-chart.png" });
+    await expect.poll(async () => Number(await bar.getAttribute("value").catch(() => "0")), { timeout: TIMEOUT }).toBeGreaterThan(0);
+    await shot(ada.page, "attachment-uploading");
+    // Sending waits for the bytes.
+    expect(await ada.page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+    // POST /files answered `uploading`, complete `scanning`: "Clean" can only come from the file.updated event.
+    await tray.getByText("✓ Clean").waitFor({ timeout: SCAN_TIMEOUT });
+    await shot(ada.page, "attachment-clean");
+    await composer(ada.page).fill("Here is the **chart** for the launch");
+    await composer(ada.page).press("Enter");
+    await tray.waitFor({ state: "hidden" });
+
+    const onGrace = messageWith(log(grace.page), "for the launch");
+    const img = onGrace.getByRole("img", { name: "gradient-chart.png" });
+    await img.waitFor();
+    // The thumbnail was fetched with the token and decoded: a real image, no larger than 360 px.
+    await expect
+      .poll(() => img.evaluate((el: HTMLImageElement) => (el.complete ? [el.naturalWidth, el.naturalHeight] : [0, 0])), {
+        timeout: TIMEOUT,
+      })
+      .toEqual([360, 210]);
+    expect(await img.getAttribute("src")).toMatch(/^blob:/);
+    await grace.page.mouse.move(0, 0);
+    await shot(grace.page, "file-thumbnail");
+  });
+
+  it("attaches files dropped on the channel and pasted into the box, holds the message while one is quarantined, and the other downloads them", async () => {
+    // A real drag and drop: the DataTransfer carries a File, as the browser makes it from the desktop.
+    const drop = await ada.page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["Release notes\n- files in the composer\n- search\n"], "release-notes.txt", { type: "text/plain" }));
+      return dt;
+    });
+    const pane = ada.page.locator("section.channel-pane");
+    await pane.dispatchEvent("dragenter", { dataTransfer: drop });
+    await ada.page.getByText(/Drop files to share them in #web-design/).waitFor();
+    await shot(ada.page, "drop-zone");
+    await pane.dispatchEvent("drop", { dataTransfer: drop });
+    const tray = ada.page.getByRole("list", { name: "Attachments" });
+    await tray.getByText("release-notes.txt").waitFor();
+    // And a paste into the message box.
+    await composer(ada.page).evaluate((box) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["a,b\n1,2\n"], "numbers.csv", { type: "text/csv" }));
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    });
+    await tray.getByText("numbers.csv").waitFor();
+    // A file the scanner flags: it is shown quarantined, and the message cannot go with it.
+    await composer(ada.page).evaluate((box, eicar) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([eicar], "totally-safe.txt", { type: "text/plain" }));
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, EICAR);
+    await tray.getByText("Quarantined: remove it to send").waitFor({ timeout: SCAN_TIMEOUT });
+    await composer(ada.page).fill("Notes and numbers attached");
+    expect(await ada.page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await shot(ada.page, "attachment-quarantined");
+    await tray.getByRole("button", { name: "Remove totally-safe.txt" }).click();
+    await tray.getByText("totally-safe.txt").waitFor({ state: "detached" });
+    // The send button waits for the bytes, not for the scan.
+    await ada.page.getByRole("button", { name: "Send" }).and(ada.page.locator(":enabled")).waitFor({ timeout: SCAN_TIMEOUT });
+    await composer(ada.page).press("Enter");
+
+    const onGrace = messageWith(log(grace.page), "Notes and numbers attached");
+    await onGrace.getByText("release-notes.txt").waitFor();
+    await onGrace.getByText("numbers.csv").waitFor();
+    const save = onGrace.getByRole("button", { name: "Download release-notes.txt" });
+    await save.waitFor({ timeout: SCAN_TIMEOUT });
+    await onGrace.getByRole("button", { name: "Download numbers.csv" }).waitFor({ timeout: SCAN_TIMEOUT });
+    expect(await onGrace.getByText("Scanning…").count()).toBe(0);
+    const [download] = await Promise.all([grace.page.waitForEvent("download"), save.click()]);
+    expect(download.suggestedFilename()).toBe("release-notes.txt");
+    const saved = await download.path();
+    expect((await import("node:fs")).readFileSync(saved, "utf8")).toContain("files in the composer");
+    await grace.page.mouse.move(0, 0);
+    await shot(grace.page, "file-chips");
+
+    // A drop on the thread panel attaches to the reply, not to the channel's composer.
+    const root = messageWith(log(ada.page), "Notes and numbers attached");
+    await root.hover();
+    await root.getByRole("button", { name: "Reply in thread" }).click();
+    const panel = ada.page.getByRole("complementary", { name: "Thread" });
+    const replyFile = await ada.page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["one more thing\n"], "reply.txt", { type: "text/plain" }));
+      return dt;
+    });
+    await panel.dispatchEvent("dragenter", { dataTransfer: replyFile });
+    await panel.getByText("Drop files to reply with them").waitFor();
+    await panel.dispatchEvent("drop", { dataTransfer: replyFile });
+    await panel.getByRole("list", { name: "Attachments" }).getByText("reply.txt").waitFor();
+    expect(await ada.page.locator("section.channel-pane").getByRole("list", { name: "Attachments" }).count()).toBe(0);
+    // No words: a reply of the file alone.
+    expect(await panel.getByRole("textbox", { name: "Reply" }).inputValue()).toBe("");
+    await panel.getByRole("button", { name: "Send" }).and(ada.page.locator(":enabled")).waitFor({ timeout: SCAN_TIMEOUT });
+    await panel.getByRole("textbox", { name: "Reply" }).press("Enter");
+    const fileReply = panel.getByRole("log", { name: "Replies" }).getByRole("article").filter({ hasText: "reply.txt" });
+    await fileReply.waitFor();
+    expect(await fileReply.locator(".text").count()).toBe(0);
+    await messageWith(grace.page.getByRole("log", { name: "Messages" }), "Notes and numbers attached")
+      .getByRole("button", { name: /1 reply/ })
+      .waitFor();
+    await panel.getByRole("button", { name: "Close thread" }).click();
+  });
+
+  it("searches with operators from the top bar, marks the matches, and a click jumps to the message", async () => {
+    const box = grace.page.getByRole("searchbox", { name: "Search" });
+    const results = grace.page.getByRole("list", { name: "Message results" });
+    // Indexing is asynchronous (a queue): ask again until the index has the message.
+    await expect
+      .poll(
+        async () => {
+          await box.fill(`deploy in:#${channelName} from:@${ada.account.username}`);
+          await box.press("Enter");
+          await grace.page.getByRole("heading", { name: "Search" }).waitFor();
+          await grace.page.locator(".search-page .loading").waitFor({ state: "hidden" });
+          return results.getByRole("listitem").count();
+        },
+        { timeout: 20_000, interval: 1_000 },
+      )
+      .toBeGreaterThan(0);
+    const hit = results.getByRole("listitem").filter({ hasText: "the deploy script" });
+    const marks = await hit.locator("mark").allTextContents();
+    expect(marks.length).toBeGreaterThan(0);
+    for (const m of marks) expect(m.toLowerCase()).toMatch(/^deploy/);
+    // The text stays text: the Markdown's asterisks are shown, not bold, and no element came from it.
+    expect(await hit.locator(".result-text").textContent()).toContain("**Grace**");
+    expect(await hit.locator(".result-text strong").count()).toBe(0);
+    await shot(grace.page, "search");
+    // A word that is excluded finds nothing.
+    await box.fill(`deploy in:#${channelName} -script`);
+    await box.press("Enter");
+    await grace.page.getByText("No messages found.").waitFor();
+
+    await box.fill(`deploy in:#${channelName}`);
+    await box.press("Enter");
+    await results.getByRole("listitem").filter({ hasText: "the deploy script" }).getByRole("link").click();
+    await grace.page.getByRole("heading", { name: new RegExp(channelName) }).waitFor();
+    const target = messageWith(log(grace.page), "the deploy script");
+    await expect.poll(() => target.evaluate((el) => el.classList.contains("focused")), { timeout: TIMEOUT }).toBe(true);
+    expect(await target.isVisible()).toBe(true);
+
+    // Files by name, with the match marked.
+    await box.fill("gradient");
+    await box.press("Enter");
+    await grace.page.getByRole("link", { name: "Files" }).click();
+    const file = grace.page.getByRole("list", { name: "File results" }).getByRole("listitem").filter({ hasText: "gradient-chart.png" });
+    await file.waitFor({ timeout: 20_000 });
+    expect(await file.locator("mark").first().textContent()).toBe("gradient");
+    await shot(grace.page, "search-files");
+  });
+
+  it("an admin sees the stats, manages users and reports, reads the audit log page by page, and revokes an invite", async () => {
+    const owner = await ownerAccount();
+    // Enough entries that the audit log has a second page, and one invite to revoke.
+    for (let i = 0; i < 6; i++)
+      await Promise.all(Array.from({ length: 10 }, () => api("POST", "/admin/invites", { token: owner.token, body: {} })));
+    const doomed = await api("POST", "/admin/invites", { token: owner.token, body: { role: "guest" } });
+    expect(doomed.status).toBe(201);
+    const temp = await signUp("temp");
+    await api("POST", `/channels/${channelId}/members`, { token: owner.token, body: { user_ids: [temp.id] } });
+    const reported = await api("POST", `/channels/${channelId}/messages`, {
+      token: temp.token,
+      body: { text: "Buy cheap watches now!!!" },
+    });
+    expect(reported.status).toBe(201);
+    // Grace reports it from the message's toolbar.
+    await grace.page
+      .getByRole("navigation", { name: "Channels" })
+      .getByRole("link", { name: new RegExp(channelName) })
+      .click();
+    const spam = messageWith(log(grace.page), "Buy cheap watches now!!!");
+    await spam.hover();
+    await spam.getByRole("button", { name: "Report message" }).click();
+    const dialog = grace.page.getByRole("dialog", { name: "Report message" });
+    await dialog.getByLabel("Reason").selectOption("spam");
+    await dialog.getByLabel("Comment (optional)").fill("Not what this channel is for");
+    await shot(grace.page, "report-message");
+    await dialog.getByRole("button", { name: "Report" }).click();
+    await dialog.getByText("Thank you").waitFor();
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "hidden" });
+
+    const { context, page } = await newPerson();
+    await signIn(page, inject("owner").login, inject("owner").password);
+    await page.getByRole("link", { name: "Administration" }).click();
+    await page.getByRole("heading", { name: "Administration" }).waitFor();
+    const stats = page.getByLabel("Workspace stats");
+    await stats.getByText("Active users").waitFor();
+    expect(await stats.locator(".stat").count()).toBe(5);
+    expect(Number(await stats.locator(".stat").first().locator("strong").textContent())).toBeGreaterThanOrEqual(3);
+
+    // Users: deactivate and reactivate someone.
+    await page.getByRole("searchbox", { name: "Find people" }).fill(temp.username);
+    await page.getByRole("button", { name: "Find" }).click();
+    const row = page.getByRole("row").filter({ hasText: temp.username });
+    await row.waitFor();
+    page.once("dialog", (d) => void d.accept());
+    await row.getByRole("button", { name: "Deactivate" }).click();
+    await row.getByText("Deactivated").waitFor();
+    expect([401, 403]).toContain((await api("GET", "/users/me", { token: temp.token })).status);
+    await row.getByRole("button", { name: "Reactivate" }).click();
+    await row.getByText("Active", { exact: true }).waitFor();
+    // A role change, as the server has it.
+    await row.getByRole("combobox", { name: `Role of ${temp.username}` }).selectOption("guest");
+    await expect
+      .poll(async () => (await api("GET", `/users/${temp.id}`, { token: owner.token })).body.role, { timeout: TIMEOUT })
+      .toBe("guest");
+    await row.getByRole("combobox", { name: `Role of ${temp.username}` }).selectOption("member");
+    await expect
+      .poll(async () => (await api("GET", `/users/${temp.id}`, { token: owner.token })).body.role, { timeout: TIMEOUT })
+      .toBe("member");
+    await page.getByRole("searchbox", { name: "Find people" }).fill("");
+    await page.getByRole("button", { name: "Find" }).click();
+    await page.getByRole("row").filter({ hasText: grace.account.username }).waitFor();
+    await shot(page, "admin-users");
+
+    // Reports: dismiss the spam report.
+    await page.getByRole("link", { name: "Reports" }).click();
+    const item = page.getByRole("listitem").filter({ hasText: "Buy cheap watches" });
+    await item.getByText("Not what this channel is for").waitFor();
+    await shot(page, "admin-reports");
+    await item.getByRole("button", { name: "Dismiss" }).click();
+    await item.getByText(/Resolved: dismiss/).waitFor();
+
+    // Invites: make one in the page (its link is shown to copy), and revoke another.
+    await page.getByRole("link", { name: "Invites" }).click();
+    await page.getByRole("button", { name: "Create invite link" }).click();
+    const link = await page.getByRole("textbox", { name: "Invite link" }).inputValue();
+    expect(link).toMatch(new RegExp(`^${baseUrl()}/#/invite/.+`));
+    const revoke = page.locator(`tr[data-invite-id="${doomed.body.id}"]`);
+    await revoke.waitFor();
+    await shot(page, "admin-invites");
+    await revoke.getByRole("button", { name: /Revoke/ }).click();
+    await revoke.waitFor({ state: "detached" });
+    const open = await api("GET", "/admin/invites", { token: owner.token });
+    expect(open.body.items.map((i: { id: string }) => i.id)).not.toContain(doomed.body.id);
+    const refused = await api("POST", "/auth/register", {
+      body: {
+        email: "late@example.test",
+        username: `late${Date.now().toString(36)}`,
+        password: `pw-${crypto.randomUUID()}`,
+        invite_token: doomed.body.invite_token,
+      },
+    });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
+
+    // The audit log: the revoke is there; filters by action and actor; older entries by cursor.
+    await page.getByRole("link", { name: "Audit log" }).click();
+    const table = page.getByRole("table", { name: "Audit log" });
+    await table.getByRole("row").filter({ hasText: "invite.revoked" }).first().waitFor();
+    await table.getByRole("row").filter({ hasText: "user.role_changed" }).filter({ hasText: temp.username }).first().waitFor();
+    await page.getByRole("combobox", { name: "Action" }).fill("invite.created");
+    await page.getByRole("textbox", { name: "Actor" }).fill(`@${inject("owner").login.replace(/@.*/, "")}`);
+    await page.getByRole("button", { name: "Filter" }).click();
+    const rows = table.locator("tbody tr");
+    const actionsShown = () => table.locator("tbody tr td:nth-child(3)").allTextContents();
+    // A full first page, all of that action (the unfiltered page is replaced, not added to).
+    await expect
+      .poll(
+        async () => {
+          const a = await actionsShown();
+          return { n: a.length, actions: [...new Set(a)] };
+        },
+        { timeout: TIMEOUT },
+      )
+      .toEqual({ n: 50, actions: ["invite.created"] });
+    await page.getByRole("button", { name: "Load older entries" }).click();
+    await expect.poll(() => rows.count(), { timeout: TIMEOUT }).toBeGreaterThan(50);
+    await page.getByRole("combobox", { name: "Action" }).fill("invite.revoked");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(actionsShown, { timeout: TIMEOUT }).toEqual(["invite.revoked"]);
+    await page.getByRole("button", { name: "Clear" }).click();
+    await expect.poll(() => rows.count(), { timeout: TIMEOUT }).toBe(50);
+    await page.mouse.move(0, 0);
+    await shot(page, "admin-audit");
+    // A member sees no admin link, and the page itself says so.
+    expect(await grace.page.getByRole("link", { name: "Administration" }).count()).toBe(0);
+    await context.close();
   });
 
   it("changes the password in settings, which signs the other sessions out, and signs in with the new one", async () => {

@@ -44,6 +44,22 @@ describe("the web client's page", () => {
     expect(webClientPolicy("")).toContain("connect-src 'self';");
   });
 
+  it("lets the page send file bytes to R2's S3 endpoint when uploads are presigned, and not otherwise", async () => {
+    const presigned = withAssets({
+      R2_S3_ENDPOINT: "https://0123abcd.r2.cloudflarestorage.com",
+      R2_ACCESS_KEY_ID: "key-id",
+      R2_SECRET_ACCESS_KEY: "not-a-secret",
+    });
+    const res = await app.request("/", {}, presigned);
+    expect(res.headers.get("content-security-policy")).toContain("connect-src 'self' https://0123abcd.r2.cloudflarestorage.com;");
+    // Without credentials the bytes go through this Worker's own upload route: nothing else is allowed.
+    const local = await app.request("/", {}, withAssets());
+    expect(local.headers.get("content-security-policy")).toContain("connect-src 'self';");
+    expect(webClientPolicy("https://id.example.test/x", "https://r2.example.test/bucket")).toContain(
+      "connect-src 'self' https://id.example.test https://r2.example.test;",
+    );
+  });
+
   it("answers 404 problem+json, not a 5xx, when the client has not been built", async () => {
     const res = await app.request("/", {}, { ...env, ASSETS: { fetch: async () => new Response(null, { status: 404 }) } });
     expect(res.status).toBe(404);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Colink, ColinkApiError, ColinkNetworkError, type Message } from "../../../client/index.ts";
+import { Colink, ColinkApiError, ColinkNetworkError, fetchSender, type Message } from "../../../client/index.ts";
+import { EICAR } from "../clamd";
 import { api, baseUrl, signUp } from "../client";
 import { type FaultProxy, startFaultProxy } from "../faultProxy";
 import { eventually, SavedCursors, sdkFor } from "./sdkClient";
@@ -364,5 +365,55 @@ describe("SDK: socket", () => {
     expect(posts()).toBe(sentBefore + 1);
     const { items } = await a.api.history(ch.id, { limit: 50 });
     expect(items.filter((m: Message) => m.client_msg_id === key)).toHaveLength(1);
+  });
+});
+
+describe("SDK: files", () => {
+  it("uploads in three steps (progress reported), and the store hears the scan verdict: clean, or quarantined", async () => {
+    const ada = await signUp("ada");
+    const colink = await sdkFor(ada);
+    await colink.start();
+    try {
+      const ch = await general(colink);
+      await colink.store.loadHistory(ch.id);
+      const heard: string[] = [];
+      const off = colink.store.onFile((c) => heard.push(c.deleted ? `deleted ${c.fileId}` : `${c.file.id} ${c.file.status}`));
+      const progress: number[] = [];
+      const notes = new Blob(["release notes\n"], { type: "text/plain" });
+      const file = await colink.api.upload(notes, { channelId: ch.id, filename: "notes.txt", onProgress: (p) => progress.push(p.loaded) });
+      expect(file).toMatchObject({ filename: "notes.txt", size: notes.size, status: "scanning" });
+      expect(progress[0]).toBe(0);
+      expect(progress.at(-1)).toBe(notes.size);
+      // Sent while it is scanned: the message in the store follows file.updated to "clean".
+      const sent = await colink.store.send(ch.id, "notes attached", { fileIds: [file.id] });
+      expect(sent?.files.map((f) => f.id)).toEqual([file.id]);
+      await eventually(() => heard.includes(`${file.id} clean`), 45_000, "the clean verdict");
+      await eventually(
+        () => colink.store.state.channels[ch.id]?.history?.items.find((m) => m.id === sent?.id)?.files[0]?.status === "clean",
+        10_000,
+        "the message's file clean in the store",
+      );
+      expect(await (await colink.api.fileBlob(file.id)).text()).toBe("release notes\n");
+
+      const bad = await colink.api.upload(new Blob([EICAR], { type: "text/plain" }), { channelId: ch.id, filename: "eicar.txt" });
+      await eventually(() => heard.includes(`${bad.id} quarantined`), 45_000, "the quarantine verdict");
+      await expect(colink.api.fileBlob(bad.id)).rejects.toMatchObject({ status: 403, code: "file_quarantined" });
+      off();
+    } finally {
+      colink.stop();
+    }
+  });
+
+  it("a refused upload is a typed error (the upload URL is for that file only)", async () => {
+    const ada = await signUp("ada");
+    const colink = await sdkFor(ada);
+    // The bytes sent to an altered URL: the server refuses them, and the SDK says so with the code.
+    const error = await colink.api
+      .upload(new Blob(["x"]), { filename: "x.bin" }, (upload, body, options) =>
+        fetchSender()({ ...upload, url: upload.url.replace(/token=[^&]+/, "token=forged") }, body, options),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ColinkApiError);
+    expect((error as ColinkApiError).status).toBe(403);
   });
 });

@@ -97,6 +97,7 @@ describe("SDK store: stale state + events = a fresh load (verify_action)", () =>
       let first: Message | undefined;
       let reply: Message | undefined;
       let echoed: Message | undefined;
+      let fileId = "";
       const seen = new Set<string>();
       const expectedTypes = {
         channel: [
@@ -112,6 +113,8 @@ describe("SDK store: stale state + events = a fresh load (verify_action)", () =>
           "reaction.removed",
           "pin.added",
           "pin.removed",
+          "file.updated",
+          "file.deleted",
         ],
         user: ["channel.added", "channel.removed", "read.updated", "user.updated", "thread.reply", "thread.read"],
       };
@@ -238,6 +241,31 @@ describe("SDK store: stale state + events = a fresh load (verify_action)", () =>
           "user.updated",
           () => ok(api("PATCH", "/users/me", { token: other.token, body: { display_name: "Observer Prime", status_emoji: "🌴" } })),
         ],
+        // A file posted while it is scanned: file.updated brings the verdict to the message.
+        [
+          "a message with a file, then its scan verdict (file.updated)",
+          async () => {
+            const bytes = new TextEncoder().encode("the plan\n");
+            const created = await ok<any>(
+              api("POST", "/files", {
+                token: alice.token,
+                body: { filename: "plan.txt", content_type: "text/plain", size: bytes.length, channel_id: ch.id },
+              }),
+              201,
+            );
+            fileId = created.file.id as string;
+            const put = await fetch(created.upload.url, { method: created.upload.method, headers: created.upload.headers, body: bytes });
+            expect(put.ok).toBe(true);
+            await ok(api("POST", `/files/${fileId}/complete`, { token: alice.token }));
+            await msg(alice, "the plan, attached", { file_ids: [fileId] });
+            await eventually(
+              async () => (await api("GET", `/files/${fileId}`, { token: alice.token })).body.status === "clean",
+              45_000,
+              "the file scanned clean",
+            );
+          },
+        ],
+        ["a file deleted (file.deleted)", () => ok(api("DELETE", `/files/${fileId}`, { token: alice.token }), 204)],
         [
           "channel.updated",
           () => ok(api("PATCH", `/channels/${ch.id}`, { token: bob.token, body: { topic: "weekly", purpose: "plans" } })),

@@ -3,6 +3,7 @@ import type { Channel } from "../../../src/protocol/channels";
 import { useColink, useStoreState } from "../context.ts";
 import { channelTitle, dmPartners, isDm } from "../names.ts";
 import { go } from "../route.ts";
+import { useAttachments, useFileDrop, useNoStrayDrops } from "../uploads.ts";
 import { PresenceDot } from "./Avatar.tsx";
 import { Composer } from "./Composer.tsx";
 import { problemText } from "./forms.tsx";
@@ -12,13 +13,17 @@ import { PinsPanel } from "./PinsPanel.tsx";
 import { ThreadPanel } from "./ThreadPanel.tsx";
 import { TypingLine, useTyping } from "./Typing.tsx";
 
-export function ChannelPane({ channelId, threadId }: { channelId: string; threadId: string | null }) {
+export function ChannelPane({ channelId, threadId, messageId }: { channelId: string; threadId: string | null; messageId?: string | null }) {
   const colink = useColink();
   const state = useStoreState();
   const view = state.channels[channelId];
   const [side, setSide] = useState<"pins" | "members" | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const typing = useTyping(channelId, null);
+  const attachments = useAttachments(colink, channelId);
+  // Files dragged over the channel: a drop attaches them to its composer.
+  const drop = useFileDrop((files) => attachments.add(files), !!view?.channel.archived);
+  useNoStrayDrops();
 
   useEffect(() => {
     const v = colink.store.state.channels[channelId];
@@ -74,7 +79,12 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
 
   return (
     <div class={`channel-layout${threadId || side ? " with-side" : ""}`}>
-      <section class="channel-pane" aria-label={dm ? title : `#${title}`}>
+      <section class={drop.dragging ? "channel-pane dragging" : "channel-pane"} aria-label={dm ? title : `#${title}`} {...drop.handlers}>
+        {drop.dragging && (
+          <div class="drop-zone" aria-hidden="true">
+            <span>Drop files to share them in {dm ? title : `#${title}`}</span>
+          </div>
+        )}
         <header class="channel-head">
           <div class="title">
             <h1>
@@ -115,7 +125,7 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
             </button>
           </div>
         </header>
-        <MessageList channelId={channelId} editing={editing} onEditing={setEditing} />
+        <MessageList channelId={channelId} editing={editing} onEditing={setEditing} focus={messageId ?? null} />
         <TypingLine text={typing} />
         {view.channel.archived ? (
           <p class="archived-note">This channel is archived: read only.</p>
@@ -126,6 +136,7 @@ export function ChannelPane({ channelId, threadId }: { channelId: string; thread
             label="Message"
             placeholder={dm ? `Message ${title}` : `Message #${title}`}
             onEditLast={() => setEditing(lastMine())}
+            attachments={attachments}
           />
         )}
       </section>

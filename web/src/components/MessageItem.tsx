@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { FileInfo, MessageWithFiles, PendingMessage } from "../../../client/index.ts";
+import type { MessageWithFiles, PendingMessage } from "../../../client/index.ts";
 import { useColink, useStoreState } from "../context.ts";
 import { clock, personName } from "../names.ts";
 import { go } from "../route.ts";
 import { Avatar } from "./Avatar.tsx";
 import { EmojiPicker } from "./EmojiPicker.tsx";
+import { MessageFiles } from "./Files.tsx";
+import { ReportDialog } from "./ReportDialog.tsx";
 import { RichText } from "./RichText.tsx";
 
 const MODERATORS = new Set(["owner", "admin"]);
@@ -26,6 +28,7 @@ export function MessageItem(props: {
   const view = state.channels[props.channelId];
   const pinned = view?.pins?.some((p) => p.message_id === m.id) ?? false;
   const [picker, setPicker] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const canDelete = mine || (me && MODERATORS.has(me.role));
   const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
@@ -82,7 +85,7 @@ export function MessageItem(props: {
         ) : (
           <RichText text={m.text} me={me?.username ?? null} edited={m.edited_at !== null} />
         )}
-        {m.files && m.files.length > 0 && <FileList files={m.files} />}
+        <MessageFiles files={m.files ?? []} />
         {m.reactions.length > 0 && (
           <div class="reactions">
             {m.reactions.map((r) => {
@@ -146,6 +149,11 @@ export function MessageItem(props: {
             ✎
           </button>
         )}
+        {!mine && (
+          <button type="button" aria-label="Report message" title="Report to the admins" onClick={() => setReporting(true)}>
+            ⚑
+          </button>
+        )}
         {canDelete && (
           <button
             type="button"
@@ -159,6 +167,7 @@ export function MessageItem(props: {
           </button>
         )}
       </div>
+      {reporting && <ReportDialog channelId={props.channelId} messageId={m.id} onClose={() => setReporting(false)} />}
       {picker && (
         <EmojiPicker
           onPick={(emoji) => {
@@ -210,28 +219,6 @@ function EditBox(props: { text: string; onSave: (text: string) => void; onCancel
   );
 }
 
-const FILE_STATUS_LABEL: Record<FileInfo["status"], string | null> = {
-  uploading: "uploading…",
-  scanning: "scanning…",
-  clean: null,
-  quarantined: "quarantined",
-  scan_failed: "could not be scanned",
-};
-
-/** The files a message carries, by name, with their scan status until they are clean. */
-function FileList({ files }: { files: FileInfo[] }) {
-  return (
-    <ul class="files" aria-label="Files">
-      {files.map((f) => (
-        <li key={f.id} class={`file ${f.status}`}>
-          <span class="file-name">📎 {f.filename}</span>
-          {FILE_STATUS_LABEL[f.status] && <span class="muted"> {FILE_STATUS_LABEL[f.status]}</span>}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 /** A message on its way (or failed), shown where it will land. */
 export function PendingItem({ pending }: { pending: PendingMessage }) {
   const colink = useColink();
@@ -247,6 +234,11 @@ export function PendingItem({ pending }: { pending: PendingMessage }) {
           <span class="muted">{pending.status === "sending" ? "sending…" : "not sent"}</span>
         </header>
         <RichText text={pending.text} me={state.me?.username ?? null} />
+        {pending.fileIds.length > 0 && (
+          <p class="muted">
+            {pending.fileIds.length} {pending.fileIds.length === 1 ? "file" : "files"} attached
+          </p>
+        )}
         {pending.status === "failed" && (
           <p class="error" role="alert">
             {pending.error}{" "}

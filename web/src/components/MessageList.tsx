@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { MessageWithFiles, PendingMessage } from "../../../client/index.ts";
 import { useColink, useStoreState } from "../context.ts";
 import { day } from "../names.ts";
@@ -18,7 +18,13 @@ export const sameGroup = (prev: MessageWithFiles | undefined, m: MessageWithFile
  * The channel's history, oldest at the top: older pages load as the person scrolls up (keeping
  * what they look at in place); new messages keep the view at the bottom if it was there.
  */
-export function MessageList(props: { channelId: string; editing: string | null; onEditing: (id: string | null) => void }) {
+export function MessageList(props: {
+  channelId: string;
+  editing: string | null;
+  onEditing: (id: string | null) => void;
+  /** A message to bring into view and mark (a search result): older pages load until it is there. */
+  focus?: string | null;
+}) {
   const colink = useColink();
   const state = useStoreState();
   const view = state.channels[props.channelId];
@@ -62,6 +68,30 @@ export function MessageList(props: { channelId: string; editing: string | null; 
     // person scrolled up while it loaded): fetch more, until it scrolls or there is no more.
     if (history?.hasMoreBefore && (el.scrollHeight <= el.clientHeight + 40 || (el.scrollTop < 300 && !atBottom.current))) void loadOlder();
   });
+
+  // The focused message: loaded (paging back a bounded number of times), scrolled to, marked.
+  const focused = useRef<string | null>(null);
+  const pagesBack = useRef(0);
+  useEffect(() => {
+    const id = props.focus;
+    if (!id || focused.current === id || !history) return;
+    const el = scroller.current?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(id)}"]`);
+    if (el) {
+      focused.current = id;
+      atBottom.current = false;
+      el.scrollIntoView({ block: "center" });
+      el.classList.add("focused");
+      setTimeout(() => el.classList.remove("focused"), 4_000);
+      return;
+    }
+    if (history.hasMoreBefore && pagesBack.current < 20) {
+      pagesBack.current++;
+      void loadOlder();
+    }
+  });
+  useEffect(() => {
+    pagesBack.current = 0;
+  }, [props.focus]);
 
   const onScroll = () => {
     const el = scroller.current;

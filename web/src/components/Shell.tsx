@@ -3,9 +3,11 @@ import type { RealtimeStatus } from "../../../client/index.ts";
 import { useColink, useStoreState } from "../context.ts";
 import { dmPartners, isDm } from "../names.ts";
 import { go, type Route } from "../route.ts";
+import { Admin } from "./Admin.tsx";
 import { ChannelPane } from "./ChannelPane.tsx";
 import { ErrorBoundary } from "./ErrorBoundary.tsx";
 import { NewChannelDialog } from "./NewChannelDialog.tsx";
+import { SearchBox, SearchPage } from "./Search.tsx";
 import { Settings } from "./Settings.tsx";
 import { Sidebar } from "./Sidebar.tsx";
 import { Switcher } from "./Switcher.tsx";
@@ -87,8 +89,11 @@ export function Shell(props: { route: Route; onSignOut: () => void }) {
   }, [route.view, first?.channel.id]);
 
   let main: preact.ComponentChildren;
-  if (route.view === "channel") main = <ChannelPane key={route.channelId} channelId={route.channelId} threadId={route.threadId} />;
+  if (route.view === "channel")
+    main = <ChannelPane key={route.channelId} channelId={route.channelId} threadId={route.threadId} messageId={route.messageId ?? null} />;
   else if (route.view === "settings") main = <Settings tab={route.tab} onSignOut={props.onSignOut} />;
+  else if (route.view === "search") main = <SearchPage tab={route.tab} q={route.q} />;
+  else if (route.view === "admin") main = <Admin tab={route.tab} />;
   else
     main = (
       <div class="empty-main">
@@ -114,6 +119,9 @@ export function Shell(props: { route: Route; onSignOut: () => void }) {
         onSignOut={props.onSignOut}
       />
       <div class="main-column">
+        <header class="top-bar">
+          <SearchBox route={route} />
+        </header>
         {banner && (
           <div class={`banner ${status}`} role="status">
             {banner}

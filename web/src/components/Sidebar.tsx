@@ -112,7 +112,22 @@ export function Sidebar(props: {
           })}
         </ul>
       </nav>
-      {/* Search and admin pages slot in here (their routes go in route.ts). */}
+      {me && (me.role === "owner" || me.role === "admin") && (
+        <div class="sidebar-links">
+          <a
+            href={routeHash({ view: "admin", tab: "users" })}
+            class={`nav-item${props.route.view === "admin" ? " active" : ""}`}
+            aria-current={props.route.view === "admin" ? "page" : undefined}
+          >
+            <span class="label">
+              <span class="hash" aria-hidden="true">
+                ⚙
+              </span>
+              Administration
+            </span>
+          </a>
+        </div>
+      )}
       <footer class="sidebar-foot">
         <a href="#/settings/profile" class="me" title="Profile and settings">
           <Avatar user={me ?? undefined} size={28} />

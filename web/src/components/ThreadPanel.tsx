@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { useColink, useStoreState } from "../context.ts";
+import { useAttachments, useFileDrop } from "../uploads.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageItem, PendingItem } from "./MessageItem.tsx";
 import { sameGroup } from "./MessageList.tsx";
@@ -16,6 +17,8 @@ export function ThreadPanel(props: { channelId: string; rootId: string; onClose:
   const typing = useTyping(props.channelId, props.rootId);
   const [editing, setEditing] = useState<string | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
+  const attachments = useAttachments(colink, props.channelId);
+  const drop = useFileDrop((files) => attachments.add(files), !!view?.channel.archived);
 
   useEffect(() => {
     void colink.store.loadThread(props.channelId, props.rootId).catch(() => {});
@@ -31,7 +34,12 @@ export function ThreadPanel(props: { channelId: string; rootId: string; onClose:
   const lastMine = () => [...replies].reverse().find((m) => m.author_id === state.me?.id && !m.deleted)?.id ?? null;
 
   return (
-    <aside class="side-panel" aria-label="Thread">
+    <aside class={drop.dragging ? "side-panel dragging" : "side-panel"} aria-label="Thread" {...drop.handlers}>
+      {drop.dragging && (
+        <div class="drop-zone" aria-hidden="true">
+          <span>Drop files to reply with them</span>
+        </div>
+      )}
       <header class="side-head">
         <h2>Thread</h2>
         <button type="button" class="icon" aria-label="Close thread" onClick={props.onClose}>
@@ -79,6 +87,7 @@ export function ThreadPanel(props: { channelId: string; rootId: string; onClose:
         label="Reply"
         placeholder="Reply…"
         onEditLast={() => setEditing(lastMine())}
+        attachments={attachments}
       />
     </aside>
   );
