@@ -6,6 +6,7 @@ import { type AdminTab, routeHash } from "../route.ts";
 import { formatSize } from "../uploads.ts";
 import { Avatar } from "./Avatar.tsx";
 import { ErrorLine, problemText } from "./forms.tsx";
+import { PageTabs } from "./PageTabs.tsx";
 
 // The workspace's admin pages (admins and owners; the server checks too): stats at the top, then
 // users, invites, reports and the audit log (API.md "Users" Admin, "Admin and moderation").
@@ -40,18 +41,7 @@ export function Admin({ tab }: { tab: AdminTab }) {
       </header>
       <div class="page-scroll">
         <Stats />
-        <nav class="page-tabs" aria-label="Administration">
-          {TABS.map(([t, label]) => (
-            <a
-              key={t}
-              href={routeHash({ view: "admin", tab: t })}
-              class={t === tab ? "active" : ""}
-              aria-current={t === tab ? "page" : undefined}
-            >
-              {label}
-            </a>
-          ))}
-        </nav>
+        <PageTabs label="Administration" tabs={TABS} current={tab} href={(t) => routeHash({ view: "admin", tab: t })} />
         <div class="page-body">
           {tab === "users" && <Users />}
           {tab === "invites" && <Invites />}

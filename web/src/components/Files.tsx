@@ -20,7 +20,7 @@ function thumbSize(file: FileInfo): { width: number; height: number } | null {
 }
 
 /** Saves a clean file's bytes under its name. */
-async function download(colink: Colink, file: FileInfo): Promise<void> {
+export async function download(colink: Colink, file: FileInfo): Promise<void> {
   const blob = await colink.api.fileBlob(file.id, "content");
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");

@@ -6,8 +6,10 @@ import { channelTitle, clock, day, personName } from "../names.ts";
 import { go, type Route, routeHash, type SearchTab } from "../route.ts";
 import { formatSize, STATUS_TEXT } from "../uploads.ts";
 import { Avatar } from "./Avatar.tsx";
+import { download } from "./Files.tsx";
 import { ErrorLine, problemText } from "./forms.tsx";
 import { FileIcon, ImageIcon } from "./Icons.tsx";
+import { PageTabs } from "./PageTabs.tsx";
 
 // Search (API.md "Search"): the top bar's box, and the results page with a tab each for
 // messages, files and channels. Matches are marked with <mark> elements built from the
@@ -135,18 +137,7 @@ export function SearchPage({ tab, q }: { tab: SearchTab; q: string }) {
           </p>
         </div>
       </header>
-      <nav class="page-tabs" aria-label="Search results">
-        {TABS.map(([t, label]) => (
-          <a
-            key={t}
-            href={routeHash({ view: "search", tab: t, q })}
-            class={t === tab ? "active" : ""}
-            aria-current={t === tab ? "page" : undefined}
-          >
-            {label}
-          </a>
-        ))}
-      </nav>
+      <PageTabs label="Search results" tabs={TABS} current={tab} href={(t) => routeHash({ view: "search", tab: t, q })} />
       <div class="page-body">
         {!q ? (
           <p class="muted">Type words in the search box above.</p>
@@ -253,15 +244,7 @@ function FileResults({ q }: { q: string }) {
   const save = async (file: FileInfo) => {
     setError(null);
     try {
-      const blob = await colink.api.fileBlob(file.id);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = file.filename;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      await download(colink, file);
     } catch (e) {
       setError(problemText(e));
     }
