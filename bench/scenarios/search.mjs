@@ -90,6 +90,8 @@ export const search = {
     const usage = await startUsage(t.gen, t.server);
     const byKind = {};
     const times = [];
+    /** Every measured query with its time, for the slowest few in the report (what a failing p99 is made of). */
+    const timed = [];
     let errors = 0;
     const errorSamples = [];
     let empty = 0;
@@ -106,6 +108,7 @@ export const search = {
       }
       if (res.body.items.length === 0) empty++;
       times.push(ms);
+      timed.push({ ...q, ms: Math.round(ms * 10) / 10, hits: res.body.items.length });
       byKind[q.kind] = [...(byKind[q.kind] ?? []), ms];
     }
     const used = await endUsage(t.gen, t.server, usage);
@@ -123,6 +126,7 @@ export const search = {
         emptyResults: empty,
         latencyMs: summarize(sorted),
         byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, summarize(mergeSorted([Float64Array.from(v)]))])),
+        slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, 8),
         cdf: cdfPoints(sorted),
         lag,
         ...used,
@@ -146,6 +150,12 @@ export const search = {
       "|---|---|---|---|---|",
       ...kinds,
       `| all | ${r.queries} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.latencyMs.max)} |`,
+      "",
+      "The slowest queries:",
+      "",
+      "| query | kind | sort | hits | ms |",
+      "|---|---|---|---|---|",
+      ...(r.slowest ?? []).map((s) => `| \`${s.q.replaceAll("|", "\\|")}\` | ${s.kind} | ${s.sort} | ${s.hits} | ${fmt(s.ms)} |`),
       "",
       `Indexing lag (send → first found), ${r.lag.sent} messages at ${r.lag.rate}/s: p50 ${fmt(r.lag.latencyMs.p50)} ms, p99 ${fmt(r.lag.latencyMs.p99)} ms, max ${fmt(r.lag.latencyMs.max)} ms, ${r.lag.notFound} never found.`,
     ];
