@@ -3,7 +3,11 @@
 // behind the summary. Run it beside `npm run bench` while the scenario you care about is measuring:
 //
 //   node bench/profile.mjs [--seconds 20] [--worker colink] [--out FILE.cpuprofile]
-//                          [--wait-for LOGFILE:TEXT]
+//                          [--wait-for LOGFILE:TEXT] [--pid N]
+//
+// --pid names the workerd to sample (the bench logs "pids …/proxy, N/runtime" when a server is
+// up); without it, the first workerd running the Worker, which is ambiguous when several
+// `wrangler dev` run on the machine.
 //
 // With --wait-for, sampling starts at once (a saturated runtime may not answer Profiler.start) and
 // the summary covers only the --seconds after TEXT appears in LOGFILE, e.g. the bench's log line
@@ -23,12 +27,13 @@ const { values: opts } = parseArgs({
     out: { type: "string", default: `/tmp/colink-${Date.now()}.cpuprofile` },
     top: { type: "string", default: "30" },
     "wait-for": { type: "string" },
+    pid: { type: "string" },
   },
 });
 
 /** The inspector target of worker `name` (a user Worker, or with a colon any of workerd's, e.g. `d1:db`). */
-async function findTarget(name) {
-  for (const pid of workerdPids(undefined))
+async function findTarget(name, only) {
+  for (const pid of only ? [only] : workerdPids(undefined))
     for (const port of listeningPorts(pid)) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1_000) });
@@ -104,7 +109,7 @@ function summarize(profile, fromMs = 0) {
   return { sampledMs: sampled / 1000, self: rank(self), total: rank(total) };
 }
 
-const target = await findTarget(opts.worker);
+const target = await findTarget(opts.worker, opts.pid ? Number(opts.pid) : undefined);
 if (!target) {
   console.error(`no running workerd has a worker named "${opts.worker}" (start npm run bench first)`);
   process.exit(1);
