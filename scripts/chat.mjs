@@ -75,10 +75,14 @@ if (!process.features.typescript) {
   // Node 22 before 22.18 strips types behind a flag; older Nodes get Node 22 from scripts/node22.mjs.
   const child =
     major >= 22
-      ? spawnSync(process.execPath, ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", fileURLToPath(import.meta.url), ...args], {
-          stdio: "inherit",
-          env,
-        })
+      ? spawnSync(
+          process.execPath,
+          ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", fileURLToPath(import.meta.url), ...args],
+          {
+            stdio: "inherit",
+            env,
+          },
+        )
       : spawnSync(process.execPath, [path.join(root, "scripts", "node22.mjs"), "scripts/chat.mjs", ...args], { stdio: "inherit", env });
   if (child.error) {
     console.error(`!! ${child.error.message}`);
