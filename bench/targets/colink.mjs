@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 import { ColinkApi, ColinkApiError, ColinkNetworkError, HttpClient, Session, tokensFrom } from "../../client/index.ts";
 import { sourceRevision, startColinkServer } from "../lib/devServer.mjs";
 import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
-import { normalizeEvent, parseFrame, resumeFrame, socketEndpoint } from "./colinkProtocol.ts";
+import { normalizeEvent, parseFrame, pingFrame, resumeFrame, socketEndpoint } from "./colinkProtocol.ts";
 
 // Colink through its public API, spoken by the SDK (client/): real accounts (argon2id sign-up),
 // real channels, the HTTP send path and the one-socket-per-device WebSocket with resume. The
 // control side is the SDK's ColinkApi; the socket side, in the generator's worker threads, reads
 // and writes frames through colinkProtocol.ts. See targets/README.md.
 
-export { parseFrame, resumeFrame };
+export { parseFrame, pingFrame, resumeFrame };
 
 export const name = "colink";
 export const capabilities = { resume: true, history: true, socketPerChannel: false, gapFreeSeq: true, files: true, myChannels: true };
@@ -89,6 +89,9 @@ function clientOf(ctx, account) {
   if (known) return known.client.api;
   return tokenClient(ctx?.url, account);
 }
+
+/** The SDK's ColinkApi for a bench account, for Colink-only scenarios (search). */
+export const sdkFor = clientOf;
 
 const tokenClients = new Map();
 /** A client on a bare access token (no renewal), one per token, for the worker threads. */
