@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// A minimal terminal chat client for Colink: signs in, keeps its token fresh, holds one socket,
-// resumes from saved cursors after any disconnect, prints what happens as plain sentences and
-// sends what you type. The protocol it speaks is docs/realtime.md.
+// A minimal terminal chat client for Colink, on the SDK (client/): signs in, keeps its token
+// fresh, holds one socket that resumes from cursors saved to a file after any disconnect, prints
+// what happens as plain sentences and sends what you type. Everything it says to the server goes
+// through client/ (Session, HttpClient, ColinkApi, Realtime, EventSync); none of the protocol is
+// spelled out here.
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import WebSocket from "ws";
 
 const USAGE = `usage: node scripts/chat.mjs --user NAME --password PASS [--url URL] [--channel NAME]
 
@@ -18,7 +22,9 @@ const USAGE = `usage: node scripts/chat.mjs --user NAME --password PASS [--url U
   -h, --help        this help
 
 Type a line to send it. Commands: /join <channel>, /dm <username>, /quit.
-Cursors are kept in .cache/chat-<user>-<host>.json, so a restart resumes where it stopped.`;
+Cursors are kept in .cache/chat-<user>-<host>.json, so a restart resumes where it stopped.
+The SDK it runs on is TypeScript: under a Node older than 22.18 it runs itself again under
+Node 22 (scripts/node22.mjs, which fetches Node 22 into .cache/ once).`;
 
 let opts;
 try {
@@ -45,7 +51,6 @@ if (!opts.user || !opts.password) {
 }
 
 const base = opts.url.replace(/\/$/, "");
-const api = `${base}/api/v1`;
 const host = (() => {
   try {
     return new URL(base).host.replace(/[^\w.-]/g, "_");
@@ -54,104 +59,124 @@ const host = (() => {
     process.exit(2);
   }
 })();
-const stateFile = path.join(import.meta.dirname, "..", ".cache", `chat-${opts.user}-${host}.json`);
-const state = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, "utf8")) : { user_seq: 0, channels: {} };
-const save = () => {
-  mkdirSync(path.dirname(stateFile), { recursive: true });
-  writeFileSync(stateFile, JSON.stringify(state));
+
+// ── Node: the SDK is TypeScript, which Node runs from 22.18 on (type stripping) ────────────────
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+if (!process.features.typescript) {
+  // Once only: a child that still cannot run TypeScript says so instead of starting another.
+  if (process.env.COLINK_CHAT_RERUN) {
+    console.error(`scripts/chat.mjs needs Node >= 22.18 (this is ${process.version}).`);
+    process.exit(1);
+  }
+  const env = { ...process.env, COLINK_CHAT_RERUN: "1" };
+  const args = process.argv.slice(2);
+  const major = Number(process.versions.node.split(".")[0]);
+  // Node 22 before 22.18 strips types behind a flag; older Nodes get Node 22 from scripts/node22.mjs.
+  const child =
+    major >= 22
+      ? spawnSync(
+          process.execPath,
+          ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", fileURLToPath(import.meta.url), ...args],
+          {
+            stdio: "inherit",
+            env,
+          },
+        )
+      : spawnSync(process.execPath, [path.join(root, "scripts", "node22.mjs"), "scripts/chat.mjs", ...args], { stdio: "inherit", env });
+  if (child.error) {
+    console.error(`!! ${child.error.message}`);
+    process.exit(1);
+  }
+  process.exit(child.status ?? 1);
+}
+const { ColinkApi, ColinkApiError, EventSync, HttpClient, Realtime, Session, tokensFrom } = await import("../client/index.ts");
+
+// ── Cursors, in the file earlier versions of this client kept them in ───────────────────────
+
+const stateFile = path.join(root, ".cache", `chat-${opts.user}-${host}.json`);
+/** An SDK CursorStore on a file: `{ user_seq, channels }`, as this client has always written it. */
+const cursorFile = {
+  load() {
+    if (!existsSync(stateFile)) return null;
+    try {
+      const saved = JSON.parse(readFileSync(stateFile, "utf8"));
+      return { userSeq: typeof saved.user_seq === "number" ? saved.user_seq : null, channels: saved.channels ?? {} };
+    } catch {
+      return null; // unreadable: start fresh
+    }
+  },
+  save(cursors) {
+    mkdirSync(path.dirname(stateFile), { recursive: true });
+    writeFileSync(stateFile, JSON.stringify({ user_seq: cursors.userSeq, channels: cursors.channels }));
+  },
 };
 
-// ── Tokens: refreshed before they expire, and once more when the server says 401 ──────────────
+// ── The session: tokens renewed before they expire, once more after a 401, and a session that
+// has ended (the refresh refused) signed in again with the password ─────────────────────────
 
-let token;
-let refreshToken;
-let refreshTimer;
-let renewing = null;
+// Renewal is scheduled (below) and happens after a refusal, never at request time: so a request
+// made in the moment a lapsed token is being renewed goes out, meets its 401 and is retried once
+// with the new token (test/e2e/chatClient.e2e.ts pins this, with the server's request log).
+const session = new Session({ refreshMarginMs: Number.NEGATIVE_INFINITY });
+const http = new HttpClient({ baseUrl: base, session });
+const api = new ColinkApi(http);
 
-function useTokens(body) {
-  token = body.access_token;
-  refreshToken = body.refresh_token;
-  clearTimeout(refreshTimer);
-  // Well before expiry: a minute early for the usual 15 minutes, a quarter early for short lives.
-  const seconds = Math.max(body.expires_in * 0.75, body.expires_in - 60);
-  refreshTimer = setTimeout(() => renew(token).catch((e) => console.error(`!! ${e.message}`)), seconds * 1000);
-}
-
-async function post(p, body) {
-  const res = await fetch(`${api}${p}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
+let me; // the signed-in user
 
 async function signIn() {
-  const res = await post("/auth/login", { login: opts.user, password: opts.password });
-  if (res.status !== 200) throw new Error(`login failed: ${res.body?.detail ?? res.status}`);
-  useTokens(res.body);
-  me = res.body.user;
+  const auth = await api.login(opts.user, opts.password);
+  me = auth.user;
+  return tokensFrom(auth);
 }
 
-/**
- * Replaces the access token `used`, unless that was done already. One renewal at a time: a refresh
- * token works once, and presenting it twice would end the session. A session that has ended
- * (refresh refused) signs in again with the password.
- */
-function renew(used) {
-  if (used !== token) return Promise.resolve();
-  renewing ??= (async () => {
-    try {
-      const res = await post("/auth/refresh", { refresh_token: refreshToken });
-      if (res.status === 200) useTokens(res.body);
-      else if (res.status === 401) await signIn();
-      else throw new Error(`refresh failed: ${res.status} ${res.body?.code ?? ""}`);
-    } finally {
-      renewing = null;
-    }
-  })();
-  return renewing;
-}
-
-async function call(method, p, body) {
-  for (let attempt = 0; ; attempt++) {
-    const used = token;
-    const res = await fetch(`${api}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${used}`, ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (res.status === 401 && attempt === 0) {
-      await renew(used);
-      continue;
-    }
-    const json = res.status === 204 ? null : await res.json().catch(() => null);
-    if (res.status >= 400) throw new Error(`${res.status} ${json?.code}: ${json?.detail}`);
-    return json;
+/** The SDK's TokenRefresher: POST /auth/refresh, else (the session was ended elsewhere) the password. */
+async function renew(current) {
+  try {
+    return tokensFrom(await api.refresh(current.refreshToken));
+  } catch (error) {
+    if (error instanceof ColinkApiError && error.status >= 400 && error.status < 500 && error.status !== 429) return signIn();
+    throw error;
   }
 }
 
+let refreshTimer;
+/** Well before expiry: a minute early for the usual 15 minutes, a quarter early for short lives. */
+function scheduleRenewal(tokens) {
+  clearTimeout(refreshTimer);
+  if (!tokens) return;
+  const life = tokens.expiresAt - Date.now();
+  refreshTimer = setTimeout(
+    () =>
+      session.refresh().catch((error) => {
+        console.error(`!! could not renew the access token: ${error.message}`);
+        if (session.tokens === tokens) refreshTimer = setTimeout(() => scheduleRenewal(session.tokens), 10_000);
+      }),
+    Math.max(0, life - Math.min(60_000, life * 0.25)),
+  );
+}
+session.onChange(scheduleRenewal);
+
 // ── Names, for sentences ─────────────────────────────────────────────────────────────────────
 
-let me; // the signed-in user
 const users = new Map(); // user id → username
 async function nameOf(id) {
   if (id === me?.id) return me.username;
-  if (!users.has(id)) users.set(id, (await call("GET", `/users/${id}`).catch(() => ({ username: id }))).username);
+  if (!users.has(id)) users.set(id, (await api.user(id).catch(() => ({ username: id }))).username);
   return users.get(id);
 }
 
-const channels = new Map(); // channel id → "#name" or "a DM with bob"
+const channels = new Map(); // channel id → "#name" or "your DM with bob"
 async function labelOf(channel) {
   if (channel.kind === "public" || channel.kind === "private") return `#${channel.name}`;
-  const members = await call("GET", `/channels/${channel.id}/members`).catch(() => ({ items: [] }));
+  const members = await api.members(channel.id).catch(() => ({ items: [] }));
   const others = await Promise.all(members.items.filter((m) => m.user_id !== me?.id).map((m) => nameOf(m.user_id)));
   return others.length ? `your DM with ${others.join(", ")}` : "your DM";
 }
 async function whereIs(channelId, known) {
   if (known) channels.set(channelId, await labelOf(known));
   if (!channels.has(channelId)) {
-    const channel = await call("GET", `/channels/${channelId}`).catch(() => null);
+    const channel = await api.channel(channelId).catch(() => null);
     channels.set(channelId, channel ? await labelOf(channel) : channelId);
   }
   return channels.get(channelId);
@@ -175,6 +200,7 @@ async function whose(messageId) {
   return m ? `${await nameOf(m.author_id)}'s message "${quote(m.text)}"` : "a message";
 }
 
+/** A channel event or a user event (the SDK hands each on once, in order), as a sentence or null. */
 async function describe(ev) {
   const d = ev.data ?? {};
   const where = ev.channel_id ? await whereIs(ev.channel_id, ev.type.startsWith("channel.") ? d : undefined) : "";
@@ -228,121 +254,67 @@ async function describe(ev) {
     }
     case "read.updated":
     case "thread.read":
-    case "typing":
-    case "presence":
-    case "pong":
       return null;
-    case "error":
-      return `!! ${ev.detail} (${ev.code})`;
     default:
       return `-- ${ev.type}${ev.channel_id ? ` in ${where}` : ""}`;
   }
 }
 
-async function handle(ev, connection) {
-  if (ev.type === "ready") {
-    // The first ready comes at connect, before our resume; the one that counts follows the replay.
-    if (++connection.readies === 2) console.log(`-- connected as ${me.username}; caught up`);
-    return;
-  }
-  if (ev.type === "channel.gap") {
-    for (let after = ev.after; after < ev.until; ) {
-      const page = await call("GET", `/channels/${ev.channel_id}/events?after=${after}&limit=500`);
-      for (const e of page.items) if (e.seq <= ev.until) await handle(e, connection);
-      after = page.items.at(-1)?.seq ?? ev.until;
-      if (!page.has_more) break;
-    }
-    return;
-  }
-  if (ev.type === "resync_required") {
-    if (ev.channel_id) delete state.channels[ev.channel_id];
-    else state.user_seq = 0;
-    save();
-    console.log(`-- too much happened ${ev.channel_id ? `in ${await whereIs(ev.channel_id)}` : ""} while away; showing what comes next`);
-    return;
-  }
+async function print(ev) {
   const line = await describe(ev);
   if (line) console.log(line);
-  if (ev.channel_id && typeof ev.seq === "number") state.channels[ev.channel_id] = ev.seq;
-  if (typeof ev.user_seq === "number") state.user_seq = ev.user_seq;
-  if (ev.channel_id || typeof ev.user_seq === "number") save();
 }
 
-// ── The socket ───────────────────────────────────────────────────────────────────────────────
+// ── The socket: the SDK's Realtime (header auth, pings, reconnect with backoff) fed through its
+// EventSync (resume from the saved cursors, gaps fetched, duplicates dropped) ────────────────
 
-let socket;
-let backoff = 1000;
-function reconnectSoon() {
-  setTimeout(connect, backoff);
-  backoff = Math.min(backoff * 2, 30_000);
-}
+const sync = new EventSync({
+  api,
+  cursorStore: cursorFile,
+  handlers: {
+    channelEvent: print,
+    userEvent: print,
+    // Once per connection, after whatever a resume replayed.
+    ready: () => console.log(`-- connected as ${me.username}; caught up`),
+    resync: async (channelId) =>
+      console.log(`-- too much happened ${channelId ? `in ${await whereIs(channelId)} ` : ""}while away; showing what comes next`),
+    error: (frame) => console.error(`!! ${frame.detail} (${frame.code})`),
+  },
+});
 
-function connect() {
-  const used = token;
-  const ws = new WebSocket(`${api.replace(/^http/, "ws")}/ws`, { headers: { authorization: `Bearer ${used}` } });
-  const connection = { readies: 0 };
-  let refused = false;
-  let pinger;
-  let chain = Promise.resolve();
-  ws.on("open", () => {
-    socket = ws;
-    backoff = 1000;
-    ws.send(JSON.stringify({ type: "resume", user_seq: state.user_seq, channels: state.channels }));
-    pinger = setInterval(() => ws.send('{"type":"ping"}'), 20_000);
-  });
-  ws.on("message", (data) => {
-    let ev;
-    try {
-      ev = JSON.parse(String(data));
-    } catch {
-      return;
-    }
-    chain = chain.then(() => handle(ev, connection)).catch((e) => console.error(`!! ${e.message}`));
-  });
-  // The handshake was refused: a token that expired while we were away is renewed first.
-  ws.on("unexpected-response", (_req, res) => {
-    refused = true;
-    res.resume();
-    ws.terminate();
-    console.log(`-- the server refused the socket (${res.statusCode}); retrying…`);
-    const again = res.statusCode === 401 ? renew(used) : Promise.resolve();
-    again.catch((e) => console.error(`!! ${e.message}`)).finally(reconnectSoon);
-  });
-  ws.on("close", (code) => {
-    clearInterval(pinger);
-    if (socket === ws) socket = undefined;
-    if (code === 4003) {
+const realtime = new Realtime({
+  http,
+  api,
+  auth: "header",
+  opening: () => sync.opening(),
+  onFrame: (frame) => void sync.receive(frame),
+  onStatus: (status, detail) => {
+    if (status === "reconnecting") {
+      console.log(`-- disconnected (${detail?.code ?? detail?.reason ?? "?"}); reconnecting…`);
+      // A handshake refused for a token that lapsed while we were away (a suspended laptop) says
+      // only "failed": renew before the next attempt.
+      if (session.tokens && session.tokens.expiresAt <= Date.now()) session.refresh().catch(() => {});
+    } else if (status === "deactivated") {
       console.log("-- this account was deactivated");
       process.exit(1);
+    } else if (status === "signed_out") {
+      console.log("-- signed out (the session ended and signing in again failed)");
+      process.exit(1);
     }
-    if (refused) return;
-    console.log(`-- disconnected (${code}); reconnecting…`);
-    // 4001: the login session ended (logout elsewhere, password changed): sign in again.
-    const ready = code === 4001 ? signIn() : Promise.resolve();
-    ready.catch((e) => console.error(`!! ${e.message}`)).finally(reconnectSoon);
-  });
-  ws.on("error", () => {});
-}
-
-/** Presence: the person is at the keyboard. At most every 30 s, as the protocol asks. */
-let lastActive = 0;
-function sayActive() {
-  if (!socket || socket.readyState !== WebSocket.OPEN || Date.now() - lastActive < 30_000) return;
-  lastActive = Date.now();
-  socket.send('{"type":"active"}');
-}
+  },
+});
 
 // ── Commands ─────────────────────────────────────────────────────────────────────────────────
 
 let current; // the channel we post to
 async function pickChannel(name) {
   const wanted = name.replace(/^#/, "");
-  const mine = await call("GET", "/users/me/channels");
+  const mine = await api.myChannels();
   let found = mine.items.find((i) => i.channel.name === wanted)?.channel;
   if (!found) {
-    const all = await call("GET", "/channels?limit=200");
+    const all = await api.channels({ limit: 200 });
     found = all.items.find((c) => c.name === wanted);
-    if (found) await call("POST", `/channels/${found.id}/join`);
+    if (found) await api.joinChannel(found.id);
   }
   if (!found) throw new Error(`no channel #${wanted}`);
   current = found;
@@ -352,12 +324,9 @@ async function pickChannel(name) {
 /** The user with exactly this username: the directory search also matches names and e-mails. */
 async function userNamed(name) {
   const wanted = name.replace(/^@/, "").toLowerCase();
-  let cursor = "";
+  let cursor;
   for (;;) {
-    const page = await call(
-      "GET",
-      `/users?query=${encodeURIComponent(wanted)}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-    );
+    const page = await api.users({ query: wanted, limit: 200, cursor });
     const exact = page.items.find((u) => u.username.toLowerCase() === wanted);
     if (exact) return exact;
     if (!page.next_cursor) return null;
@@ -365,9 +334,21 @@ async function userNamed(name) {
   }
 }
 
-await signIn();
-await pickChannel(opts.channel);
-connect();
+/** Presence: the person is at the keyboard. At most every 30 s, as the protocol asks. */
+let lastActive = 0;
+function sayActive() {
+  if (Date.now() - lastActive < 30_000) return;
+  if (realtime.send({ type: "active" })) lastActive = Date.now();
+}
+
+try {
+  session.set(await signIn(), renew);
+  await pickChannel(opts.channel);
+} catch (error) {
+  console.error(`!! could not start: ${error.message}`);
+  process.exit(1);
+}
+realtime.start();
 
 readline.createInterface({ input: process.stdin }).on("line", async (line) => {
   sayActive();
@@ -377,10 +358,12 @@ readline.createInterface({ input: process.stdin }).on("line", async (line) => {
     else if (line.startsWith("/dm ")) {
       const who = await userNamed(line.slice(4).trim());
       if (!who) throw new Error(`no user is called ${line.slice(4).trim()}`);
-      current = await call("POST", "/dms", { user_ids: [who.id] });
+      current = await api.openDm([who.id]);
       users.set(who.id, who.username);
       console.log(`-- now in a DM with ${who.username}`);
-    } else if (line.trim()) await call("POST", `/channels/${current.id}/messages`, { text: line, client_msg_id: crypto.randomUUID() });
+    }
+    // Over HTTP, keyed by client_msg_id so the SDK's retries never make a second message.
+    else if (line.trim()) await api.send(current.id, { text: line, client_msg_id: randomUUID() });
   } catch (e) {
     console.error(`!! ${e.message}`);
   }

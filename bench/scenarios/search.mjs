@@ -36,10 +36,8 @@ export const search = {
       Array.from({ length: p.channels }, () => ({ members: all })),
       log,
     );
-    const names = await mapLimit(world.channels, 8, async (id) => {
-      const res = await requestJson(`${t.ctx.url}/api/v1/channels/${id}`, { token: world.accounts[0].token });
-      return res.body.name;
-    });
+    const owner = t.mod.sdkFor(t.ctx, world.accounts[0]);
+    const names = await mapLimit(world.channels, 8, async (id) => (await owner.channel(id)).name);
     const started = Date.now();
     const from = Date.now() - 365 * DAY;
     const step = Math.floor((365 * DAY) / p.perChannel);
@@ -95,18 +93,21 @@ export const search = {
     let errors = 0;
     const errorSamples = [];
     let empty = 0;
+    const searcher = t.mod.sdkFor(t.ctx, world.searcher);
     for (const [i, q] of queries.entries()) {
-      const url = `${t.ctx.url}/api/v1/search/messages?${new URLSearchParams({ q: q.q, sort: q.sort, limit: "20" })}`;
       const t0 = performance.now();
-      const res = await requestJson(url, { token: world.searcher.token });
+      const res = await searcher.searchMessages({ q: q.q, sort: q.sort, limit: 20 }).then(
+        (page) => ({ page }),
+        (error) => ({ error }),
+      );
       const ms = performance.now() - t0;
       if (i < p.warmup) continue;
-      if (res.status !== 200) {
+      if (res.error) {
         errors++;
-        if (errorSamples.length < 3) errorSamples.push(`${q.q}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        if (errorSamples.length < 3) errorSamples.push(`${q.q}: ${String(res.error.message ?? res.error).slice(0, 200)}`);
         continue;
       }
-      if (res.body.items.length === 0) empty++;
+      if (res.page.items.length === 0) empty++;
       times.push(ms);
       timed.push({ ...q, ms: Math.round(ms * 10) / 10, hits: res.body.items.length });
       byKind[q.kind] = [...(byKind[q.kind] ?? []), ms];
@@ -227,18 +228,16 @@ async function indexingLag(t, world, p) {
   const foundAt = new Map();
   const run = t.ctx.run;
   let sending = true;
+  const searcher = t.mod.sdkFor(t.ctx, world.searcher);
   const poller = (async () => {
     const deadline = () => !sending && (foundAt.size >= sentAt.size || performance.now() > lastSend + 30_000);
     let lastSend = performance.now();
     while (!deadline()) {
       if (sending) lastSend = performance.now();
-      const res = await requestJson(
-        `${t.ctx.url}/api/v1/search/messages?${new URLSearchParams({ q: `lag${run}`, sort: "recent", limit: "100" })}`,
-        { token: world.searcher.token },
-      );
+      const page = await searcher.searchMessages({ q: `lag${run}`, sort: "recent", limit: 100 }).catch(() => null);
       const now = performance.now();
-      if (res.status === 200)
-        for (const item of res.body.items) {
+      if (page)
+        for (const item of page.items) {
           const n = /probe(\d+)/.exec(item.message.text)?.[1];
           if (n !== undefined && !foundAt.has(n)) foundAt.set(n, now);
         }
@@ -255,10 +254,13 @@ async function indexingLag(t, world, p) {
     const account = world.accounts[Math.floor(rand() * world.accounts.length)];
     sentAt.set(String(n), performance.now());
     sends.push(
-      requestJson(`${t.ctx.url}/api/v1/channels/${channel}/messages`, {
-        token: account.token,
-        body: { text: `lag${run} probe${n} ${VOCABULARY[n % VOCABULARY.length]}` },
-      }),
+      t.mod
+        .sdkFor(t.ctx, account)
+        .send(channel, { text: `lag${run} probe${n} ${VOCABULARY[n % VOCABULARY.length]}` })
+        .then(
+          () => true,
+          () => false,
+        ),
     );
   }
   const answers = await Promise.all(sends);
@@ -268,7 +270,7 @@ async function indexingLag(t, world, p) {
   return {
     rate: p.lagRate,
     sent: total,
-    sendErrors: answers.filter((a) => a.status !== 201).length,
+    sendErrors: answers.filter((ok) => !ok).length,
     notFound: total - lags.length,
     latencyMs: summarize(mergeSorted([Float64Array.from(lags)])),
   };

@@ -2,8 +2,9 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { AwsClient } from "aws4fetch";
+import { Colink } from "../../client/index.ts";
 import { startColinkServer, startReferenceServer } from "../lib/devServer.mjs";
-import { requestJson, sleep } from "../lib/http.mjs";
+import { sleep } from "../lib/http.mjs";
 import { fmt, missing } from "./common.mjs";
 
 // upload: how much memory the runtime needs to take uploads, per path, each on a FRESH `wrangler
@@ -166,7 +167,7 @@ async function runPhase(path, load, p, log) {
     peak = Math.max(peak, server.snapshot().runtimeRssKib);
     const cpu1 = machineCpu();
     const ok = statuses.filter((s) => s === "ok").length;
-    const completed = path === "colink" ? await completeAll(server, prepared) : null;
+    const completed = path === "colink" ? await completeAll(prepared) : null;
     return {
       ok,
       failed: statuses.filter((s) => s !== "ok"),
@@ -209,21 +210,17 @@ async function preparePath(path, server, load) {
       return res.status === 200 ? "ok" : `${res.status} ${text.slice(0, 200)}`;
     });
   }
-  const password = `bench-${randomUUID()}`;
-  const reg = await requestJson(`${server.url}/api/v1/auth/register`, {
-    body: { email: "uploader@bench.test", username: "uploader", password },
+  // Colink's side through the SDK; the bytes go where POST /files said, with the headers it gave.
+  const colink = new Colink({ baseUrl: server.url, watchNetwork: false, retry: { attempts: 0 } });
+  await colink.register({ email: "uploader@bench.test", username: "uploader", password: `bench-${randomUUID()}` }).catch((error) => {
+    throw new Error(`register: ${error.message}`);
   });
-  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
-  const token = reg.body.access_token;
   const uploads = await Promise.all(
-    keys.map(async (_, i) => {
-      const res = await requestJson(`${server.url}/api/v1/files`, {
-        token,
-        body: { filename: `bench-${i}.bin`, content_type: "application/octet-stream", size: load.bytes },
-      });
-      if (res.status !== 201) throw new Error(`POST /files: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    }),
+    keys.map((_, i) =>
+      colink.api.createFile({ filename: `bench-${i}.bin`, content_type: "application/octet-stream", size: load.bytes }).catch((error) => {
+        throw new Error(`POST /files: ${error.message}`);
+      }),
+    ),
   );
   return uploads.map((created) =>
     Object.assign(
@@ -232,17 +229,22 @@ async function preparePath(path, server, load) {
         const text = await res.text();
         return res.status === 204 ? "ok" : `${res.status} ${text.slice(0, 200)}`;
       },
-      { fileId: created.file.id, token },
+      { fileId: created.file.id, api: colink.api },
     ),
   );
 }
 
 /** Completes Colink's uploads (after the measurement): how many the server found whole. */
-async function completeAll(server, prepared) {
+async function completeAll(prepared) {
   const done = await Promise.all(
-    prepared.map((put) => requestJson(`${server.url}/api/v1/files/${put.fileId}/complete`, { method: "POST", token: put.token })),
+    prepared.map((put) =>
+      put.api.completeFile(put.fileId).then(
+        () => true,
+        () => false,
+      ),
+    ),
   );
-  return done.filter((res) => res.status === 200).length;
+  return done.filter(Boolean).length;
 }
 
 function machineCpu() {

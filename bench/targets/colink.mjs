@@ -1,16 +1,24 @@
 import { randomUUID } from "node:crypto";
+import { ColinkApi, ColinkApiError, ColinkNetworkError, HttpClient, Session, tokensFrom } from "../../client/index.ts";
 import { sourceRevision, startColinkServer } from "../lib/devServer.mjs";
 import { mapLimit, requestJson, sleep } from "../lib/http.mjs";
+import { normalizeEvent, parseFrame, pingFrame, resumeFrame, socketEndpoint } from "./colinkProtocol.ts";
 
-// Colink through its public API: real accounts (argon2id sign-up), real channels, the HTTP send
-// path and the one-socket-per-device WebSocket with resume. See targets/README.md.
+// Colink through its public API, spoken by the SDK (client/): real accounts (argon2id sign-up),
+// real channels, the HTTP send path and the one-socket-per-device WebSocket with resume. The
+// control side is the SDK's ColinkApi; the socket side, in the generator's worker threads, reads
+// and writes frames through colinkProtocol.ts. See targets/README.md.
+
+export { parseFrame, pingFrame, resumeFrame };
 
 export const name = "colink";
 export const capabilities = { resume: true, history: true, socketPerChannel: false, gapFreeSeq: true, files: true, myChannels: true };
 
-const api = (url, path) => `${url}/api/v1${path}`;
 /** Access tokens live 15 minutes: refresh those older than this before a scenario uses them. */
 const REFRESH_AFTER_MS = 8 * 60_000;
+const TOKEN_LIFE_MS = 15 * 60_000;
+/** Longer than any call the bench makes may take (adding members to a big channel, a backlog of sends). */
+const CALL_TIMEOUT_MS = 120_000;
 const REGISTER_CONCURRENCY = 4;
 const SEED_CHUNK = 50_000;
 /**
@@ -51,40 +59,85 @@ export async function stop(ctx) {
   await ctx.server.stop();
 }
 
+// ── The SDK, per account ───────────────────────────────────────────────────────────────────────
+
+/** Every SDK call of the bench ends in time, so a stuck server ends the run (as requestJson does). */
+const timedFetch = (input, init) => fetch(input, { ...init, signal: init.signal ?? AbortSignal.timeout(CALL_TIMEOUT_MS) });
+
 /**
- * Registers bench account `i`. Safe to repeat: a 5xx or a dropped connection (wrangler dev
+ * An SDK client: its session renews the access token when it is older than REFRESH_AFTER_MS. The
+ * SDK retries nothing here (attempts 0): the bench measures the server, and a retry would hide a
+ * failure in a latency; the one place the bench does retry, registration, does so itself.
+ */
+function sdkClient(baseUrl) {
+  const session = new Session({ refreshMarginMs: TOKEN_LIFE_MS - REFRESH_AFTER_MS });
+  const http = new HttpClient({ baseUrl, session, fetch: timedFetch, retry: { attempts: 0 } });
+  const api = new ColinkApi(http);
+  return { session, api };
+}
+
+/** An account's client, signed in with what POST /auth/register or /auth/login answered. */
+function signedIn(ctx, auth, username) {
+  const client = sdkClient(ctx.url);
+  client.session.set(tokensFrom(auth), async (current) => tokensFrom(await client.api.refresh(current.refreshToken)));
+  return { id: auth.user.id, username, client };
+}
+
+/** A client for plain account data (`{ id, token }`), as scenarios and worker threads hold it. */
+function clientOf(ctx, account) {
+  const known = ctx?.byId?.get(account.id);
+  if (known) return known.client.api;
+  return tokenClient(ctx?.url, account);
+}
+
+/** The SDK's ColinkApi for a bench account, for Colink-only scenarios (search). */
+export const sdkFor = clientOf;
+
+const tokenClients = new Map();
+/** A client on a bare access token (no renewal), one per token, for the worker threads. */
+function tokenClient(baseUrl, account) {
+  let api = tokenClients.get(account.token);
+  if (!api) {
+    const client = sdkClient(baseUrl);
+    client.session.set({ accessToken: account.token, refreshToken: null, expiresAt: Number.POSITIVE_INFINITY }, null);
+    api = client.api;
+    tokenClients.set(account.token, api);
+  }
+  return api;
+}
+
+const token = (a) => a.client.session.tokens?.accessToken;
+/** What a failed SDK call says, for the bench's errors. */
+const why = (error) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Registers bench account `i`. Safe to repeat: a 5xx, a 429 or a dropped connection (wrangler dev
  * restarts the Worker when a source file changes) is retried, and a username already taken by an
  * earlier attempt whose answer was lost is signed in instead.
  */
 async function register(ctx, i) {
   const username = `b${ctx.run}-${i}`;
+  const { api } = sdkClient(ctx.url);
   let last = "";
   for (let attempt = 0; attempt < 6; attempt++) {
     if (attempt) await sleep(500 * attempt);
-    let res;
     try {
-      res = await requestJson(api(ctx.url, "/auth/register"), {
-        body: { email: `${username}@bench.test`, username, password: ctx.password, display_name: `Bench ${i}` },
-      });
+      let auth;
+      try {
+        auth = await api.register({ email: `${username}@bench.test`, username, password: ctx.password, display_name: `Bench ${i}` });
+      } catch (error) {
+        if (!(error instanceof ColinkApiError && error.status === 409)) throw error;
+        auth = await api.login(username, ctx.password);
+      }
+      return signedIn(ctx, auth, username);
     } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-      continue;
+      last = why(error);
+      const retry =
+        error instanceof ColinkNetworkError || (error instanceof ColinkApiError && (error.status >= 500 || error.status === 429));
+      if (!retry) break;
     }
-    if (res.status === 409) res = await requestJson(api(ctx.url, "/auth/login"), { body: { login: username, password: ctx.password } });
-    if (res.status === 201 || res.status === 200)
-      return { id: res.body.user.id, username, token: res.body.access_token, refreshToken: res.body.refresh_token, issuedAt: Date.now() };
-    last = `${res.status} ${JSON.stringify(res.body)}`;
-    if (res.status < 500 && res.status !== 429) break;
   }
   throw new Error(`register ${username}: ${last}`);
-}
-
-async function refresh(ctx, account) {
-  const res = await requestJson(api(ctx.url, "/auth/refresh"), { body: { refresh_token: account.refreshToken } });
-  if (res.status !== 200) throw new Error(`refresh ${account.username}: ${res.status} ${JSON.stringify(res.body)}`);
-  account.token = res.body.access_token;
-  account.refreshToken = res.body.refresh_token;
-  account.issuedAt = Date.now();
 }
 
 /** Account 0 is the workspace owner that creates channels; clients are accounts 1..n. */
@@ -103,29 +156,38 @@ export async function ensureUsers(ctx, n, log = () => {}) {
       return a;
     });
     ctx.accounts.push(...fresh);
+    ctx.byId = new Map(ctx.accounts.map((a) => [a.id, a]));
     log(`registered ${want - from} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s (argon2id each)`);
   }
-  const stale = ctx.accounts.slice(0, want).filter((a) => Date.now() - a.issuedAt > REFRESH_AFTER_MS);
-  if (stale.length) {
-    const started = Date.now();
-    await mapLimit(stale, 8, (a) => refresh(ctx, a));
-    log(`refreshed ${stale.length} access tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
-  return ctx.accounts.slice(1, want).map(({ id, username, token }) => ({ id, username, token }));
+  // The sessions renew tokens older than REFRESH_AFTER_MS when asked for one.
+  const started = Date.now();
+  let renewed = 0;
+  await mapLimit(ctx.accounts.slice(0, want), 8, async (a) => {
+    const before = token(a);
+    const now = await a.client.session.accessToken();
+    if (!now) throw new Error(`refresh ${a.username}: the session ended`);
+    if (now !== before) renewed++;
+  });
+  if (renewed) log(`refreshed ${renewed} access tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return ctx.accounts.slice(1, want).map((a) => ({ id: a.id, username: a.username, token: token(a) }));
 }
 
 export async function createChannel(ctx, channelName, accounts) {
   const owner = ctx.accounts[0];
-  const res = await requestJson(api(ctx.url, "/channels"), { token: owner.token, body: { name: channelName } });
-  if (res.status !== 201) throw new Error(`create channel ${channelName}: ${res.status} ${JSON.stringify(res.body)}`);
-  const id = res.body.id;
+  const id = await owner.client.api.createChannel({ name: channelName }).then(
+    (c) => c.id,
+    (error) => {
+      throw new Error(`create channel ${channelName}: ${why(error)}`);
+    },
+  );
   const ids = accounts.map((a) => a.id).filter((uid) => uid !== owner.id);
   const chunks = [];
   for (let i = 0; i < ids.length; i += MEMBER_BATCH) chunks.push(ids.slice(i, i + MEMBER_BATCH));
-  await mapLimit(chunks, 4, async (user_ids) => {
-    const add = await requestJson(api(ctx.url, `/channels/${id}/members`), { token: owner.token, body: { user_ids }, timeoutMs: 120_000 });
-    if (add.status >= 300) throw new Error(`add members to ${channelName}: ${add.status} ${JSON.stringify(add.body)}`);
-  });
+  await mapLimit(chunks, 4, (userIds) =>
+    owner.client.api.addMembers(id, userIds).catch((error) => {
+      throw new Error(`add members to ${channelName}: ${why(error)}`);
+    }),
+  );
   return id;
 }
 
@@ -164,12 +226,12 @@ export async function seedHistoryOverHttp(ctx, channelId, count) {
     Array.from({ length: count }, (_, i) => i),
     8,
     async (i) => {
-      const res = await requestJson(api(ctx.url, `/channels/${channelId}/messages`), {
-        token: owner.token,
-        body: { text: `history ${i} ${"x".repeat(60)}`, client_msg_id: `h-${i}` },
-      });
-      if (res.status !== 201) throw new Error(`send: ${res.status} ${JSON.stringify(res.body)}`);
-      head = Math.max(head, res.body.seq);
+      const message = await owner.client.api
+        .send(channelId, { text: `history ${i} ${"x".repeat(60)}`, client_msg_id: `h-${i}` })
+        .catch((error) => {
+          throw new Error(`send: ${why(error)}`);
+        });
+      head = Math.max(head, message.seq);
     },
   );
   return { head, method: "HTTP sends", ms: Date.now() - started };
@@ -180,80 +242,67 @@ export async function channelHead(ctx, channelId, after) {
   const owner = ctx.accounts[0];
   let head = after;
   for (;;) {
-    const res = await requestJson(api(ctx.url, `/channels/${channelId}/events?after=${head}&limit=200`), { token: owner.token });
-    if (res.status !== 200) throw new Error(`events: ${res.status} ${JSON.stringify(res.body)}`);
-    const items = res.body.items;
-    if (items.length) head = items[items.length - 1].seq;
-    if (!res.body.has_more || items.length === 0) return head;
+    const page = await owner.client.api.events(channelId, { after: head, limit: 200 }).catch((error) => {
+      throw new Error(`events: ${why(error)}`);
+    });
+    if (page.items.length) head = page.items[page.items.length - 1].seq;
+    if (!page.has_more || page.items.length === 0) return head;
+  }
+}
+
+/** Times one SDK call: `{ status, body, ms }`, the status of the problem when it failed (a network error throws). */
+async function timed(call) {
+  const started = performance.now();
+  try {
+    const body = await call();
+    return { status: 200, body, ms: performance.now() - started };
+  } catch (error) {
+    if (error instanceof ColinkApiError) return { status: error.status, body: undefined, ms: performance.now() - started };
+    throw error;
   }
 }
 
 /** The account's channel list with read state (GET /users/me/channels): `{ status, count, ms }`. */
 export async function myChannels(ctx, account) {
-  const res = await requestJson(api(ctx.url, "/users/me/channels"), { token: account.token });
-  return { status: res.status, count: Array.isArray(res.body?.items) ? res.body.items.length : 0, ms: res.ms };
+  const res = await timed(() => clientOf(ctx, account).myChannels());
+  return { status: res.status, count: res.body?.items.length ?? 0, ms: res.ms };
 }
 
 export async function historyPage(ctx, account, channelId, before, limit) {
-  const res = await requestJson(api(ctx.url, `/channels/${channelId}/messages?before=${before}&limit=${limit}`), { token: account.token });
-  return { status: res.status, count: Array.isArray(res.body?.items) ? res.body.items.length : 0 };
+  const res = await timed(() => clientOf(ctx, account).history(channelId, { before, limit }));
+  return { status: res.status, count: res.body?.items.length ?? 0 };
 }
 
 // ── Client side (generator worker threads) ────────────────────────────────────────────────────
 
 export function endpoints(url, account, channels) {
-  return [{ url: `${url.replace(/^http/, "ws")}/api/v1/ws`, headers: { authorization: `Bearer ${account.token}` }, channels }];
+  return [{ ...socketEndpoint(url, account.token), channels }];
 }
 
-export function resumeFrame(userSeq, cursors) {
-  return JSON.stringify({ type: "resume", user_seq: userSeq, channels: cursors });
-}
-
-export function parseFrame(text) {
-  const f = JSON.parse(text);
-  switch (f.type) {
-    case "ready":
-      return { k: "ready", userSeq: f.user_seq };
-    case "pong":
-      return { k: "pong" };
-    case "channel.gap":
-      return { k: "gap", ch: f.channel_id, after: f.after, until: f.until };
-    case "resync_required":
-      return { k: "resync", ch: f.channel_id ?? null };
-    case "error":
-      return { k: "error", code: f.code, detail: f.detail };
-  }
-  if (typeof f.channel_id === "string" && typeof f.seq === "number") return normalizeEvent(f);
-  if (typeof f.user_seq === "number") return { k: "user", userSeq: f.user_seq };
-  return { k: "other" };
-}
-
-function normalizeEvent(f) {
-  return { k: "ev", ch: f.channel_id, seq: f.seq, text: f.type === "message.created" ? f.data?.text : undefined };
-}
-
+/** Sends one message over HTTP: its status (the SDK resolves only on a 2xx and throws the problem otherwise). */
 export async function send(url, account, channelId, text, clientMsgId) {
-  const res = await fetch(api(url, `/channels/${channelId}/messages`), {
-    method: "POST",
-    headers: { authorization: `Bearer ${account.token}`, "content-type": "application/json" },
-    body: JSON.stringify({ text, client_msg_id: clientMsgId }),
-    // Longer than the bench waits for a backlog: a send given up on here would still be written
-    // and delivered, and would count as delivered-but-never-sent.
-    signal: AbortSignal.timeout(120_000),
-  });
-  await res.arrayBuffer();
-  return res.status;
+  // No retry, and a timeout longer than the bench waits for a backlog: a send given up on here
+  // would still be written and delivered, and would count as delivered-but-never-sent.
+  try {
+    await tokenClient(url, account).send(channelId, { text, client_msg_id: clientMsgId });
+    return 201;
+  } catch (error) {
+    if (error instanceof ColinkApiError) return error.status;
+    throw error;
+  }
 }
 
 export async function fetchEvents(url, account, channelId, after, until) {
+  const api = tokenClient(url, account);
   const out = [];
   let cursor = after;
   while (cursor < until) {
-    const res = await requestJson(api(url, `/channels/${channelId}/events?after=${cursor}&limit=200`), { token: account.token });
-    if (res.status !== 200) throw new Error(`events: ${res.status} ${JSON.stringify(res.body)}`);
-    const items = res.body.items.filter((f) => f.seq <= until);
+    const page = await api.events(channelId, { after: cursor, limit: 200 }).catch((error) => {
+      throw new Error(`events: ${why(error)}`);
+    });
+    const items = page.items.filter((f) => f.seq <= until);
     out.push(...items.map(normalizeEvent));
-    if (!res.body.has_more || items.length === 0) break;
+    if (!page.has_more || items.length === 0) break;
     cursor = items[items.length - 1].seq;
   }
   return out;
