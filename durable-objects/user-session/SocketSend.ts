@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { createDb, type Database } from "../../src/db/client";
+import { users } from "../../src/db/schema";
 import { ColinkError } from "../../src/lib/ColinkError";
 import { log } from "../../src/lib/log";
 import { assertNotMuted } from "../../src/lib/mute";
@@ -23,20 +25,33 @@ import type { SessionCore } from "./SessionCore";
  * socket's binding here: a socket is closed when its session ends or its user is deactivated, and
  * EndedSessions refuses a frame from one that slipped through. The role (which only decides
  * whether a non-member is told 403 or 404) is the one the handshake read, kept current by
- * `user.updated`. So is a workspace mute: its end comes with the handshake and with every mute and
- * unmute (UserSession.setMutedUntil), and a muted user's send is refused as HTTP refuses it.
+ * `user.updated`. A workspace mute is read from D1 with each send (one primary-key read), as HTTP
+ * reads it with each request: a mute holds on sockets open before it and cannot be lost to a
+ * handshake racing it. Sends to one channel are written in the order they arrived, even when one
+ * waits on D1 for its files (`tails`).
  */
-/** The SessionMeta key of the mute's end (ISO time), "" when not muted. */
-export const MUTED_UNTIL_META = "muted_until";
-
 export class SocketSend {
-  /** One stub per channel: sends on one socket reach the room in the order they were sent. */
+  /** One stub per channel. */
   private readonly rooms = new Map<string, ReturnType<typeof channelRoom>>();
+  /** Per channel, the send last queued: the next one starts when it has been answered. */
+  private readonly tails = new Map<string, Promise<void>>();
   private database: Database | undefined;
 
   constructor(private readonly core: SessionCore) {}
 
-  async send(ws: WebSocket, frame: SendFrame): Promise<void> {
+  /** Answers a `send` frame, after the sends to its channel that came before it. */
+  send(ws: WebSocket, frame: SendFrame): Promise<void> {
+    const channelId = frame.channel_id;
+    const run = (this.tails.get(channelId) ?? Promise.resolve()).then(() => this.sendNow(ws, frame));
+    const tail = run.catch(() => {});
+    this.tails.set(channelId, tail);
+    void tail.then(() => {
+      if (this.tails.get(channelId) === tail) this.tails.delete(channelId);
+    });
+    return run;
+  }
+
+  private async sendNow(ws: WebSocket, frame: SendFrame): Promise<void> {
     const { sockets, sessions, env } = this.core;
     const sid = sockets.attachment(ws).sid;
     if (sessions.has(sid)) {
@@ -48,7 +63,8 @@ export class SocketSend {
     const { channel_id: channelId, type: _, ...body } = frame;
     let result: Awaited<ReturnType<typeof postMessage>>;
     try {
-      assertNotMuted(this.core.meta.get(MUTED_UNTIL_META));
+      const me = await this.db().select({ mutedUntil: users.mutedUntil }).from(users).where(eq(users.id, actor.id)).get();
+      assertNotMuted(me?.mutedUntil);
       result = await postMessage(env, this.db(), channelId, actor, body, this.room(channelId));
     } catch (error) {
       if (error instanceof ColinkError) {

@@ -5,14 +5,13 @@ import { channelRoom } from "../../src/lib/stubs";
 import type { ChannelReadState } from "../../src/protocol/channels";
 import { CloseCode } from "../../src/protocol/closeCodes";
 import { type ClientFrame, errorFrame, MAX_CLIENT_FRAME_BYTES, parseClientFrame, readyFrame } from "../../src/protocol/frames";
-import { MUTED_UNTIL_HEADER, ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
+import { ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
 import type { PresenceView } from "../../src/protocol/presence";
 import type { UserEventType } from "../../src/protocol/userEvents";
 import { runMigrations } from "../shared/runMigrations";
 import { closeQuietly, sendQuietly } from "../shared/sockets";
 import { Resume } from "./Resume";
 import { SessionCore } from "./SessionCore";
-import { MUTED_UNTIL_META } from "./SocketSend";
 import { userSessionMigrations } from "./schema";
 
 export { CHANNELS_RECHECK_MS } from "./ChannelList";
@@ -67,7 +66,6 @@ export class UserSession extends DurableObject<Env> {
     if (this.core.sessions.has(sessionId)) return new Response("the session has ended", { status: 401 });
     const role = request.headers.get(ROLE_HEADER);
     if (role) this.core.meta.set("role", role);
-    this.core.meta.set(MUTED_UNTIL_META, request.headers.get(MUTED_UNTIL_HEADER) ?? "");
     const { 0: client, 1: server } = new WebSocketPair();
     const now = Date.now();
     sockets.accept(server, sessionId, now);
@@ -130,11 +128,6 @@ export class UserSession extends DurableObject<Env> {
   private roleChanged(data: unknown): void {
     const parsed = z.object({ user: z.object({ role: z.string() }) }).safeParse(data);
     if (parsed.success) this.core.meta.set("role", parsed.data.user.role);
-  }
-
-  /** A workspace mute began (its end) or ended (null): the socket's `send` refuses until then, as HTTP does. */
-  async setMutedUntil(until: string | null): Promise<void> {
-    this.core.meta.set(MUTED_UNTIL_META, until ?? "");
   }
 
   /** Closes every socket of the user (deactivation), or those of one login session (logout). */

@@ -3,5 +3,3 @@ export const USER_ID_HEADER = "x-colink-user-id";
 export const SESSION_ID_HEADER = "x-colink-session-id";
 /** The user's workspace role, as the handshake read it from D1 (a socket's `send` names it to the room). */
 export const ROLE_HEADER = "x-colink-user-role";
-/** When the user's workspace mute ends (ISO time), as the handshake read it; absent when not muted. */
-export const MUTED_UNTIL_HEADER = "x-colink-muted-until";

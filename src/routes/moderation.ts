@@ -72,7 +72,7 @@ export const moderationRoutes = createRouter()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      return c.json(await muteUser(c.env, c.var.db, actor(c), c.req.valid("param").user_id, body.minutes, body.reason), 200);
+      return c.json(await muteUser(c.var.db, actor(c), c.req.valid("param").user_id, body.minutes, body.reason), 200);
     },
   )
   .openapi(
@@ -85,7 +85,7 @@ export const moderationRoutes = createRouter()
       request: { params: UserIdParam },
       responses: { 200: jsonContent(MuteSchema, "The user, no longer muted"), ...errorResponses },
     }),
-    async (c) => c.json(await unmuteUser(c.env, c.var.db, actor(c), c.req.valid("param").user_id), 200),
+    async (c) => c.json(await unmuteUser(c.var.db, actor(c), c.req.valid("param").user_id), 200),
   )
   .openapi(
     createRoute({

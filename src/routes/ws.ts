@@ -4,7 +4,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../li
 import { userSession } from "../lib/stubs";
 import { rateLimitPerUser } from "../middleware/rateLimitPerUser";
 import { requireUser } from "../middleware/requireUser";
-import { MUTED_UNTIL_HEADER, ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../protocol/internalHeaders";
+import { ROLE_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from "../protocol/internalHeaders";
 import { TicketSchema } from "../protocol/ws";
 import { authenticateSocket } from "../services/auth/authenticateSocket";
 import { issueSocketTicket } from "../services/auth/issueSocketTicket";
@@ -55,7 +55,6 @@ export const wsRoutes = createRouter()
     c.set("user", user);
     const headers = new Headers({ upgrade: "websocket", [USER_ID_HEADER]: user.id, [ROLE_HEADER]: user.role });
     if (sessionId) headers.set(SESSION_ID_HEADER, sessionId);
-    if (user.mutedUntil) headers.set(MUTED_UNTIL_HEADER, user.mutedUntil);
     return userSession(c.env, user.id).fetch(new Request("https://user-session/ws", { headers }));
   })
   .openapi(issueTicket, async (c) => {

@@ -8,7 +8,7 @@ import { CloseCode } from "../../src/protocol/closeCodes";
 import { SESSION_ID_HEADER, USER_ID_HEADER } from "../../src/protocol/internalHeaders";
 import { EMPTY_MESSAGE_ERROR } from "../../src/protocol/messages";
 import { addMembers, createChannel, expectStatus, send, sent, workspace } from "../channelFixtures";
-import { createFile } from "../fileFixtures";
+import { createFile, uploadFile } from "../fileFixtures";
 import { type Account, call, expectProblem } from "../helpers";
 import { type Frame, openLiveSocket, type TestSocket } from "../socketClient";
 
@@ -194,6 +194,24 @@ describe("send over the socket", () => {
       expect(acked.type, JSON.stringify(acked)).toBe("ack");
     }
     expect(await history(alice, channel.id)).toHaveLength(2);
+  });
+
+  it("writes sends to one channel in the order they were sent, also when the first waits on D1 for its files", async () => {
+    const { alice } = await workspace();
+    const channel = await createChannel(alice);
+    const file = await uploadFile(alice, "attached first");
+    const { ws } = await openLiveSocket(alice.token);
+    const first = cmid();
+    const second = cmid();
+    ws.send({ type: "send", channel_id: channel.id, text: "", file_ids: [file.id], client_msg_id: first });
+    ws.send({ type: "send", channel_id: channel.id, text: "sent right after", client_msg_id: second });
+    const seqs: number[] = [];
+    for (const id of [first, second]) {
+      const { match } = await ws.until((f) => f.client_msg_id === id);
+      expect(match.type, JSON.stringify(match)).toBe("ack");
+      seqs.push(match.message.seq);
+    }
+    expect(seqs).toEqual([1, 2]);
   });
 
   it("a thread reply sent on the socket notifies followers (thread.reply) as the HTTP one does", async () => {

@@ -85,7 +85,6 @@ export async function reactivateUser(db: Database, actor: AuditActor, userId: st
  * not post, react or open DMs (403 `muted` with the end time). A new mute replaces the old one.
  */
 export async function muteUser(
-  env: Env,
   db: Database,
   actor: AuditActor,
   userId: string,
@@ -101,18 +100,11 @@ export async function muteUser(
     auditEntry(db, actor, "user.muted", { type: "user", id: userId }, { until: mutedUntil, minutes, reason: reason ?? null }),
     db.update(users).set({ mutedUntil, updatedAt: isoNow() }).where(where),
   ]);
-  // HTTP reads the mute with each request; the user's open sockets hold it in their UserSession.
-  await userSession(env, userId).setMutedUntil(mutedUntil);
   return { user_id: userId, muted_until: mutedUntil };
 }
 
 /** Ends a mute early (audited `user.unmuted`); 409 `not_muted` when none is running. */
-export async function unmuteUser(
-  env: Env,
-  db: Database,
-  actor: AuditActor,
-  userId: string,
-): Promise<{ user_id: string; muted_until: null }> {
+export async function unmuteUser(db: Database, actor: AuditActor, userId: string): Promise<{ user_id: string; muted_until: null }> {
   const target = await findUser(db, userId);
   assertMayManageRole(actor.user.role, target.role);
   const now = isoNow();
@@ -122,6 +114,5 @@ export async function unmuteUser(
     db.update(users).set({ mutedUntil: null, updatedAt: now }).where(where).returning({ id: users.id }),
   ]);
   if (!row) throw conflict("not_muted", "The user is not muted.");
-  await userSession(env, userId).setMutedUntil(null);
   return { user_id: userId, muted_until: null };
 }

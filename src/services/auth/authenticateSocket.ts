@@ -34,7 +34,7 @@ export async function authenticateSocket(
   const user = sessionId
     ? await liveSessionUser(db).get({ userId, sessionId })
     : await db
-        .select({ id: users.id, username: users.username, role: users.role, displayName: users.displayName, mutedUntil: users.mutedUntil })
+        .select({ id: users.id, username: users.username, role: users.role, displayName: users.displayName })
         .from(users)
         .where(and(eq(users.id, userId), eq(users.deactivated, false)))
         .get();
