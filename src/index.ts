@@ -37,8 +37,21 @@ export default {
   async scheduled(controller, env) {
     const db = createDb(env.DB);
     if (controller.cron === FILE_SWEEP_CRON) {
-      log("info", "files swept", await sweepFiles(env, db));
-      log("info", "retention swept", await sweepRetention(env, db));
+      // One after the other (both may delete files), each on its own: a failing file sweep (an R2
+      // delete, the scan queue) must not hold up retention.
+      let failed = false;
+      for (const [name, sweep] of [
+        ["files swept", sweepFiles],
+        ["retention swept", sweepRetention],
+      ] as const) {
+        try {
+          log("info", name, await sweep(env, db));
+        } catch (error) {
+          failed = true;
+          log("error", `${name}: failed`, { error });
+        }
+      }
+      if (failed) throw new Error("a sweep failed; see the log");
     } else log("info", "directory pruned", await pruneDirectory(db, Date.now(), config(env).AUDIT_RETENTION_DAYS));
   },
 } satisfies ExportedHandler<Env>;

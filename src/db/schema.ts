@@ -235,6 +235,7 @@ export const reports = sqliteTable(
   (t) => [
     uniqueIndex("reports_reporter_message_unique").on(t.reporterId, t.messageId),
     index("reports_status").on(t.status, t.createdAt, t.id),
+    index("reports_channel_message").on(t.channelId, t.messageId),
   ],
 );
 
@@ -271,7 +272,7 @@ export const exportEntries = sqliteTable(
   (t) => [primaryKey({ columns: [t.exportId, t.chunk] })],
 );
 
-/** Counters for GET /admin/stats, kept by D1 triggers (migrations/0006_admin.sql, 0010_file_bytes.sql). */
+/** Counters for GET /admin/stats, kept by D1 triggers (migrations/0006_admin.sql, 0009_file_bytes.sql). */
 export const statCounters = sqliteTable("stat_counters", {
   name: text("name").primaryKey(),
   value: integer("value").notNull().default(0),

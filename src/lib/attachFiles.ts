@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, notExists } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { fileFromRow } from "../db/fileFromRow";
 import { channels, filePosts, files } from "../db/schema";
@@ -53,17 +53,33 @@ export async function prepareAttachments(
   const attached = fileIds.map((id) => fileFromRow(byId.get(id) as (typeof rows)[number]));
   return {
     files: attached,
+    // The room refused: the posts made here go, and a file retention had released is released
+    // again if it is still posted nowhere (else the sweep would never take it).
     undo: async () => {
-      if (inserted.length === 0) return;
-      await db.delete(filePosts).where(
-        and(
-          eq(filePosts.channelId, channelId),
-          inArray(
-            filePosts.fileId,
-            inserted.map((r) => r.fileId),
+      const released = rows.filter((r) => r.unreferencedAt !== null);
+      if (inserted.length === 0 && released.length === 0) return;
+      await db.batch([
+        db
+          .delete(filePosts)
+          .where(
+            and(
+              eq(filePosts.channelId, channelId),
+              inArray(filePosts.fileId, inserted.length === 0 ? [""] : inserted.map((r) => r.fileId)),
+            ),
           ),
+        ...released.map((r) =>
+          db
+            .update(files)
+            .set({ unreferencedAt: r.unreferencedAt })
+            .where(
+              and(
+                eq(files.id, r.id),
+                isNull(files.unreferencedAt),
+                notExists(db.select({ one: filePosts.fileId }).from(filePosts).where(eq(filePosts.fileId, r.id))),
+              ),
+            ),
         ),
-      );
+      ]);
     },
   };
 }

@@ -342,8 +342,9 @@ export async function failExport(env: Env, exportId: string, reason: string): Pr
   await db.batch([
     db
       .update(exportsTable)
-      .set({ status: "failed", error: reason, checkpoint: null, finishedAt: new Date().toISOString() })
-      .where(and(eq(exportsTable.id, row.id), eq(exportsTable.status, "running"))),
+      // A new version: a duplicate delivery of the slice still running loses its compare-and-set.
+      .set({ status: "failed", error: reason, checkpoint: null, finishedAt: new Date().toISOString(), version: row.version + 1 })
+      .where(and(eq(exportsTable.id, row.id), eq(exportsTable.version, row.version))),
     db.delete(exportEntries).where(eq(exportEntries.exportId, row.id)),
   ]);
 }

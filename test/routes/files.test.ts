@@ -293,6 +293,35 @@ describe("attaching files to messages", () => {
     // A refused send lists the file nowhere: bob still cannot see alice's file.
     expectProblem(await call("GET", `/files/${mine.file.id}`, { token: bob.token }), 404);
   });
+
+  it("a send the room refuses after the files were listed lists them nowhere, and gives a released file back to the retention sweep", async () => {
+    const { alice, bob } = await workspace();
+    const archived = await createChannel(alice);
+    await addMembers(alice, archived.id, bob);
+    expectStatus(await call("POST", `/channels/${archived.id}/archive`, { token: alice.token }), 200);
+    const fresh = await uploadFile(alice, "never posted");
+    // One message retention released: posted nowhere any more, marked for the sweep.
+    const released = await uploadFile(alice, "released by retention");
+    const releasedAt = "2026-01-01T00:00:00.000Z";
+    await env.DB.prepare("UPDATE files SET unreferenced_at = ? WHERE id = ?").bind(releasedAt, released.id).run();
+    expectProblem(
+      await call("POST", `/channels/${archived.id}/messages`, {
+        token: alice.token,
+        body: { text: "x", file_ids: [fresh.id, released.id] },
+      }),
+      409,
+      "channel_archived",
+    );
+    const posts = await env.DB.prepare("SELECT COUNT(*) AS n FROM file_posts WHERE file_id IN (?, ?)")
+      .bind(fresh.id, released.id)
+      .first<{ n: number }>();
+    expect(posts?.n).toBe(0);
+    expectProblem(await call("GET", `/files/${fresh.id}`, { token: bob.token }), 404);
+    const row = await env.DB.prepare("SELECT unreferenced_at FROM files WHERE id = ?")
+      .bind(released.id)
+      .first<{ unreferenced_at: string }>();
+    expect(row?.unreferenced_at).toBe(releasedAt);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

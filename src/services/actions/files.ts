@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, notExists } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { filePosts, files, memberships } from "../../db/schema";
 import { ColinkError, conflict, forbidden, notFound } from "../../lib/ColinkError";
@@ -178,8 +178,14 @@ export type BatchItem = Parameters<Database["batch"]>[0][number];
  * rows and posts, then their bytes (quarantined ones too) and thumbnails; then every channel that
  * showed one appends `file.deleted` and its messages stop carrying it.
  */
-export async function removeFiles(env: Env, db: Database, rows: readonly FileRow[], also: readonly BatchItem[] = []): Promise<void> {
-  if (rows.length === 0 && also.length === 0) return;
+export async function removeFiles(
+  env: Env,
+  db: Database,
+  rows: readonly FileRow[],
+  also: readonly BatchItem[] = [],
+  { unreferenced = [] }: { unreferenced?: readonly FileRow[] } = {},
+): Promise<void> {
+  if (rows.length === 0 && unreferenced.length === 0 && also.length === 0) return;
   const ids = rows.map((r) => r.id);
   const posts =
     rows.length === 0
@@ -191,8 +197,29 @@ export async function removeFiles(env: Env, db: Database, rows: readonly FileRow
           .all();
   const deletes: BatchItem[] =
     rows.length === 0 ? [] : [db.delete(filePosts).where(inArray(filePosts.fileId, ids)), db.delete(files).where(inArray(files.id, ids))];
-  const [first, ...rest] = [...also, ...deletes];
-  if (first) await db.batch([first, ...rest]);
+  // Files retention left posted nowhere go only if they still are: one posted again meanwhile stays.
+  const claim =
+    unreferenced.length === 0
+      ? null
+      : db
+          .delete(files)
+          .where(
+            and(
+              inArray(
+                files.id,
+                unreferenced.map((r) => r.id),
+              ),
+              isNotNull(files.unreferencedAt),
+              notExists(db.select({ one: filePosts.fileId }).from(filePosts).where(eq(filePosts.fileId, files.id))),
+            ),
+          )
+          .returning({ id: files.id });
+  const [first, ...rest] = [...also, ...deletes, ...(claim ? [claim] : [])];
+  const results = first ? await db.batch([first, ...rest]) : [];
+  if (claim) {
+    const claimed = new Set((results.at(-1) as { id: string }[]).map((r) => r.id));
+    rows = [...rows, ...unreferenced.filter((r) => claimed.has(r.id))];
+  }
   if (rows.length === 0) return;
   await env.FILES.delete(
     rows.flatMap((row) => {

@@ -99,7 +99,7 @@ export async function sweepRetention(env: Env, db: Database, now = Date.now()): 
       .where(and(eq(exportsTable.id, e.id), eq(exportsTable.status, "done"))),
     db.delete(exportEntries).where(eq(exportEntries.exportId, e.id)),
   ]);
-  await removeFiles(env, db, [...unreferenced, ...expired], [audit, ...marks]);
+  await removeFiles(env, db, expired, [audit, ...marks], { unreferenced });
   const keys = oldExports.flatMap((e) => (e.objectKey ? [e.objectKey] : []));
   if (keys.length > 0) await env.FILES.delete(keys);
   return result;

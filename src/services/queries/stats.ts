@@ -4,7 +4,7 @@ import { messageDayCounts, statCounters } from "../../db/schema";
 import { DAY_MS } from "../../lib/time";
 import type { Stats } from "../../protocol/admin";
 
-/** Bytes kept in R2, from `complete` until the file is deleted (D1 triggers, migrations/0010_file_bytes.sql). */
+/** Bytes kept in R2, from `complete` until the file is deleted (D1 triggers, migrations/0009_file_bytes.sql). */
 export const FILE_BYTES_COUNTER = "file_bytes";
 
 const COUNTERS = [
