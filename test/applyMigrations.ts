@@ -48,11 +48,23 @@ afterEach(async () => {
 /**
  * Test files share one runtime (`isolate: false` in vitest.config.ts), so a room's alarm left armed
  * by one file (its directory outbox, search outbox or head publication, due seconds later) would
- * otherwise write into the D1 the next file just emptied. Each file disarms every object it leaves.
+ * otherwise write into the D1 the next file just emptied. Each file disarms every object it leaves:
+ * the alarm and the due times it is armed from (AlarmSchedule's table), so a later wake-up does not
+ * arm it again. Objects an earlier file disarmed are not woken again (the set outlives the file).
  */
+const shared = globalThis as { __colinkDisarmed?: Set<string> };
+shared.__colinkDisarmed ??= new Set();
+const disarmed = shared.__colinkDisarmed;
+
 async function disarmAll<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): Promise<void> {
   for (const id of await listDurableObjectIds(namespace)) {
-    await runInDurableObject(namespace.get(id), (_instance, state) => state.storage.deleteAlarm());
+    if (disarmed.has(id.toString())) continue;
+    await runInDurableObject(namespace.get(id), async (_instance, state) => {
+      const hasSchedule = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'alarm_schedule'").toArray().length > 0;
+      if (hasSchedule) state.storage.sql.exec("DELETE FROM alarm_schedule");
+      await state.storage.deleteAlarm();
+    });
+    disarmed.add(id.toString());
   }
 }
 

@@ -190,6 +190,13 @@ describe("GET /admin/audit", () => {
     // A member cannot start one, and that is not audited.
     expectProblem(await call("POST", "/admin/search/rebuild", { token: alice.token, body: {} }), 403, "admin_required");
     expect((await audit(owner, "?action=search.rebuild_started")).items).toHaveLength(2);
+    // The resumed run finishes here, so its queue work does not reach into later tests.
+    for (let i = 0; ; i++) {
+      const { rebuild } = expectStatus(await call("GET", "/admin/search/rebuild", { token: owner.token }), 200);
+      if (rebuild?.status === "done") break;
+      if (i > 200) throw new Error(`rebuild never finished: ${JSON.stringify(rebuild)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 
   it("is append-only: the database refuses to change a row; housekeeping deletes rows past AUDIT_RETENTION_DAYS only", async () => {
