@@ -55,7 +55,7 @@ export class RoomCore {
   readonly alarms: AlarmSchedule<
     typeof RETENTION_ALARM | typeof SEARCH_OUTBOX_ALARM | typeof DIRECTORY_OUTBOX_ALARM | typeof MESSAGE_RETENTION_ALARM | typeof HEAD_ALARM
   >;
-  /** The workspace's message retention, pruned from the alarm; `retention.onPruned` is the hook for search and files. */
+  /** The workspace's message retention, pruned from the alarm (it hands the search and directory outboxes what goes). */
   readonly retention: MessageRetention;
   readonly sql: SqlStorage;
   /** Not readonly: the rate-limit test puts a stricter one in. */

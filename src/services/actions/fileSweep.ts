@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { files } from "../../db/schema";
-import { enqueueScan, removeFile } from "./files";
+import { enqueueScan, removeFiles } from "./files";
 
 /** A file `scanning` this long without a verdict is put on the queue again (queues deliver at least once; a send can fail). */
 export const STUCK_SCAN_MS = 30 * 60 * 1000;
@@ -43,6 +43,6 @@ export async function sweepFiles(env: Env, db: Database, now = Date.now()): Prom
     .where(and(eq(files.status, "uploading"), lt(files.createdAt, abandonedBefore)))
     .limit(BATCH)
     .all();
-  for (const row of abandoned) await removeFile(env, db, row);
+  for (const row of abandoned) await removeFiles(env, db, [row]);
   return { requeued: stuck.length, abandoned: abandoned.length };
 }

@@ -165,11 +165,6 @@ export async function deleteFile(env: Env, db: Database, actor: AuditActor, file
   await removeFiles(env, db, [row], audit ? [audit] : []);
 }
 
-/** Deletes a file for good: its rows, its bytes (quarantined ones too), its thumbnail; messages stop carrying it. */
-export async function removeFile(env: Env, db: Database, row: FileRow): Promise<void> {
-  await removeFiles(env, db, [row]);
-}
-
 /** One statement of a D1 batch (drizzle). */
 export type BatchItem = Parameters<Database["batch"]>[0][number];
 
