@@ -123,6 +123,13 @@ function snapshotOf(node) {
   });
 }
 
+/** The `ejabberd` system user's ids and home (from the passwd database), or null if there is none. */
+function ejabberdUser() {
+  const entry = spawnSync("getent", ["passwd", "ejabberd"], { encoding: "utf8" }).stdout.trim().split(":");
+  if (entry.length < 6) return null;
+  return { uid: Number(entry[2]), gid: Number(entry[3]), home: entry[5] };
+}
+
 export async function startEjabberd({ archive, log = () => {} }) {
   if (!existsSync(EJABBERDCTL)) throw new SkipTarget("ejabberd is not installed: apt-get install ejabberd erlang-p1-sqlite3");
   const port = await freeTcpPort();
@@ -139,12 +146,22 @@ export async function startEjabberd({ archive, log = () => {} }) {
   );
   const node = `bench${port}@localhost`;
   const ctlArgs = ["--config-dir", dir, "--ctl-config", ctlCfg, "--config", cfg, "--spool", dir, "--logs", dir, "--node", node];
-  // ejabberdctl runs ejabberd as the `ejabberd` user (it su's when started as root).
+  // ejabberd runs as the `ejabberd` user. Started as root, ejabberdctl would `su` to it, and
+  // su's pam_limits sets the soft open-file limit to 1,024: about 1,000 sockets, then every
+  // handshake times out. So root starts it as that user itself, with this process's limits.
   spawnSync("chown", ["-R", "ejabberd", dir]);
+  const asUser = process.getuid?.() === 0 ? ejabberdUser() : null;
   const child = spawn(EJABBERDCTL, [...ctlArgs, "foreground"], {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, EJABBERD_BYPASS_WARNINGS: "true", ERL_EPMD_ADDRESS: "127.0.0.1" },
+    cwd: dir,
+    ...(asUser ? { uid: asUser.uid, gid: asUser.gid } : {}),
+    env: {
+      ...process.env,
+      ...(asUser ? { HOME: asUser.home, USER: "ejabberd", LOGNAME: "ejabberd" } : {}),
+      EJABBERD_BYPASS_WARNINGS: "true",
+      ERL_EPMD_ADDRESS: "127.0.0.1",
+    },
   });
   let output = "";
   child.stdout.on("data", (d) => {
