@@ -3,7 +3,7 @@ import { ColinkError } from "./ColinkError";
 /**
  * A muted user may read but not post, react or open DMs until the mute ends: 403 `muted` with the
  * end time (`muted_until`). HTTP passes the time its authentication read fresh from D1; a socket's
- * `send` the time its UserSession holds (set at the handshake, then by every mute and unmute).
+ * `send` the time it reads from D1 for that send (UserSession's SocketSend).
  */
 export function assertNotMuted(mutedUntil: string | null | undefined, now = Date.now()): void {
   if (mutedUntil && Date.parse(mutedUntil) > now)
